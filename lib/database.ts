@@ -1,0 +1,108 @@
+import { Construct } from 'constructs';
+import * as k8s from '../imports/k8s';
+import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
+import { Component, componentLabels, componentSelector } from './labels';
+import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, resourceRequirements, rootThenDrop } from './pod-security';
+import { postgresArgs, postgresLayout, postgresTuning } from './postgres-config';
+import { formatBytes } from './quantity';
+import { ResolvedSettings, imageMajor } from './settings';
+
+export interface DatabaseProps {
+  readonly settings: ResolvedSettings;
+  readonly credentials: HomecloudCredentials;
+}
+
+/** PostgreSQL for Nextcloud: one pod on its own volume, reachable only inside the cluster. */
+export class Database extends Construct {
+  public static readonly COMPONENT: Component = { name: 'postgresql', component: 'database' };
+  public static readonly PORT = 5432;
+  /** The superuser the image creates; Nextcloud's installer makes its own user from it. */
+  public readonly user = 'nextcloud';
+  public readonly databaseName = 'nextcloud';
+  public readonly image: string;
+  public readonly service: k8s.KubeService;
+  public readonly deployment: k8s.KubeDeployment;
+  public readonly selector: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
+    super(scope, id);
+    const s = props.settings;
+    const labels = componentLabels(s.namespace, Database.COMPONENT);
+    this.selector = componentSelector(s.namespace, Database.COMPONENT);
+    this.image = s.images.postgres;
+    const major = imageMajor(this.image);
+    // resolveSettings has checked that the tag names the major.
+    const layout = postgresLayout(major!);
+
+    const pvc = new k8s.KubePersistentVolumeClaim(this, 'data', {
+      metadata: { name: 'database-data', labels },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: s.storage.storageClassName,
+        resources: { requests: { storage: k8s.Quantity.fromString(formatBytes(s.storage.databaseBytes)) } },
+      },
+    });
+
+    const isReady: k8s.ExecAction = {
+      // Over TCP: during initdb the server listens only on its socket and must not count as ready.
+      command: ['pg_isready', '--host=127.0.0.1', `--port=${Database.PORT}`, `--username=${this.user}`, `--dbname=${this.databaseName}`],
+    };
+
+    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name: 'database', labels },
+      spec: {
+        replicas: 1,
+        // Recreate: the volume is ReadWriteOnce and two servers must never share a data folder.
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: this.selector },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...POD_DEFAULTS,
+            securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
+            // Long enough for the pre-stop fast shutdown below to finish a checkpoint.
+            terminationGracePeriodSeconds: 60,
+            containers: [{
+              name: 'postgres',
+              image: this.image,
+              imagePullPolicy: PULL_POLICY,
+              args: postgresArgs(postgresTuning(s.resources.database.memoryLimitBytes)),
+              env: [
+                { name: 'POSTGRES_USER', value: this.user },
+                { name: 'POSTGRES_DB', value: this.databaseName },
+                props.credentials.env('POSTGRES_PASSWORD', CREDENTIAL_KEYS.postgresPassword),
+                { name: 'PGDATA', value: layout.pgdata },
+                { name: 'TZ', value: s.timeZone },
+              ],
+              ports: [{ name: 'postgres', containerPort: Database.PORT }],
+              volumeMounts: [{ name: 'data', mountPath: layout.mountPath }],
+              resources: resourceRequirements(s.resources.database),
+              // Root first: the entrypoint chowns PGDATA to postgres (uid 70) and drops to it;
+              // host-path volumes (both Docker Desktop modes) ignore fsGroup.
+              securityContext: rootThenDrop(),
+              // Crash recovery after a power cut can take minutes on a big database.
+              startupProbe: { exec: isReady, periodSeconds: 5, failureThreshold: 120, timeoutSeconds: 5 },
+              readinessProbe: { exec: isReady, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+              livenessProbe: { exec: isReady, periodSeconds: 30, failureThreshold: 6, timeoutSeconds: 10 },
+              lifecycle: {
+                // Kubernetes stops with SIGTERM, which PostgreSQL treats as a "smart" shutdown
+                // that waits for clients; ask for a fast one so it never ends in SIGKILL.
+                preStop: { exec: { command: ['su-exec', 'postgres', 'pg_ctl', 'stop', '-D', layout.pgdata, '-m', 'fast', '-w', '-t', '50'] } },
+              },
+            }],
+            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: pvc.name } }],
+          },
+        },
+      },
+    });
+
+    this.service = new k8s.KubeService(this, 'service', {
+      metadata: { name: 'database', labels },
+      spec: {
+        type: 'ClusterIP',
+        selector: this.selector,
+        ports: [{ name: 'postgres', port: Database.PORT, targetPort: k8s.IntOrString.fromString('postgres') }],
+      },
+    });
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The app.kubernetes.io labels. Selectors use only `instance` and `component`, which never
+ * change, because a Deployment's selector is immutable once applied.
+ */
+export const PART_OF = 'homecloud';
+export const MANAGED_BY = 'homecloud';
+
+/** Labels the chart puts on every object it synthesizes (the client prunes by these). */
+export function commonLabels(instance: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/part-of': PART_OF,
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+    'app.kubernetes.io/instance': instance,
+  };
+}
+
+export interface Component {
+  /** What runs, e.g. "nextcloud", "postgresql". */
+  readonly name: string;
+  /** Its role in the stack, e.g. "web", "database"; unique per instance. */
+  readonly component: string;
+}
+
+/** Labels for a component's objects and its pod template. */
+export function componentLabels(instance: string, c: Component): Record<string, string> {
+  return { ...commonLabels(instance), 'app.kubernetes.io/name': c.name, 'app.kubernetes.io/component': c.component };
+}
+
+/** The stable selector for a component's pods. */
+export function componentSelector(instance: string, c: Component): Record<string, string> {
+  return { 'app.kubernetes.io/instance': instance, 'app.kubernetes.io/component': c.component };
+}

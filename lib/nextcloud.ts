@@ -1,0 +1,234 @@
+import { createHash } from 'crypto';
+import { Construct } from 'constructs';
+import * as k8s from '../imports/k8s';
+import { Cache } from './cache';
+import { readScript } from './container-scripts';
+import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
+import { Database } from './database';
+import { Component, componentLabels, componentSelector } from './labels';
+import { renderNginxConf } from './nginx-conf';
+import { phpFpmSizing, renderFpmPool, renderPhpIni } from './php-sizing';
+import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements, rootThenDrop } from './pod-security';
+import { formatBytes, mebibytes } from './quantity';
+import { ResolvedSettings } from './settings';
+
+export interface NextcloudProps {
+  readonly settings: ResolvedSettings;
+  readonly credentials: HomecloudCredentials;
+  readonly database: Database;
+  readonly cache: Cache;
+}
+
+/** The hooks the image runs, by folder; each file is mounted from the hooks ConfigMap. */
+const HOOKS: Record<string, Array<[string, string]>> = {
+  'post-installation': [['10-install-apps.sh', 'install-apps.sh']],
+  'before-starting': [
+    ['10-wait-for-database.sh', 'wait-for-database.sh'],
+    ['20-sync-settings.sh', 'sync-settings.sh'],
+    ['30-install-apps.sh', 'install-apps.sh'],
+  ],
+};
+
+/**
+ * Nextcloud: php-fpm, nginx in front of it, and a background-job loop, in one pod sharing
+ * the web root volume; plus the LAN-facing Service.
+ */
+export class Nextcloud extends Construct {
+  public static readonly COMPONENT: Component = { name: 'nextcloud', component: 'web' };
+  public static readonly WEB_ROOT = '/var/www/html';
+  /** nginx listens unprivileged; the Service maps the LAN port onto it. */
+  public static readonly NGINX_PORT = 8080;
+  public static readonly FPM_PORT = 9000;
+  /** www-data on the Alpine images (33 on Debian ones). */
+  public static readonly WWW_DATA_UID = 82;
+  /** The nginx user in the official image. */
+  public static readonly NGINX_UID = 101;
+
+  public readonly selector: Record<string, string>;
+  public readonly service: k8s.KubeService;
+  public readonly deployment: k8s.KubeDeployment;
+  public readonly volumeClaim: k8s.KubePersistentVolumeClaim;
+  /** The rendered nginx.conf (what the web ConfigMap holds). */
+  public readonly nginxConf: string;
+
+  constructor(scope: Construct, id: string, props: NextcloudProps) {
+    super(scope, id);
+    const s = props.settings;
+    const labels = componentLabels(s.namespace, Nextcloud.COMPONENT);
+    this.selector = componentSelector(s.namespace, Nextcloud.COMPONENT);
+    const sizing = phpFpmSizing(s.resources.nextcloud.memoryLimitBytes, s.php.memoryLimitBytes);
+
+    this.volumeClaim = new k8s.KubePersistentVolumeClaim(this, 'html', {
+      metadata: { name: 'nextcloud-html', labels },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: s.storage.storageClassName,
+        resources: { requests: { storage: k8s.Quantity.fromString(formatBytes(s.storage.nextcloudBytes)) } },
+      },
+    });
+
+    this.nginxConf = renderNginxConf({
+      listenPort: Nextcloud.NGINX_PORT,
+      phpFpm: `127.0.0.1:${Nextcloud.FPM_PORT}`,
+      webRoot: Nextcloud.WEB_ROOT,
+      maxBodyBytes: s.php.uploadLimitBytes,
+      tempDir: '/tmp',
+    });
+    const webConfig = new k8s.KubeConfigMap(this, 'web-config', {
+      metadata: { name: 'nextcloud-web', labels },
+      data: { 'nginx.conf': this.nginxConf },
+    });
+    const phpConfig = new k8s.KubeConfigMap(this, 'php-config', {
+      metadata: { name: 'nextcloud-php', labels },
+      data: { 'zz-homecloud-pool.conf': renderFpmPool(sizing), 'zz-homecloud.ini': renderPhpIni(sizing) },
+    });
+    const scriptNames = [...new Set([...Object.values(HOOKS).flat().map(([, file]) => file), 'cron-loop.sh'])].sort();
+    const scripts = new k8s.KubeConfigMap(this, 'scripts', {
+      metadata: { name: 'nextcloud-scripts', labels },
+      data: Object.fromEntries(scriptNames.map((f) => [f, readScript(`nextcloud/${f}`)])),
+    });
+
+    const podConfigHash = configHash([webConfig, phpConfig, scripts]);
+
+    const phpMemory = `${sizing.memoryLimitMiB}M`;
+    const sharedEnv: k8s.EnvVar[] = [
+      // Read by config/redis.config.php on every request, so every container running PHP needs them.
+      { name: 'REDIS_HOST', value: props.cache.service.name },
+      { name: 'REDIS_HOST_PORT', value: String(Cache.PORT) },
+      props.credentials.env('REDIS_HOST_PASSWORD', CREDENTIAL_KEYS.cachePassword),
+      { name: 'PHP_MEMORY_LIMIT', value: phpMemory },
+      { name: 'TZ', value: s.timeZone },
+    ];
+    const trusted = s.trustedDomains.join(' ');
+
+    // Probes go through nginx to php-fpm with a trusted Host, as a browser would.
+    const statusProbe: k8s.HttpGetAction = {
+      path: '/status.php',
+      port: k8s.IntOrString.fromNumber(Nextcloud.NGINX_PORT),
+      httpHeaders: [{ name: 'Host', value: 'localhost' }],
+    };
+
+    const hookMounts: k8s.VolumeMount[] = Object.entries(HOOKS).flatMap(([folder, files]) => files.map(([target, file]) => ({
+      name: 'scripts', mountPath: `/docker-entrypoint-hooks.d/${folder}/${target}`, subPath: file, readOnly: true,
+    })));
+
+    const phpFpm: k8s.Container = {
+      name: 'nextcloud',
+      image: s.images.nextcloud,
+      imagePullPolicy: PULL_POLICY,
+      // The image's entrypoint installs or upgrades only when the command is php-fpm.
+      args: ['php-fpm'],
+      env: [
+        { name: 'POSTGRES_HOST', value: props.database.service.name },
+        { name: 'POSTGRES_DB', value: props.database.databaseName },
+        { name: 'POSTGRES_USER', value: props.database.user },
+        props.credentials.env('POSTGRES_PASSWORD', CREDENTIAL_KEYS.postgresPassword),
+        props.credentials.env('NEXTCLOUD_ADMIN_USER', CREDENTIAL_KEYS.adminUser),
+        props.credentials.env('NEXTCLOUD_ADMIN_PASSWORD', CREDENTIAL_KEYS.adminPassword),
+        // Applied by the image at first install only; the before-starting hook keeps it current.
+        { name: 'NEXTCLOUD_TRUSTED_DOMAINS', value: trusted },
+        { name: 'HOMECLOUD_TRUSTED_DOMAINS', value: trusted },
+        { name: 'HOMECLOUD_PHONE_REGION', value: s.phoneRegion ?? '' },
+        { name: 'HOMECLOUD_APPS', value: s.apps.join(' ') },
+        { name: 'PHP_UPLOAD_LIMIT', value: `${mebibytes(s.php.uploadLimitBytes)}M` },
+        ...sharedEnv,
+      ],
+      ports: [{ name: 'fastcgi', containerPort: Nextcloud.FPM_PORT }],
+      volumeMounts: [
+        { name: 'html', mountPath: Nextcloud.WEB_ROOT },
+        // Loaded after the image's www.conf and opcache-recommended.ini, so these win.
+        { name: 'php-config', mountPath: '/usr/local/etc/php-fpm.d/zz-homecloud-pool.conf', subPath: 'zz-homecloud-pool.conf', readOnly: true },
+        { name: 'php-config', mountPath: '/usr/local/etc/php/conf.d/zz-homecloud.ini', subPath: 'zz-homecloud.ini', readOnly: true },
+        ...hookMounts,
+      ],
+      resources: resourceRequirements(s.resources.nextcloud),
+      // Root first: the entrypoint rsyncs the release into the volume as www-data, writes
+      // redis-session.ini into the image, and php-fpm's master switches its workers to www-data.
+      securityContext: rootThenDrop(),
+      // First install (copying the release, creating the database, fetching apps) takes
+      // several minutes on a desktop; allow 20 before giving up.
+      startupProbe: { httpGet: statusProbe, periodSeconds: 10, failureThreshold: 120, timeoutSeconds: 5 },
+      readinessProbe: { httpGet: statusProbe, periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 },
+      livenessProbe: { httpGet: statusProbe, periodSeconds: 30, failureThreshold: 5, timeoutSeconds: 10 },
+    };
+
+    const cron: k8s.Container = {
+      name: 'cron',
+      image: s.images.nextcloud,
+      imagePullPolicy: PULL_POLICY,
+      // Any command but php-fpm skips the image's install/upgrade logic, as it must here.
+      command: ['/bin/sh', '/homecloud/cron-loop.sh'],
+      env: sharedEnv,
+      volumeMounts: [
+        { name: 'html', mountPath: Nextcloud.WEB_ROOT },
+        { name: 'scripts', mountPath: '/homecloud', readOnly: true },
+        { name: 'cron-tmp', mountPath: '/tmp' },
+      ],
+      resources: resourceRequirements(s.resources.cron),
+      securityContext: nonRoot(Nextcloud.WWW_DATA_UID, Nextcloud.WWW_DATA_UID),
+    };
+
+    const nginx: k8s.Container = {
+      name: 'web',
+      image: s.images.nginx,
+      imagePullPolicy: PULL_POLICY,
+      // Skip the image entrypoint: its scripts rewrite files under /etc/nginx, which is read-only here.
+      command: ['nginx', '-c', '/etc/nginx/homecloud/nginx.conf'],
+      ports: [{ name: 'http', containerPort: Nextcloud.NGINX_PORT }],
+      volumeMounts: [
+        { name: 'html', mountPath: Nextcloud.WEB_ROOT, readOnly: true },
+        { name: 'web-config', mountPath: '/etc/nginx/homecloud', readOnly: true },
+        { name: 'web-tmp', mountPath: '/tmp' },
+      ],
+      resources: resourceRequirements(s.resources.web),
+      securityContext: nonRoot(Nextcloud.NGINX_UID, Nextcloud.NGINX_UID),
+      readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 10 },
+    };
+
+    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name: 'nextcloud', labels },
+      spec: {
+        replicas: 1,
+        // Recreate: the volume is ReadWriteOnce, and two Nextcloud versions must never run at once.
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: this.selector },
+        template: {
+          metadata: { labels, annotations: { 'homecloud/config-hash': podConfigHash } },
+          spec: {
+            ...POD_DEFAULTS,
+            securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
+            terminationGracePeriodSeconds: 60,
+            containers: [phpFpm, nginx, cron],
+            volumes: [
+              { name: 'html', persistentVolumeClaim: { claimName: this.volumeClaim.name } },
+              { name: 'web-config', configMap: { name: webConfig.name } },
+              { name: 'php-config', configMap: { name: phpConfig.name } },
+              { name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o755 } },
+              // nginx buffers each upload whole before handing it to PHP: room for the largest.
+              { name: 'web-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(formatBytes(s.php.uploadLimitBytes + 512 * 2 ** 20)) } },
+              { name: 'cron-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
+            ],
+          },
+        },
+      },
+    });
+
+    this.service = new k8s.KubeService(this, 'service', {
+      metadata: { name: 'nextcloud', labels },
+      spec: {
+        // Docker Desktop publishes LoadBalancer ports on the PC's own addresses: the LAN entry.
+        type: 'LoadBalancer',
+        selector: this.selector,
+        ports: [{ name: 'http', port: s.httpPort, targetPort: k8s.IntOrString.fromString('http') }],
+      },
+    });
+  }
+}
+
+/**
+ * A short hash of ConfigMaps' content for a pod-template annotation: a changed config or
+ * script must restart the pod, and an edited ConfigMap alone does not.
+ */
+export function configHash(configMaps: k8s.KubeConfigMap[]): string {
+  return createHash('sha256').update(JSON.stringify(configMaps.map((c) => c.toJson().data))).digest('hex').slice(0, 16);
+}

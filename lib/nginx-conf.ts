@@ -1,0 +1,210 @@
+/**
+ * nginx.conf for Nextcloud's php-fpm image, following the current upstream recipe
+ * (Nextcloud admin manual, "NGINX configuration"), adapted to run unprivileged in a pod.
+ * Pure: the same options always give the same text.
+ */
+export interface NginxConfOptions {
+  /** Port nginx listens on inside the pod (unprivileged, so above 1024). */
+  readonly listenPort: number;
+  /** Where php-fpm listens; same pod, so loopback. */
+  readonly phpFpm: string;
+  /** The Nextcloud web root, shared with the php-fpm container. */
+  readonly webRoot: string;
+  /** client_max_body_size in bytes; follows PHP's upload limit. */
+  readonly maxBodyBytes: number;
+  /** Writable directory for the pid file and nginx's temporary files. */
+  readonly tempDir: string;
+}
+
+/**
+ * Types served, rendered into the config rather than taken from the image's mime.types:
+ * the stock file lacks `.mjs` (Nextcloud ≥ 28 serves its JavaScript as modules) and differs
+ * between nginx versions. Extensions nginx does not find here are served as octet-stream.
+ */
+export const MIME_TYPES: Record<string, string[]> = {
+  'text/html': ['html', 'htm'],
+  'text/css': ['css'],
+  'text/javascript': ['js', 'mjs'],
+  'text/plain': ['txt'],
+  'text/xml': ['xml'],
+  'application/json': ['json', 'map'],
+  'application/manifest+json': ['webmanifest'],
+  'application/wasm': ['wasm'],
+  'application/pdf': ['pdf'],
+  'application/octet-stream': ['tflite', 'bin'],
+  'image/svg+xml': ['svg', 'svgz'],
+  'image/png': ['png'],
+  'image/gif': ['gif'],
+  'image/jpeg': ['jpg', 'jpeg'],
+  'image/webp': ['webp'],
+  'image/x-icon': ['ico'],
+  'font/woff': ['woff'],
+  'font/woff2': ['woff2'],
+  'font/otf': ['otf'],
+  'font/ttf': ['ttf'],
+  'audio/ogg': ['ogg'],
+  'audio/flac': ['flac'],
+  'video/mp4': ['mp4'],
+  'video/webm': ['webm'],
+};
+
+/** Static assets served straight from disk with a long cache lifetime (upstream's list). */
+export const STATIC_EXTENSIONS = ['css', 'js', 'mjs', 'svg', 'gif', 'ico', 'jpg', 'png', 'webp', 'wasm', 'tflite', 'map', 'ogg', 'flac', 'mp4', 'webm'];
+
+/**
+ * Headers Nextcloud's setup checks look for. add_header in a location replaces the server's
+ * set, so every location that adds a header repeats these (via the same rendered lines).
+ * X-XSS-Protection is left out: browsers removed the filter and Nextcloud ≥ 32 no longer asks for it.
+ */
+export const SECURITY_HEADERS: Array<[string, string]> = [
+  ['Referrer-Policy', 'no-referrer'],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'SAMEORIGIN'],
+  ['X-Permitted-Cross-Domain-Policies', 'none'],
+  ['X-Robots-Tag', 'noindex, nofollow'],
+];
+
+/** Paths under the web root that must never be served (code, config, data). */
+export const FORBIDDEN_PATHS = '^/(?:build|tests|config|lib|3rdparty|templates|data)(?:$|/)';
+/** Dotfiles, the CLI entry points and test tooling. */
+export const FORBIDDEN_PREFIXES = '^/(?:\\.|autotest|occ|issue|indie|db_|console)';
+
+export function renderNginxConf(o: NginxConfOptions): string {
+  const headers = (indent: string) => SECURITY_HEADERS.map(([k, v]) => `${indent}add_header ${k} "${v}" always;`).join('\n');
+  const types = Object.entries(MIME_TYPES).map(([t, exts]) => `        ${t} ${exts.join(' ')};`).join('\n');
+  const t = o.tempDir;
+  return `# Rendered by homecloud (lib/nginx-conf.ts). Edit the renderer, not this file.
+# Runs as an unprivileged user: no "user" directive, pid and temp files under ${t}.
+worker_processes 2;
+pid ${t}/nginx.pid;
+error_log /dev/stderr warn;
+daemon off;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    types {
+${types}
+    }
+    default_type application/octet-stream;
+
+    client_body_temp_path ${t}/client_temp;
+    proxy_temp_path ${t}/proxy_temp;
+    fastcgi_temp_path ${t}/fastcgi_temp;
+    uwsgi_temp_path ${t}/uwsgi_temp;
+    scgi_temp_path ${t}/scgi_temp;
+
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
+    access_log /dev/stdout main;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    server_tokens off;
+
+    upstream php-handler {
+        server ${o.phpFpm};
+    }
+
+    # Versioned assets (?v=...) never change: let browsers keep them.
+    map $arg_v $asset_immutable {
+        "" "";
+        default ", immutable";
+    }
+
+    server {
+        listen ${o.listenPort} default_server;
+        server_name _;
+
+        # Uploads: the limit follows PHP's; bodies are buffered whole (php-fpm cannot take
+        # chunked request bodies: unbuffered they arrived as 0-byte files).
+        client_max_body_size ${o.maxBodyBytes};
+        client_body_timeout 300s;
+        client_body_buffer_size 512k;
+        fastcgi_buffers 64 4K;
+
+        gzip on;
+        gzip_vary on;
+        gzip_comp_level 4;
+        gzip_min_length 256;
+        gzip_proxied expired no-cache no-store private no_last_modified no_etag auth;
+        gzip_types application/atom+xml text/javascript application/javascript application/json application/ld+json application/manifest+json application/rss+xml application/vnd.geo+json application/vnd.ms-fontobject application/wasm application/x-font-ttf application/x-web-app-manifest+json application/xhtml+xml application/xml font/opentype image/bmp image/svg+xml image/x-icon text/cache-manifest text/css text/plain text/vcard text/vnd.rim.location.xloc text/vtt text/x-component text/x-cross-domain-policy;
+
+${headers('        ')}
+
+        fastcgi_hide_header X-Powered-By;
+
+        root ${o.webRoot};
+        index index.php index.html /index.php$request_uri;
+
+        # Windows' WebDAV client asks for / first.
+        location = / {
+            if ( $http_user_agent ~ ^DavClnt ) {
+                return 302 /remote.php/webdav/$is_args$args;
+            }
+        }
+
+        location = /robots.txt {
+            allow all;
+            log_not_found off;
+            access_log off;
+        }
+
+        # Relative redirects: they stay right behind a port-forward or a non-default port.
+        location ^~ /.well-known {
+            location = /.well-known/carddav { return 301 /remote.php/dav/; }
+            location = /.well-known/caldav  { return 301 /remote.php/dav/; }
+            location /.well-known/acme-challenge { try_files $uri $uri/ =404; }
+            location /.well-known/pki-validation { try_files $uri $uri/ =404; }
+            return 301 /index.php$request_uri;
+        }
+
+        location ~ ${FORBIDDEN_PATHS} { return 404; }
+        location ~ ${FORBIDDEN_PREFIXES} { return 404; }
+
+        location ~ \\.php(?:$|/) {
+            # Only Nextcloud's front controllers run directly; any other .php goes through index.php.
+            rewrite ^/(?!index|remote|public|cron|core\\/ajax\\/update|status|ocs\\/v[12]|updater\\/.+|ocs-provider\\/.+|.+\\/richdocumentscode(_arm64)?\\/proxy) /index.php$request_uri;
+
+            fastcgi_split_path_info ^(.+?\\.php)(/.*)$;
+            set $path_info $fastcgi_path_info;
+            try_files $fastcgi_script_name =404;
+
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+            fastcgi_param PATH_INFO $path_info;
+            fastcgi_param modHeadersAvailable true;
+            fastcgi_param front_controller_active true;
+            fastcgi_pass php-handler;
+
+            fastcgi_intercept_errors on;
+            fastcgi_request_buffering on;
+            fastcgi_max_temp_file_size 0;
+            fastcgi_read_timeout 3600s;
+        }
+
+        location ~ \\.(?:${STATIC_EXTENSIONS.join('|')})$ {
+            try_files $uri /index.php$request_uri;
+            add_header Cache-Control "public, max-age=15778463$asset_immutable";
+${headers('            ')}
+            access_log off;
+        }
+
+        location ~ \\.(?:otf|woff2?)$ {
+            try_files $uri /index.php$request_uri;
+            expires 7d;
+            access_log off;
+        }
+
+        location /remote {
+            return 301 /remote.php$request_uri;
+        }
+
+        location / {
+            try_files $uri $uri/ /index.php$request_uri;
+        }
+    }
+}
+`;
+}

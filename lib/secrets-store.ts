@@ -1,0 +1,51 @@
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { UserFacingError } from './errors';
+
+/** The generated passwords. Kept only in the local file and the cluster's Secret. */
+export interface Credentials {
+  readonly postgresPassword: string;
+  readonly adminPassword: string;
+  readonly cachePassword: string;
+}
+
+const KEYS: Array<keyof Credentials> = ['postgresPassword', 'adminPassword', 'cachePassword'];
+
+/** 192 random bits, URL-safe: usable unquoted in DSNs, redis URLs and config files. */
+export function generatePassword(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/**
+ * Loads the credentials file, creating it (owner-only) on the first synth and adding any
+ * missing key later. Existing passwords are never replaced: PostgreSQL keeps the password
+ * it was initialised with, so a new one would lock Nextcloud out of its own database.
+ */
+export function loadOrCreateCredentials(file: string): Credentials {
+  let stored: Partial<Record<keyof Credentials, string>> = {};
+  if (fs.existsSync(file)) {
+    try {
+      stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new UserFacingError(`The credentials file ${file} is not valid JSON (${(e as Error).message}). `
+        + 'It holds the passwords your running home cloud uses, so homecloud will not replace it: '
+        + 'restore it from a copy, or move it away only if you are reinstalling from scratch.');
+    }
+  }
+  const missing = KEYS.filter((k) => typeof stored[k] !== 'string' || stored[k] === '');
+  if (missing.length > 0) {
+    for (const k of missing) stored[k] = generatePassword();
+    writeOwnerOnly(file, JSON.stringify(stored, null, 2) + '\n');
+  }
+  return stored as Credentials;
+}
+
+/** Writes via a temp file and rename, readable by the owner only (on Windows: by the user's ACL). */
+function writeOwnerOnly(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+  fs.renameSync(tmp, file);
+  fs.chmodSync(file, 0o600);
+}

@@ -1,0 +1,482 @@
+import { Duration } from 'cdk8s';
+import { MIN_PHP_WORKERS, minimumContainerMiB, phpFpmSizing } from './php-sizing';
+import { CpuInput, SizeInput, cpuToMillis, mebibytes, sizeToBytes } from './quantity';
+
+/**
+ * The per-install settings: everything a family might change, in one typed place.
+ * Every field is optional; the default is documented where it is declared and
+ * applied in `resolveSettings`. Edit the values in `main.ts`.
+ */
+export interface HomecloudSettings {
+  /**
+   * Kubernetes namespace that holds the whole stack. `kubectl delete namespace <this>` uninstalls.
+   * @default 'homecloud'
+   */
+  readonly namespace?: string;
+
+  /**
+   * IANA time zone for the backup schedule and Nextcloud's logs, e.g. "Europe/Berlin".
+   * @default - the time zone of the PC that runs `npm run synth`
+   */
+  readonly timeZone?: string;
+
+  /**
+   * Host names and IP addresses (optionally with ":port") people type to reach Nextcloud.
+   * Nextcloud refuses requests for any other name.
+   * @default - localhost, 127.0.0.1, this PC's host name and its LAN IPv4 addresses
+   */
+  readonly trustedDomains?: string[];
+
+  /**
+   * Port the home cloud answers on, on this PC and on the LAN.
+   * @default 80
+   */
+  readonly httpPort?: number;
+
+  /**
+   * Login name of the administrator created on first start (the password is generated).
+   * @default 'admin'
+   */
+  readonly adminUser?: string;
+
+  /**
+   * Country code (ISO 3166-1 alpha-2, e.g. "DE") used for phone numbers without a country prefix.
+   * @default - the region of this PC's locale; none when the locale has no region
+   */
+  readonly phoneRegion?: string;
+
+  /**
+   * Nextcloud apps installed from the App Store after the first install.
+   * @default ['contacts', 'calendar', 'tasks', 'notes']
+   */
+  readonly apps?: string[];
+
+  readonly storage?: StorageSettings;
+  readonly backup?: BackupSettings;
+  readonly images?: ImageSettings;
+  readonly resources?: ResourceSettings;
+  readonly php?: PhpSettings;
+}
+
+export interface StorageSettings {
+  /**
+   * Nextcloud's volume: the application and every family member's files.
+   * @default '50Gi'
+   */
+  readonly nextcloud?: SizeInput;
+  /**
+   * PostgreSQL's volume.
+   * @default '5Gi'
+   */
+  readonly database?: SizeInput;
+  /**
+   * The backup volume (database dumps and file snapshots).
+   * @default '100Gi'
+   */
+  readonly backups?: SizeInput;
+  /**
+   * StorageClass for every volume. Docker Desktop names its class differently in its two
+   * modes, so leave this unset unless you know you need another class.
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+}
+
+export interface RetentionSettings {
+  /** @default 7 */
+  readonly daily?: number;
+  /** @default 4 */
+  readonly weekly?: number;
+  /** @default 6 */
+  readonly monthly?: number;
+}
+
+export interface BackupSettings {
+  /**
+   * Local time of the nightly backup, "HH:MM" (24-hour clock), in `timeZone`.
+   * @default '02:30'
+   */
+  readonly time?: string;
+  /**
+   * A full cron schedule ("minute hour day month weekday"); overrides `time`.
+   * @default - every day at `time`
+   */
+  readonly schedule?: string;
+  /** How many backups to keep. */
+  readonly retention?: RetentionSettings;
+  /**
+   * Put Nextcloud in maintenance mode while the backup runs, so files and database match.
+   * @default true
+   */
+  readonly maintenanceMode?: boolean;
+  /**
+   * A backup still running after this long is stopped (so it cannot block the next nights).
+   * @default Duration.hours(3)
+   */
+  readonly timeout?: Duration;
+  /**
+   * A backup missed while the PC was off or asleep still runs when it wakes within this window.
+   * @default Duration.hours(20)
+   */
+  readonly catchUpWindow?: Duration;
+}
+
+/**
+ * Container images. Every image the stack runs is set here and nowhere else.
+ * Stateful images are pinned to a major version: a major change needs a guarded upgrade.
+ */
+export interface ImageSettings {
+  /** @default 'nextcloud:33-fpm-alpine' */
+  readonly nextcloud?: string;
+  /** Also runs the backups: pg_dump refuses servers newer than itself. @default 'postgres:18-alpine' */
+  readonly postgres?: string;
+  /** Redis-compatible cache for file locking (Valkey: BSD-licensed, unlike Redis ≥ 7.4). @default 'valkey/valkey:8-alpine' */
+  readonly cache?: string;
+  /** @default 'nginx:1.28-alpine' */
+  readonly nginx?: string;
+}
+
+/** CPU and memory for one container. Requests are reserved; limits are hard caps. */
+export interface ContainerResources {
+  readonly cpuRequest?: CpuInput;
+  readonly cpuLimit?: CpuInput;
+  readonly memoryRequest?: SizeInput;
+  readonly memoryLimit?: SizeInput;
+}
+
+/**
+ * The resource budget, per container. The defaults request 512 MiB and cap the whole stack
+ * at about 3 GiB, so an 8 GB desktop stays usable. See DEFAULT_RESOURCES for each value.
+ */
+export interface ResourceSettings {
+  /** php-fpm: its memory limit decides how many PHP workers run (see lib/php-sizing.ts). */
+  readonly nextcloud?: ContainerResources;
+  /** Nextcloud background jobs (cron.php every 5 minutes). */
+  readonly cron?: ContainerResources;
+  /** nginx in front of php-fpm. */
+  readonly web?: ContainerResources;
+  readonly database?: ContainerResources;
+  readonly cache?: ContainerResources;
+  readonly backup?: ContainerResources;
+}
+
+export interface PhpSettings {
+  /**
+   * PHP's memory_limit per request. Nextcloud recommends at least 512 MiB.
+   * @default '512Mi'
+   */
+  readonly memoryLimit?: SizeInput;
+  /**
+   * Largest single upload through the browser or WebDAV; nginx's client_max_body_size
+   * and PHP's upload limits both follow it. (Sync apps upload in chunks and are not limited.)
+   * @default '2Gi'
+   */
+  readonly uploadLimit?: SizeInput;
+}
+
+/** What synth learned about the PC it runs on; supplies defaults, never overrides settings. */
+export interface HostFacts {
+  readonly hostname: string;
+  readonly lanAddresses: string[];
+  readonly timeZone: string;
+  readonly region?: string;
+}
+
+export type ContainerName = keyof Required<ResourceSettings>;
+
+export interface ResolvedResources {
+  readonly cpuRequestMillis: number;
+  readonly cpuLimitMillis: number;
+  readonly memoryRequestBytes: number;
+  readonly memoryLimitBytes: number;
+}
+
+/** Settings with every default applied and every value checked. */
+export interface ResolvedSettings {
+  readonly namespace: string;
+  readonly timeZone: string;
+  readonly trustedDomains: string[];
+  readonly httpPort: number;
+  readonly adminUser: string;
+  readonly phoneRegion?: string;
+  readonly apps: string[];
+  readonly storage: {
+    readonly nextcloudBytes: number;
+    readonly databaseBytes: number;
+    readonly backupsBytes: number;
+    readonly storageClassName?: string;
+  };
+  readonly backup: {
+    readonly schedule: string;
+    readonly retention: Required<RetentionSettings>;
+    readonly maintenanceMode: boolean;
+    readonly timeoutSeconds: number;
+    readonly catchUpSeconds: number;
+  };
+  readonly images: Required<ImageSettings>;
+  readonly resources: Record<ContainerName, ResolvedResources>;
+  readonly php: { readonly memoryLimitBytes: number; readonly uploadLimitBytes: number };
+}
+
+export const DEFAULT_IMAGES: Required<ImageSettings> = {
+  nextcloud: 'nextcloud:33-fpm-alpine',
+  postgres: 'postgres:18-alpine',
+  cache: 'valkey/valkey:8-alpine',
+  nginx: 'nginx:1.28-alpine',
+};
+
+/** Requests total 512 MiB; limits total 3040 MiB (under 3 GiB). */
+export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResources>> = {
+  nextcloud: { cpuRequest: '100m', cpuLimit: '2', memoryRequest: '256Mi', memoryLimit: '1536Mi' },
+  cron: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '576Mi' },
+  web: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
+  database: { cpuRequest: '50m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '512Mi' },
+  cache: { cpuRequest: '20m', cpuLimit: '250m', memoryRequest: '16Mi', memoryLimit: '96Mi' },
+  backup: { cpuRequest: '50m', cpuLimit: '500m', memoryRequest: '64Mi', memoryLimit: '256Mi' },
+};
+
+export const DEFAULT_APPS = ['contacts', 'calendar', 'tasks', 'notes'];
+
+/** A user's mistake in the settings: each problem names the setting, the value and the fix. */
+export class SettingsError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`homecloud settings have ${problems.length} problem${problems.length === 1 ? '' : 's'} (edit them in main.ts):\n`
+      + problems.map((p) => `  - ${p}`).join('\n'));
+    this.name = 'SettingsError';
+  }
+}
+
+/**
+ * Applies the defaults and validates everything; throws one SettingsError listing every problem.
+ * Pure: the PC's facts come in as `host`.
+ */
+export function resolveSettings(input: HomecloudSettings, host: HostFacts): ResolvedSettings {
+  const problems: string[] = [];
+  const v = new Validator(problems);
+
+  const namespace = input.namespace ?? 'homecloud';
+  v.check(isDnsLabel(namespace), 'namespace', namespace,
+    'use lowercase letters, digits and "-", at most 63 characters, starting and ending with a letter or digit');
+
+  const timeZone = input.timeZone ?? host.timeZone;
+  v.check(isTimeZone(timeZone), 'timeZone', timeZone, 'use an IANA zone name such as "Europe/Berlin" or "America/New_York"');
+
+  // Defaults from the PC are kept only where valid (a Windows name may contain "_"); what the
+  // user typed is always checked.
+  const trustedDomains = unique(input.trustedDomains
+    ?? ['localhost', '127.0.0.1', host.hostname, ...host.lanAddresses].filter(isTrustedDomain));
+  v.check(trustedDomains.length > 0, 'trustedDomains', '[]', 'list at least one host name or IP address, e.g. ["localhost"]');
+  trustedDomains.forEach((d, i) => v.check(isTrustedDomain(d), `trustedDomains[${i}]`, d,
+    'use a host name like "homepc" or "homepc.local", or an IP address like 192.168.1.20 (optionally with ":port")'));
+
+  const httpPort = input.httpPort ?? 80;
+  v.check(Number.isInteger(httpPort) && httpPort >= 1 && httpPort <= 65535, 'httpPort', httpPort, 'use a whole number from 1 to 65535, usually 80');
+
+  const adminUser = input.adminUser ?? 'admin';
+  v.check(/^[A-Za-z0-9_.@-]{1,64}$/.test(adminUser), 'adminUser', adminUser, 'use letters, digits and "_.@-" only');
+
+  const phoneRegion = input.phoneRegion ?? (host.region && /^[A-Z]{2}$/.test(host.region) ? host.region : undefined);
+  if (phoneRegion !== undefined) {
+    v.check(/^[A-Z]{2}$/.test(phoneRegion), 'phoneRegion', phoneRegion, 'use a two-letter country code in capitals, e.g. "DE" or "US"');
+  }
+
+  const apps = input.apps ?? DEFAULT_APPS;
+  apps.forEach((a, i) => v.check(/^[a-z0-9_]+$/.test(a), `apps[${i}]`, a, 'use the app id from the App Store URL, e.g. "calendar"'));
+
+  const storage = {
+    nextcloudBytes: v.size('storage.nextcloud', input.storage?.nextcloud ?? '50Gi'),
+    databaseBytes: v.size('storage.database', input.storage?.database ?? '5Gi'),
+    backupsBytes: v.size('storage.backups', input.storage?.backups ?? '100Gi'),
+    storageClassName: input.storage?.storageClassName,
+  };
+  if (storage.storageClassName !== undefined) {
+    v.check(isDnsSubdomain(storage.storageClassName), 'storage.storageClassName', storage.storageClassName,
+      'use the name shown by `kubectl get storageclass`, or remove the setting to use the default class');
+  }
+
+  const backupTime = input.backup?.time ?? '02:30';
+  const timeMatch = /^([01][0-9]|2[0-3]):([0-5][0-9])$/.exec(backupTime);
+  v.check(timeMatch !== null, 'backup.time', backupTime, 'use a 24-hour time "HH:MM", e.g. "02:30"');
+  const schedule = input.backup?.schedule
+    ?? (timeMatch ? `${Number(timeMatch[2])} ${Number(timeMatch[1])} * * *` : '30 2 * * *');
+  if (input.backup?.schedule !== undefined) {
+    const why = cronProblem(schedule);
+    v.check(why === undefined, 'backup.schedule', schedule, `${why}; use five fields "minute hour day month weekday", e.g. "30 2 * * *"`);
+  }
+  const retention = {
+    daily: input.backup?.retention?.daily ?? 7,
+    weekly: input.backup?.retention?.weekly ?? 4,
+    monthly: input.backup?.retention?.monthly ?? 6,
+  };
+  for (const [k, n] of Object.entries(retention)) {
+    v.check(Number.isInteger(n) && n >= 1, `backup.retention.${k}`, n, 'keep at least 1 (a whole number)');
+  }
+  const timeoutSeconds = (input.backup?.timeout ?? Duration.hours(3)).toSeconds();
+  v.check(timeoutSeconds >= 300, 'backup.timeout', `${timeoutSeconds}s`, 'allow at least Duration.minutes(5)');
+  const catchUpSeconds = (input.backup?.catchUpWindow ?? Duration.hours(20)).toSeconds();
+  v.check(catchUpSeconds >= 60, 'backup.catchUpWindow', `${catchUpSeconds}s`, 'allow at least Duration.minutes(1); hours are better for a PC that sleeps');
+
+  const images = { ...DEFAULT_IMAGES, ...input.images };
+  for (const [k, ref] of Object.entries(images)) {
+    const why = imageProblem(ref);
+    v.check(why === undefined, `images.${k}`, ref, `${why}; pin a version, e.g. "${DEFAULT_IMAGES[k as keyof ImageSettings]}"`);
+  }
+  // The data folder's layout and the upgrade guard both depend on the PostgreSQL major.
+  v.check(imageProblem(images.postgres) !== undefined || imageMajor(images.postgres) !== undefined, 'images.postgres', images.postgres,
+    'keep the version tag even when pinning a digest, e.g. "postgres:18-alpine@sha256:…"');
+
+  const resources = {} as Record<ContainerName, ResolvedResources>;
+  for (const name of Object.keys(DEFAULT_RESOURCES) as ContainerName[]) {
+    const r = { ...DEFAULT_RESOURCES[name], ...input.resources?.[name] };
+    const key = `resources.${name}`;
+    const res = {
+      cpuRequestMillis: v.cpu(`${key}.cpuRequest`, r.cpuRequest),
+      cpuLimitMillis: v.cpu(`${key}.cpuLimit`, r.cpuLimit),
+      memoryRequestBytes: v.size(`${key}.memoryRequest`, r.memoryRequest),
+      memoryLimitBytes: v.size(`${key}.memoryLimit`, r.memoryLimit),
+    };
+    v.check(res.cpuLimitMillis >= res.cpuRequestMillis, `${key}.cpuLimit`, r.cpuLimit,
+      `the limit is below the request (${quantity(r.cpuRequest)}); raise the limit or lower the request`);
+    v.check(res.memoryLimitBytes >= res.memoryRequestBytes, `${key}.memoryLimit`, r.memoryLimit,
+      `the limit is below the request (${quantity(r.memoryRequest)}); raise the limit or lower the request`);
+    resources[name] = res;
+  }
+
+  const php = {
+    memoryLimitBytes: v.size('php.memoryLimit', input.php?.memoryLimit ?? '512Mi'),
+    uploadLimitBytes: v.size('php.uploadLimit', input.php?.uploadLimit ?? '2Gi'),
+  };
+
+  const fpm = phpFpmSizing(resources.nextcloud.memoryLimitBytes, php.memoryLimitBytes);
+  v.check(fpm.maxChildren >= MIN_PHP_WORKERS, 'resources.nextcloud.memoryLimit', `${mebibytes(resources.nextcloud.memoryLimitBytes)}Mi`,
+    `it fits only ${fpm.maxChildren} PHP worker(s) of php.memoryLimit ${fpm.memoryLimitMiB}Mi (see lib/php-sizing.ts); `
+    + `raise it to at least ${minimumContainerMiB(php.memoryLimitBytes)}Mi or lower php.memoryLimit`);
+
+  if (problems.length > 0) throw new SettingsError(problems);
+  return {
+    namespace, timeZone, trustedDomains, httpPort, adminUser, phoneRegion, apps, storage,
+    backup: { schedule, retention, maintenanceMode: input.backup?.maintenanceMode ?? true, timeoutSeconds, catchUpSeconds },
+    images, resources, php,
+  };
+}
+
+class Validator {
+  constructor(private readonly problems: string[]) {}
+
+  check(ok: boolean, setting: string, value: unknown, fix: string): void {
+    if (!ok) this.problems.push(`${setting} = ${JSON.stringify(value)} is not valid: ${fix}.`);
+  }
+
+  size(setting: string, value: SizeInput): number {
+    const bytes = sizeToBytes(value);
+    this.check(bytes !== undefined, setting, quantity(value),
+      'use a positive size such as Size.gibibytes(10) or "10Gi" ("Mi", "Gi", "Ti" are binary units)');
+    return bytes ?? 1;
+  }
+
+  cpu(setting: string, value: CpuInput): number {
+    const millis = cpuToMillis(value);
+    this.check(millis !== undefined, setting, quantity(value), 'use a positive CPU amount such as Cpu.millis(250), "250m" or "1"');
+    return millis ?? 1;
+  }
+}
+
+function quantity(value: SizeInput | CpuInput): string {
+  if (typeof value === 'string') return value;
+  return 'asString' in value ? value.asString() : String(value.amount);
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+export function isDnsLabel(s: string): boolean {
+  return /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(s);
+}
+
+function isDnsSubdomain(s: string): boolean {
+  return s.length <= 253 && s.split('.').every(isDnsLabel);
+}
+
+export function isTimeZone(zone: string): boolean {
+  if (!zone) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function isIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+function isIPv6(s: string): boolean {
+  if (!/^[0-9a-fA-F:]+$/.test(s) || !s.includes(':')) return false;
+  const halves = s.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((h) => (h === '' ? [] : h.split(':')));
+  return groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g)) && (halves.length === 2 ? groups.length < 8 : groups.length === 8);
+}
+
+function isHostName(s: string): boolean {
+  return s.length <= 253 && s.split('.').every((l) => /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$/.test(l))
+    && !/^[0-9.]+$/.test(s);
+}
+
+/** A name Nextcloud can match a request's Host header against: host, IPv4 or [IPv6], optional :port. */
+export function isTrustedDomain(entry: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::([0-9]{1,5}))?$/.exec(entry);
+  if (bracketed) return isIPv6(bracketed[1]) && portOk(bracketed[2]);
+  if (isIPv6(entry)) return true;
+  const [host, port, ...rest] = entry.split(':');
+  return rest.length === 0 && portOk(port) && (isIPv4(host) || isHostName(host));
+}
+
+function portOk(port: string | undefined): boolean {
+  return port === undefined || (/^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+}
+
+const CRON_RANGES: Array<[string, number, number]> = [
+  ['minute', 0, 59], ['hour', 0, 23], ['day of month', 1, 31], ['month', 1, 12], ['day of week', 0, 7],
+];
+
+/** Why a five-field cron expression is invalid, or undefined when it is valid. */
+export function cronProblem(expr: string): string | undefined {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 5) return `it has ${fields.length} fields, not 5`;
+  for (let i = 0; i < 5; i++) {
+    const [name, min, max] = CRON_RANGES[i];
+    for (const item of fields[i].split(',')) {
+      const m = /^(\*|([0-9]+)(?:-([0-9]+))?)(?:\/([0-9]+))?$/.exec(item);
+      if (!m) return `the ${name} field "${fields[i]}" is not a number, range, list or step`;
+      const nums = [m[2], m[3]].filter((x) => x !== undefined).map(Number);
+      if (nums.some((n) => n < min || n > max)) return `the ${name} field "${fields[i]}" is outside ${min}-${max}`;
+      if (nums.length === 2 && nums[0] > nums[1]) return `the ${name} range "${item}" runs backwards`;
+      if (m[4] !== undefined && Number(m[4]) === 0) return `the ${name} step "${item}" is zero`;
+    }
+  }
+  return undefined;
+}
+
+/** Why an image reference is not pinned to a version, or undefined when it is. */
+export function imageProblem(ref: string): string | undefined {
+  if (!/^[a-z0-9]+([._\/:@-][a-zA-Z0-9_.-]+)*$/.test(ref) && !/@sha256:[0-9a-f]{64}$/.test(ref)) {
+    return 'it is not an image reference';
+  }
+  if (/@sha256:[0-9a-f]{64}$/.test(ref)) return undefined;
+  const lastSlash = ref.lastIndexOf('/');
+  const colon = ref.indexOf(':', lastSlash + 1);
+  if (colon < 0) return 'it has no tag, so it follows "latest" and can jump a major version';
+  const tag = ref.slice(colon + 1);
+  if (!/^v?[0-9]/.test(tag)) return `its tag "${tag}" does not start with a version number`;
+  return undefined;
+}
+
+/** The major version in an image tag ("33-fpm-alpine" → 33), or undefined for a digest-only reference. */
+export function imageMajor(ref: string): number | undefined {
+  const tag = /:v?([0-9]+)[^/@]*(@|$)/.exec(ref.slice(ref.lastIndexOf('/') + 1));
+  return tag ? Number(tag[1]) : undefined;
+}

@@ -1,0 +1,38 @@
+import * as path from 'path';
+import { buildApp } from './chart';
+import { UserFacingError } from './errors';
+import { loadOrCreateCredentials } from './secrets-store';
+import { HomecloudSettings, HostFacts, SettingsError, resolveSettings } from './settings';
+
+export interface SynthPaths {
+  /** Folder the manifests are written to. */
+  readonly outdir: string;
+  /** The owner-only file holding the generated passwords. */
+  readonly credentials: string;
+}
+
+/** The manifest file synth writes inside `outdir`. */
+export const MANIFEST_FILE = 'app.k8s.yaml';
+
+/**
+ * Resolves the settings, loads (or creates) the credentials and writes the manifests.
+ * Returns the exit code: 0 written, 1 the settings or the credentials file need fixing
+ * (the message on stderr says how; no stack trace for a user's mistake).
+ */
+export function synth(settings: HomecloudSettings, host: HostFacts, paths: SynthPaths, stderr: (s: string) => void): number {
+  try {
+    const resolved = resolveSettings(settings, host);
+    const credentials = loadOrCreateCredentials(paths.credentials);
+    buildApp(resolved, credentials, paths.outdir).app.synth();
+    stderr(`homecloud: wrote ${path.join(paths.outdir, MANIFEST_FILE)} (namespace ${resolved.namespace}; `
+      + `open http://${resolved.trustedDomains.find((d) => d !== 'localhost' && d !== '127.0.0.1') ?? 'localhost'}`
+      + `${resolved.httpPort === 80 ? '' : `:${resolved.httpPort}`}/ once deployed)\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof SettingsError || e instanceof UserFacingError) {
+      stderr(`${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,27 @@
+import * as path from 'path';
+import { detectHostFacts } from './lib/host-facts';
+import { HomecloudSettings } from './lib/settings';
+import { synth } from './lib/synth';
+
+/**
+ * Your home cloud's settings. Every field is optional; lib/settings.ts documents each one
+ * and its default. After editing, run `npm run synth` (or `npm run deploy`).
+ */
+export const settings: HomecloudSettings = {
+  // timeZone: 'Europe/Berlin',
+  // trustedDomains: ['localhost', 'homepc', '192.168.1.20'],
+  // phoneRegion: 'DE',
+  // backup: { time: '03:15', retention: { daily: 7, weekly: 4, monthly: 6 } },
+  // storage: { nextcloud: '200Gi', backups: '400Gi' },
+};
+
+/** Writes dist/app.k8s.yaml; the exit code is 0 when written, 1 when a setting needs fixing. */
+export function main(): number {
+  return synth(settings, detectHostFacts(), {
+    outdir: process.env.HOMECLOUD_OUTDIR ?? path.join(__dirname, 'dist'),
+    // Git-ignored and owner-only; back it up with your backups.
+    credentials: process.env.HOMECLOUD_CREDENTIALS ?? path.join(__dirname, '.homecloud', 'credentials.json'),
+  }, (s) => process.stderr.write(s));
+}
+
+if (require.main === module) process.exitCode = main();

@@ -1,0 +1,58 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildApp } from '../../lib/chart';
+import { Credentials } from '../../lib/secrets-store';
+import { HomecloudSettings, HostFacts, resolveSettings } from '../../lib/settings';
+
+/** A PC as synth would see it; fixed so tests do not depend on the machine they run on. */
+export const HOST: HostFacts = { hostname: 'familypc', lanAddresses: ['192.168.1.20'], timeZone: 'Europe/Berlin', region: 'DE' };
+
+/** Recognisable fake passwords, so a test can look for them in output. */
+export const CREDENTIALS: Credentials = {
+  postgresPassword: 'test-postgres-password-0001',
+  adminPassword: 'test-admin-password-0002',
+  cachePassword: 'test-cache-password-0003',
+};
+
+// Kubernetes objects are open-ended JSON; tests read them as such.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type K8sObject = any;
+
+export interface Stack {
+  readonly objects: K8sObject[];
+  /** The one object of this kind and name; fails the test when there is none. */
+  get(kind: string, name: string): K8sObject;
+  ofKind(kind: string): K8sObject[];
+  /** Every container of every pod template (Deployments and the CronJob's job). */
+  containers(): Array<{ owner: string; container: K8sObject }>;
+  podTemplates(): Array<{ owner: string; template: K8sObject }>;
+}
+
+/** Synthesizes the stack in memory, in output order. */
+export function synthStack(settings: HomecloudSettings = {}, host: HostFacts = HOST): Stack {
+  const { app } = buildApp(resolveSettings(settings, host), CREDENTIALS, fs.mkdtempSync(path.join(os.tmpdir(), 'hc-')));
+  const objects: K8sObject[] = app.charts.flatMap((c) => c.toJson());
+  const podTemplates = () => objects.flatMap((o) => {
+    if (o.kind === 'Deployment') return [{ owner: `Deployment/${o.metadata.name}`, template: o.spec.template }];
+    if (o.kind === 'CronJob') return [{ owner: `CronJob/${o.metadata.name}`, template: o.spec.jobTemplate.spec.template }];
+    return [];
+  });
+  return {
+    objects,
+    get(kind, name) {
+      const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+      if (!found) throw new Error(`no ${kind} named ${name} in the synthesized stack`);
+      return found;
+    },
+    ofKind: (kind) => objects.filter((o) => o.kind === kind),
+    podTemplates,
+    containers: () => podTemplates().flatMap(({ owner, template }) => template.spec.containers.map((container: K8sObject) => ({ owner, container }))),
+  };
+}
+
+export function containerOf(deployment: K8sObject, name: string): K8sObject {
+  const c = deployment.spec.template.spec.containers.find((x: K8sObject) => x.name === name);
+  if (!c) throw new Error(`no container ${name} in ${deployment.metadata.name}`);
+  return c;
+}

@@ -1,0 +1,97 @@
+import { phpFpmSizing, minimumContainerMiB } from '../../lib/php-sizing';
+import { postgresTuning, postgresWorstCaseMiB } from '../../lib/postgres-config';
+import { sizeToBytes } from '../../lib/quantity';
+import { K8sObject, containerOf, synthStack } from '../support/stack';
+
+// Everything here is read back from the synthesized manifests, not from the settings.
+const stack = synthStack();
+const MiB = 2 ** 20;
+const bytes = (q: string) => sizeToBytes(q)!;
+const sum = (field: 'requests' | 'limits') => stack.containers()
+  .reduce((total, { container }) => total + bytes(container.resources[field].memory), 0);
+
+describe('resource budget', () => {
+  it('gives every container CPU and memory requests and limits', () => {
+    for (const { owner, container } of stack.containers()) {
+      expect([owner, container.name, Object.keys(container.resources.requests).sort(), Object.keys(container.resources.limits).sort()])
+        .toEqual([owner, container.name, ['cpu', 'memory'], ['cpu', 'memory']]);
+    }
+  });
+
+  it('requests at most 1 GiB of memory for the whole stack', () => {
+    expect(sum('requests')).toBeLessThanOrEqual(1024 * MiB);
+  });
+
+  it('limits the whole stack to at most 3 GiB, backup included', () => {
+    expect(sum('limits')).toBeLessThanOrEqual(3 * 1024 * MiB);
+  });
+});
+
+describe('php-fpm sizing rule', () => {
+  const nextcloud = stack.get('Deployment', 'nextcloud');
+  const fpm = containerOf(nextcloud, 'nextcloud');
+  const php = stack.get('ConfigMap', 'nextcloud-php').data;
+  const env = (name: string) => fpm.env.find((e: K8sObject) => e.name === name).value as string;
+  const maxChildren = Number(/pm\.max_children = (\d+)/.exec(php['zz-homecloud-pool.conf'])![1]);
+  const opcache = Number(/opcache\.memory_consumption=(\d+)/.exec(php['zz-homecloud.ini'])![1]);
+  const interned = Number(/opcache\.interned_strings_buffer=(\d+)/.exec(php['zz-homecloud.ini'])![1]);
+  const apcu = Number(/apc\.shm_size=(\d+)M/.exec(php['zz-homecloud.ini'])![1]);
+  const memoryLimitMiB = Number(/^(\d+)M$/.exec(env('PHP_MEMORY_LIMIT'))![1]);
+
+  it('fits every worker at PHP\'s memory_limit plus shared memory inside the container limit', () => {
+    const master = 32;
+    const worstCase = opcache + interned + apcu + master + maxChildren * memoryLimitMiB;
+    expect(worstCase * MiB).toBeLessThanOrEqual(bytes(fpm.resources.limits.memory));
+  });
+
+  it('runs at least two workers', () => expect(maxChildren).toBeGreaterThanOrEqual(2));
+
+  it('uses Nextcloud\'s recommended memory_limit of 512 MiB', () => expect(memoryLimitMiB).toBe(512));
+
+  it('grows the pool with the container limit', () => {
+    const big = synthStack({ resources: { nextcloud: { memoryLimit: '4Gi' } } }).get('ConfigMap', 'nextcloud-php').data;
+    expect(big['zz-homecloud-pool.conf']).toMatch(/pm.max_children = 7/);
+  });
+
+  it('gives the cron container room for one PHP run at memory_limit', () => {
+    const cron = containerOf(nextcloud, 'cron');
+    expect(bytes(cron.resources.limits.memory)).toBeGreaterThanOrEqual((memoryLimitMiB + apcu) * MiB);
+  });
+
+  it.each([[1536, 512, 2], [2048, 512, 3], [1024, 256, 3], [768, 256, 2], [600, 512, 0]])(
+    'gives a %i MiB container with memory_limit %i MiB %i workers', (limit, memory, workers) => {
+      expect(phpFpmSizing(limit * MiB, memory * MiB).maxChildren).toBe(workers);
+    });
+
+  it('names the smallest container that fits two workers', () => {
+    expect(phpFpmSizing(minimumContainerMiB(512 * MiB) * MiB, 512 * MiB).maxChildren).toBe(2);
+    expect(phpFpmSizing((minimumContainerMiB(512 * MiB) - 1) * MiB, 512 * MiB).maxChildren).toBe(1);
+  });
+});
+
+describe('PostgreSQL tuning', () => {
+  const pg = containerOf(stack.get('Deployment', 'database'), 'postgres');
+  const setting = (name: string) => {
+    const arg = pg.args.find((a: string) => a.startsWith(`${name}=`));
+    return arg.slice(name.length + 1) as string;
+  };
+
+  it('sets shared_buffers to a quarter of the container limit', () => {
+    expect(bytes(setting('shared_buffers').replace('MB', 'Mi')) * 4).toBe(bytes(pg.resources.limits.memory));
+  });
+
+  it('keeps its worst case (buffers + every connection\'s work_mem) inside the limit', () => {
+    const t = {
+      sharedBuffersMiB: parseInt(setting('shared_buffers'), 10),
+      maintenanceWorkMemMiB: parseInt(setting('maintenance_work_mem'), 10),
+      workMemMiB: parseInt(setting('work_mem'), 10),
+      maxConnections: Number(setting('max_connections')),
+      effectiveCacheSizeMiB: 0,
+    };
+    expect(postgresWorstCaseMiB(t) * MiB).toBeLessThan(bytes(pg.resources.limits.memory));
+  });
+
+  it.each([256, 512, 1024, 4096])('stays inside a %i MiB limit', (limit) => {
+    expect(postgresWorstCaseMiB(postgresTuning(limit * MiB))).toBeLessThan(limit);
+  });
+});

@@ -1,0 +1,90 @@
+import { Duration, Size } from 'cdk8s';
+import { HomecloudSettings, SettingsError, cronProblem, imageMajor, imageProblem, isTrustedDomain, resolveSettings } from '../../lib/settings';
+import { HOST } from '../support/stack';
+
+function problemsOf(settings: HomecloudSettings): string[] {
+  try {
+    resolveSettings(settings, HOST);
+  } catch (e) {
+    if (e instanceof SettingsError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe('defaults', () => {
+  const s = resolveSettings({}, HOST);
+
+  it('uses the homecloud namespace', () => expect(s.namespace).toBe('homecloud'));
+  it('takes the time zone from the PC', () => expect(s.timeZone).toBe('Europe/Berlin'));
+  it('trusts localhost, the PC name and its LAN addresses', () => {
+    expect(s.trustedDomains).toEqual(['localhost', '127.0.0.1', 'familypc', '192.168.1.20']);
+  });
+  it('backs up nightly at 02:30', () => expect(s.backup.schedule).toBe('30 2 * * *'));
+  it('keeps 7 daily, 4 weekly and 6 monthly backups', () => expect(s.backup.retention).toEqual({ daily: 7, weekly: 4, monthly: 6 }));
+  it('takes the phone region from the locale', () => expect(s.phoneRegion).toBe('DE'));
+  it('installs contacts, calendar, tasks and notes', () => expect(s.apps).toEqual(['contacts', 'calendar', 'tasks', 'notes']));
+  it('uses the default StorageClass', () => expect(s.storage.storageClassName).toBeUndefined());
+  it('pins every image to a version', () => {
+    for (const ref of Object.values(s.images)) expect(imageProblem(ref)).toBeUndefined();
+  });
+  it('skips a PC name that is not a valid host name instead of failing', () => {
+    expect(resolveSettings({}, { ...HOST, hostname: 'MY_PC' }).trustedDomains).not.toContain('MY_PC');
+  });
+});
+
+describe('bad input names the setting, the value and the fix', () => {
+  it.each<[string, HomecloudSettings, RegExp]>([
+    ['an invalid host name in trusted domains', { trustedDomains: ['localhost', 'bad_host!'] }, /trustedDomains\[1\] = "bad_host!".*host name like/],
+    ['an invalid IP address in trusted domains', { trustedDomains: ['192.168.1.300'] }, /trustedDomains\[0\] = "192.168.1.300"/],
+    ['an invalid cron schedule', { backup: { schedule: '61 2 * * *' } }, /backup.schedule = "61 2 \* \* \*".*minute.*0-59.*"30 2 \* \* \*"/],
+    ['a cron schedule with too few fields', { backup: { schedule: '30 2 *' } }, /backup.schedule.*3 fields, not 5/],
+    ['an invalid backup time', { backup: { time: '25:00' } }, /backup.time = "25:00".*"HH:MM"/],
+    ['an unknown time zone', { timeZone: 'Mars/Olympus_Mons' }, /timeZone = "Mars\/Olympus_Mons".*IANA zone/],
+    ['a malformed size', { storage: { nextcloud: '10 gigs' } }, /storage.nextcloud = "10 gigs".*positive size/],
+    ['a zero size', { storage: { database: '0Gi' } }, /storage.database = "0Gi"/],
+    ['a negative size', { storage: { backups: '-1Gi' } }, /storage.backups = "-1Gi"/],
+    ['a retention count below 1', { backup: { retention: { weekly: 0 } } }, /backup.retention.weekly = 0.*at least 1/],
+    ['a memory limit below its request', { resources: { database: { memoryRequest: '1Gi', memoryLimit: '512Mi' } } }, /resources.database.memoryLimit = "512Mi".*below the request \(1Gi\)/],
+    ['a CPU limit below its request', { resources: { cache: { cpuRequest: '500m', cpuLimit: '100m' } } }, /resources.cache.cpuLimit = "100m".*below the request/],
+    ['an image without a tag', { images: { nextcloud: 'nextcloud' } }, /images.nextcloud = "nextcloud".*no tag.*"nextcloud:33-fpm-alpine"/],
+    ['an image on latest', { images: { postgres: 'postgres:latest' } }, /images.postgres = "postgres:latest".*does not start with a version/],
+    ['an image on a floating tag', { images: { nginx: 'nginx:alpine' } }, /images.nginx = "nginx:alpine"/],
+    ['a port out of range', { httpPort: 70000 }, /httpPort = 70000/],
+    ['a namespace with capitals', { namespace: 'HomeCloud' }, /namespace = "HomeCloud"/],
+    ['a phone region that is not a country code', { phoneRegion: 'Germany' }, /phoneRegion = "Germany".*"DE"/],
+    ['a PHP memory limit that leaves fewer than two workers', { php: { memoryLimit: '1Gi' } }, /resources.nextcloud.memoryLimit = "1536Mi".*fits only 1 PHP worker.*at least 2256Mi/],
+    ['a backup timeout under five minutes', { backup: { timeout: Duration.seconds(30) } }, /backup.timeout = "30s"/],
+  ])('%s', (_what, settings, expected) => {
+    const problems = problemsOf(settings);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(expected);
+  });
+
+  it('reports every problem at once', () => {
+    expect(problemsOf({ timeZone: 'Nowhere', httpPort: 0, backup: { time: 'late' } })).toHaveLength(3);
+  });
+
+  it('says where to edit the settings', () => {
+    expect(() => resolveSettings({ httpPort: 0 }, HOST)).toThrow(/edit them in main.ts/);
+  });
+});
+
+describe('accepted values', () => {
+  it.each(['localhost', 'homepc', 'homepc.local', 'cloud.example.org', '192.168.1.20', '192.168.1.20:8080', '[fe80::1]', 'fe80::1', 'DESKTOP-AB12CD'])(
+    'trusts %s', (d) => expect(isTrustedDomain(d)).toBe(true));
+  it.each(['*/15 1-5 * * 1,3,5', '0 3 1 * *', '30 2 * * 0'])('accepts the schedule %s', (c) => expect(cronProblem(c)).toBeUndefined());
+  it.each(['nextcloud:33-fpm-alpine', 'valkey/valkey:8-alpine', 'ghcr.io/x/y:1.2', `postgres@sha256:${'a'.repeat(64)}`, 'localhost:5000/pg:18'])(
+    'accepts the pinned image %s', (ref) => expect(imageProblem(ref)).toBeUndefined());
+  it('reads the major from an image tag', () => {
+    expect(imageMajor('postgres:18-alpine')).toBe(18);
+    expect(imageMajor('localhost:5000/postgres:17.2-alpine@sha256:' + 'b'.repeat(64))).toBe(17);
+  });
+  it('accepts Size objects and quantity strings alike', () => {
+    expect(resolveSettings({ storage: { nextcloud: Size.gibibytes(200), database: '10Gi' } }, HOST).storage)
+      .toMatchObject({ nextcloudBytes: 200 * 2 ** 30, databaseBytes: 10 * 2 ** 30 });
+  });
+  it('turns a backup time into a daily schedule', () => {
+    expect(resolveSettings({ backup: { time: '03:05' } }, HOST).backup.schedule).toBe('5 3 * * *');
+  });
+});

@@ -1,0 +1,298 @@
+import { App, Chart } from 'cdk8s';
+import * as k8s from '../../imports/k8s';
+import { configHash } from '../../lib/nextcloud';
+import { postgresLayout } from '../../lib/postgres-config';
+import { K8sObject, containerOf, synthStack } from '../support/stack';
+
+const stack = synthStack();
+const nextcloud = stack.get('Deployment', 'nextcloud');
+const database = stack.get('Deployment', 'database');
+const cache = stack.get('Deployment', 'cache');
+const backup = stack.get('CronJob', 'backup');
+const backupPod = backup.spec.jobTemplate.spec.template.spec;
+
+function envOf(container: K8sObject, name: string): K8sObject {
+  const e = container.env?.find((x: K8sObject) => x.name === name);
+  if (!e) throw new Error(`no env ${name} in container ${container.name}`);
+  return e;
+}
+
+describe('order and identity', () => {
+  it('puts the namespace first, so one `kubectl apply -f dist/` works', () => {
+    expect(stack.objects[0]).toMatchObject({ kind: 'Namespace', metadata: { name: 'homecloud' } });
+  });
+
+  it('puts every other object in that namespace', () => {
+    for (const o of stack.objects.slice(1)) expect(o.metadata.namespace).toBe('homecloud');
+  });
+
+  it('creates Secrets, ConfigMaps and volume claims before the workloads that use them', () => {
+    const index = (kind: string, name: string) => stack.objects.indexOf(stack.get(kind, name));
+    expect(index('Secret', 'homecloud-credentials')).toBeLessThan(index('Deployment', 'database'));
+    expect(index('PersistentVolumeClaim', 'nextcloud-html')).toBeLessThan(index('Deployment', 'nextcloud'));
+    expect(index('ConfigMap', 'nextcloud-web')).toBeLessThan(index('Deployment', 'nextcloud'));
+    expect(index('ConfigMap', 'backup-scripts')).toBeLessThan(index('CronJob', 'backup'));
+  });
+
+  it('labels every object with app.kubernetes.io labels', () => {
+    for (const o of stack.objects) {
+      expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/part-of': 'homecloud', 'app.kubernetes.io/managed-by': 'homecloud' });
+    }
+  });
+
+  it('labels every pod template with its name and component', () => {
+    for (const { template } of stack.podTemplates()) {
+      expect(Object.keys(template.metadata.labels)).toEqual(expect.arrayContaining([
+        'app.kubernetes.io/name', 'app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/part-of']));
+    }
+  });
+
+  it('selects pods by instance and component only (selectors are immutable)', () => {
+    expect(nextcloud.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/instance': 'homecloud', 'app.kubernetes.io/component': 'web' });
+  });
+
+  it('uses no cdk8s construct-path labels, which would change when code is moved', () => {
+    expect(JSON.stringify(stack.objects)).not.toMatch(/cdk8s\.io\/metadata\.addr/);
+  });
+});
+
+describe('PostgreSQL', () => {
+  const pg = containerOf(database, 'postgres');
+
+  it('runs a pinned major of postgres on Alpine', () => expect(pg.image).toBe('postgres:18-alpine'));
+  it('runs one replica with Recreate', () => {
+    expect(database.spec.replicas).toBe(1);
+    expect(database.spec.strategy).toEqual({ type: 'Recreate' });
+  });
+  it('mounts its volume where PostgreSQL 18 expects it, with PGDATA in a subdirectory', () => {
+    expect(pg.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/postgresql' });
+    expect(envOf(pg, 'PGDATA').value).toBe('/var/lib/postgresql/18/docker');
+  });
+  it('mounts a PostgreSQL 17 volume at /var/lib/postgresql/data', () => {
+    const pg17 = containerOf(synthStack({ images: { postgres: 'postgres:17-alpine' } }).get('Deployment', 'database'), 'postgres');
+    expect(pg17.volumeMounts[0].mountPath).toBe(postgresLayout(17).mountPath);
+    expect(envOf(pg17, 'PGDATA').value).toBe('/var/lib/postgresql/data/pgdata');
+  });
+  it('reads its password from the Secret', () => {
+    expect(envOf(pg, 'POSTGRES_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'homecloud-credentials', key: 'postgres-password' });
+  });
+  it('claims storage without naming a StorageClass', () => {
+    const pvc = stack.get('PersistentVolumeClaim', 'database-data');
+    expect(pvc.spec.storageClassName).toBeUndefined();
+    expect(pvc.spec.resources.requests.storage).toBe('5Gi');
+  });
+  it('uses a StorageClass only when the settings name one', () => {
+    expect(synthStack({ storage: { storageClassName: 'standard' } }).get('PersistentVolumeClaim', 'database-data').spec.storageClassName).toBe('standard');
+  });
+  it('checks readiness and liveness with pg_isready over TCP', () => {
+    for (const probe of [pg.readinessProbe, pg.livenessProbe, pg.startupProbe]) {
+      expect(probe.exec.command).toEqual(expect.arrayContaining(['pg_isready', '--host=127.0.0.1']));
+    }
+  });
+  it('is reachable only inside the cluster', () => {
+    expect(stack.get('Service', 'database').spec.type).toBe('ClusterIP');
+  });
+});
+
+describe('cache', () => {
+  it('runs a pinned Valkey as its own unprivileged user', () => {
+    const c = containerOf(cache, 'valkey');
+    expect(c.image).toBe('valkey/valkey:8-alpine');
+    expect(c.securityContext).toMatchObject({ runAsUser: 999, runAsNonRoot: true, readOnlyRootFilesystem: true });
+  });
+  it('requires a password, kept in the Secret and never on the command line', () => {
+    expect(stack.get('ConfigMap', 'cache-config').data['valkey.conf']).toMatch(/include \/run\/homecloud\/auth\/cache-auth.conf/);
+    const auth = cache.spec.template.spec.volumes.find((v: K8sObject) => v.name === 'auth');
+    expect(auth.secret.items).toEqual([{ key: 'cache-auth.conf', path: 'cache-auth.conf' }]);
+    expect(JSON.stringify(cache)).not.toMatch(/requirepass/);
+  });
+  it('caps its memory below the container limit', () => {
+    expect(stack.get('ConfigMap', 'cache-config').data['valkey.conf']).toMatch(/maxmemory 63mb/);
+  });
+  it('is reachable only inside the cluster', () => expect(stack.get('Service', 'cache').spec.type).toBe('ClusterIP'));
+});
+
+describe('Nextcloud', () => {
+  const fpm = containerOf(nextcloud, 'nextcloud');
+  const web = containerOf(nextcloud, 'web');
+  const cron = containerOf(nextcloud, 'cron');
+  const volumes = nextcloud.spec.template.spec.volumes;
+
+  it('runs a pinned major of the fpm-alpine image with php-fpm as its command', () => {
+    expect(fpm.image).toBe('nextcloud:33-fpm-alpine');
+    expect(fpm.args).toEqual(['php-fpm']);
+  });
+  it('runs one replica with Recreate', () => {
+    expect(nextcloud.spec.replicas).toBe(1);
+    expect(nextcloud.spec.strategy).toEqual({ type: 'Recreate' });
+  });
+  it('keeps the web root on a volume claim', () => {
+    const html = volumes.find((v: K8sObject) => v.name === 'html');
+    expect(html.persistentVolumeClaim.claimName).toBe('nextcloud-html');
+    expect(fpm.volumeMounts).toContainEqual({ name: 'html', mountPath: '/var/www/html' });
+  });
+  it('installs itself: database, admin and cache settings come from the Service names and the Secret', () => {
+    expect(envOf(fpm, 'POSTGRES_HOST').value).toBe('database');
+    expect(envOf(fpm, 'REDIS_HOST').value).toBe('cache');
+    expect(envOf(fpm, 'NEXTCLOUD_ADMIN_USER').valueFrom.secretKeyRef.key).toBe('admin-user');
+    expect(envOf(fpm, 'NEXTCLOUD_ADMIN_PASSWORD').valueFrom.secretKeyRef.key).toBe('admin-password');
+    expect(envOf(fpm, 'REDIS_HOST_PASSWORD').valueFrom.secretKeyRef.key).toBe('cache-password');
+  });
+  it('passes the trusted domains to first install and to the start-up hook', () => {
+    expect(envOf(fpm, 'NEXTCLOUD_TRUSTED_DOMAINS').value).toBe('localhost 127.0.0.1 familypc 192.168.1.20');
+    expect(envOf(fpm, 'HOMECLOUD_TRUSTED_DOMAINS').value).toBe('localhost 127.0.0.1 familypc 192.168.1.20');
+  });
+  it('mounts the entrypoint hooks from the scripts ConfigMap, executable', () => {
+    const paths = fpm.volumeMounts.filter((m: K8sObject) => m.name === 'scripts').map((m: K8sObject) => m.mountPath);
+    expect(paths).toEqual([
+      '/docker-entrypoint-hooks.d/post-installation/10-install-apps.sh',
+      '/docker-entrypoint-hooks.d/before-starting/10-wait-for-database.sh',
+      '/docker-entrypoint-hooks.d/before-starting/20-sync-settings.sh',
+      '/docker-entrypoint-hooks.d/before-starting/30-install-apps.sh',
+    ]);
+    expect(volumes.find((v: K8sObject) => v.name === 'scripts').configMap.defaultMode).toBe(0o755);
+  });
+  it('probes /status.php through nginx with a trusted Host header', () => {
+    for (const probe of [fpm.startupProbe, fpm.readinessProbe, fpm.livenessProbe]) {
+      expect(probe.httpGet).toEqual({ path: '/status.php', port: 8080, httpHeaders: [{ name: 'Host', value: 'localhost' }] });
+    }
+  });
+  it('tolerates a first install of at least 15 minutes before restarting', () => {
+    expect(fpm.startupProbe.periodSeconds * fpm.startupProbe.failureThreshold).toBeGreaterThanOrEqual(15 * 60);
+  });
+  it('runs nginx unprivileged on 8080 with a read-only web root and only /tmp writable', () => {
+    expect(web.securityContext).toMatchObject({ runAsUser: 101, runAsNonRoot: true, readOnlyRootFilesystem: true });
+    expect(web.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
+    expect(web.volumeMounts).toContainEqual({ name: 'html', mountPath: '/var/www/html', readOnly: true });
+    const writable = web.volumeMounts.filter((m: K8sObject) => !m.readOnly).map((m: K8sObject) => m.mountPath);
+    expect(writable).toEqual(['/tmp']);
+    expect(volumes.find((v: K8sObject) => v.name === 'web-tmp').emptyDir).toBeDefined();
+  });
+  it('feeds nginx the rendered config from the ConfigMap', () => {
+    expect(web.command).toEqual(['nginx', '-c', '/etc/nginx/homecloud/nginx.conf']);
+    expect(stack.get('ConfigMap', 'nextcloud-web').data['nginx.conf']).toMatch(/fastcgi_pass php-handler;/);
+    expect(stack.get('ConfigMap', 'nextcloud-web').data['nginx.conf']).toMatch(/server 127\.0\.0\.1:9000;/);
+  });
+  it('runs background jobs in a long-lived container as www-data (uid 82), not a pod per run', () => {
+    expect(cron.command).toEqual(['/bin/sh', '/homecloud/cron-loop.sh']);
+    expect(cron.securityContext).toMatchObject({ runAsUser: 82, runAsGroup: 82, runAsNonRoot: true });
+    expect(stack.ofKind('CronJob').map((c) => c.metadata.name)).toEqual(['backup']);
+  });
+  it('gives the cron container the cache settings that config.php reads from the environment', () => {
+    expect(envOf(cron, 'REDIS_HOST').value).toBe('cache');
+    expect(envOf(cron, 'REDIS_HOST_PASSWORD').valueFrom.secretKeyRef.key).toBe('cache-password');
+  });
+  it('rolls the pod when nginx.conf changes', () => {
+    const hash = (n: K8sObject) => n.spec.template.metadata.annotations['homecloud/config-hash'];
+    const bigger = synthStack({ php: { uploadLimit: '4Gi' } }).get('Deployment', 'nextcloud');
+    expect(hash(bigger)).not.toBe(hash(nextcloud));
+    expect(hash(synthStack().get('Deployment', 'nextcloud'))).toBe(hash(nextcloud));
+  });
+  it('rolls the pod when a hook script changes', () => {
+    const scripts = stack.get('ConfigMap', 'nextcloud-scripts');
+    expect(Object.keys(scripts.data).sort()).toEqual(['cron-loop.sh', 'install-apps.sh', 'sync-settings.sh', 'wait-for-database.sh']);
+    const chart = new Chart(new App(), 'c');
+    const map = (script: string) => new k8s.KubeConfigMap(chart, script, { data: { 'install-apps.sh': script } });
+    expect(configHash([map('echo a')])).not.toBe(configHash([map('echo b')]));
+  });
+  it('keeps the pod when only an environment value changes (Kubernetes rolls it anyway)', () => {
+    const other = synthStack({ trustedDomains: ['localhost'] }).get('Deployment', 'nextcloud');
+    expect(other.spec.template.metadata.annotations).toEqual(nextcloud.spec.template.metadata.annotations);
+  });
+  it('publishes only nginx, on port 80, as a LoadBalancer (Docker Desktop puts it on the LAN)', () => {
+    const svc = stack.get('Service', 'nextcloud');
+    expect(svc.spec.type).toBe('LoadBalancer');
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }]);
+  });
+  it('publishes on another port when configured', () => {
+    expect(synthStack({ httpPort: 8081 }).get('Service', 'nextcloud').spec.ports[0].port).toBe(8081);
+  });
+  it('exposes nothing else outside the cluster', () => {
+    const external = stack.ofKind('Service').filter((s) => s.spec.type !== 'ClusterIP').map((s) => s.metadata.name);
+    expect(external).toEqual(['nextcloud']);
+  });
+  it('sizes the php-fpm pool and PHP limits from the settings', () => {
+    const php = stack.get('ConfigMap', 'nextcloud-php').data;
+    expect(php['zz-homecloud-pool.conf']).toMatch(/pm.max_children = 2/);
+    expect(envOf(fpm, 'PHP_MEMORY_LIMIT').value).toBe('512M');
+    expect(envOf(fpm, 'PHP_UPLOAD_LIMIT').value).toBe('2048M');
+  });
+});
+
+describe('backup CronJob', () => {
+  const c = backupPod.containers[0];
+
+  it('runs nightly at the configured local time in the configured zone', () => {
+    expect(backup.spec.schedule).toBe('30 2 * * *');
+    expect(backup.spec.timeZone).toBe('Europe/Berlin');
+  });
+  it('never runs two at once and ends a hung run', () => {
+    expect(backup.spec.concurrencyPolicy).toBe('Forbid');
+    expect(backup.spec.jobTemplate.spec.activeDeadlineSeconds).toBe(3 * 3600);
+  });
+  it('catches up a run missed while the PC slept (not cdk8s-plus\'s 10 s)', () => {
+    expect(backup.spec.startingDeadlineSeconds).toBeGreaterThanOrEqual(12 * 3600);
+  });
+  it('keeps a short history of jobs', () => {
+    expect(backup.spec.successfulJobsHistoryLimit).toBe(3);
+    expect(backup.spec.failedJobsHistoryLimit).toBe(3);
+  });
+  it('uses exactly the database image, because pg_dump refuses newer servers', () => {
+    expect(c.image).toBe(containerOf(database, 'postgres').image);
+  });
+  it('writes to its own volume claim', () => {
+    const vol = backupPod.volumes.find((v: K8sObject) => v.name === 'backup');
+    expect(vol.persistentVolumeClaim.claimName).toBe('backup-data');
+    expect(stack.get('PersistentVolumeClaim', 'backup-data').spec.resources.requests.storage).toBe('100Gi');
+  });
+  it('runs the backup script from its ConfigMap', () => {
+    expect(c.command).toEqual(['/bin/sh', '/homecloud/backup.sh']);
+    expect(stack.get('ConfigMap', 'backup-scripts').data['backup.sh']).toMatch(/pg_dump --format=custom/);
+  });
+  it('follows a custom schedule', () => {
+    expect(synthStack({ backup: { time: '04:10' } }).get('CronJob', 'backup').spec.schedule).toBe('10 4 * * *');
+  });
+});
+
+describe('network policies', () => {
+  const from = (name: string) => stack.get('NetworkPolicy', name).spec.ingress[0].from
+    .map((f: K8sObject) => f.podSelector.matchLabels['app.kubernetes.io/component']);
+
+  it('lets only Nextcloud and the backup reach the database', () => expect(from('database-clients')).toEqual(['web', 'backup']));
+  it('lets only Nextcloud reach the cache', () => expect(from('cache-clients')).toEqual(['web']));
+  it('admits LAN clients to nginx only', () => {
+    const web = stack.get('NetworkPolicy', 'web-clients').spec;
+    expect(web.ingress[0].from).toBeUndefined();
+    expect(web.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 8080 }]);
+  });
+});
+
+describe('privileges', () => {
+  it('gives no pod a service account token or service-link variables', () => {
+    for (const { template } of stack.podTemplates()) {
+      expect(template.spec.automountServiceAccountToken).toBe(false);
+      expect(template.spec.enableServiceLinks).toBe(false);
+    }
+  });
+  it('applies seccomp RuntimeDefault to every container', () => {
+    for (const { owner, container } of stack.containers()) {
+      expect([owner, container.securityContext.seccompProfile]).toEqual([owner, { type: 'RuntimeDefault' }]);
+    }
+  });
+  it('forbids privilege escalation and drops all capabilities everywhere', () => {
+    for (const { container } of stack.containers()) {
+      expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
+      expect(container.securityContext.capabilities.drop).toEqual(['ALL']);
+    }
+  });
+  it('adds back only the capabilities a root-start entrypoint needs, and only where the image starts as root', () => {
+    const rooted = stack.containers().filter(({ container }) => container.securityContext.capabilities.add);
+    expect(rooted.map(({ container }) => container.name).sort()).toEqual(['nextcloud', 'postgres']);
+    for (const { container } of rooted) {
+      expect(container.securityContext.capabilities.add).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID']);
+    }
+  });
+  it('pulls an image only when it is missing, so pods restart while the PC is offline', () => {
+    for (const { container } of stack.containers()) expect(container.imagePullPolicy).toBe('IfNotPresent');
+  });
+});
