@@ -4,7 +4,8 @@
 # no container engine or release download is available. The result is cached
 # outside the checkout, keyed by version, and never rebuilt once complete.
 #
-# Usage: test/controlplane/build.sh        prints the binary folder on stdout
+# Usage: test/controlplane/build.sh                 prints the binary folder on stdout
+#        test/controlplane/build.sh --cached-only   exit 1 instead of building
 # Env:   HOMECLOUD_K8S_CACHE  cache root (default: $HOME/.cache/homecloud-k8s)
 set -euo pipefail
 
@@ -19,6 +20,7 @@ if [ -f "$STAMP" ]; then
   echo "$BIN"
   exit 0
 fi
+[ "${1:-}" = --cached-only ] && exit 1
 
 command -v go >/dev/null || { echo "build.sh: Go is not installed; cannot build the control plane" >&2; exit 3; }
 

@@ -1,0 +1,133 @@
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { calls, fakeCommand, runScript, startScript } from '../support/busybox';
+import { commands, describeWhen } from '../support/requirements';
+
+// occ is Nextcloud's own CLI and cannot run here: these tests use a double that records
+// its calls and keeps trusted_domains in a small file, as config.php would.
+function fakeOcc(dir: string, initialDomains: string[] = [], listed = '{"enabled":{},"disabled":{}}', failInstall = ''): string {
+  const state = path.join(dir, 'domains');
+  fs.writeFileSync(state, initialDomains.map((d, i) => `${i} ${d}`).join('\n') + (initialDomains.length ? '\n' : ''));
+  return fakeCommand(dir, 'occ', `
+state="${state}"
+case "$1" in
+  app:list) echo '${listed}' ;;
+  app:install) [ "$2" = "${failInstall}" ] && { echo "App Store unreachable" >&2; exit 1; }; echo "$2 installed" ;;
+  config:system:get) grep -q "^$3 " "$state" || exit 1; grep "^$3 " "$state" | cut -d' ' -f2 ;;
+  config:system:set)
+    if [ "$2" = trusted_domains ]; then
+      v=$(echo "$4" | sed 's/^--value=//'); grep -v "^$3 " "$state" > "$state.new" || true; echo "$3 $v" >> "$state.new"; mv "$state.new" "$state"
+    fi ;;
+  config:system:delete) grep -v "^$3 " "$state" > "$state.new" || true; mv "$state.new" "$state" ;;
+esac
+exit 0`);
+}
+
+function domains(dir: string): string[] {
+  return fs.readFileSync(path.join(dir, 'domains'), 'utf8').trim().split('\n').filter(Boolean).sort().map((l) => l.split(' ')[1]);
+}
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'hc-hooks-'));
+
+describeWhen(commands(['busybox'], 'apt-get install busybox'), 'Nextcloud hooks under busybox sh', () => {
+  describe('sync-settings.sh', () => {
+    it('sets trusted_domains to exactly the configured list', () => {
+      const dir = tmp();
+      fakeOcc(dir, ['localhost', 'old-name', '10.0.0.9', 'stale']);
+      const run = runScript('nextcloud/sync-settings.sh', { env: { OCC: path.join(dir, 'occ'), HOMECLOUD_TRUSTED_DOMAINS: 'localhost familypc 192.168.1.20' } });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(domains(dir)).toEqual(['localhost', 'familypc', '192.168.1.20']);
+    });
+
+    it('sets the phone region and switches background jobs to cron', () => {
+      const dir = tmp();
+      const log = fakeOcc(dir);
+      runScript('nextcloud/sync-settings.sh', { env: { OCC: path.join(dir, 'occ'), HOMECLOUD_TRUSTED_DOMAINS: 'localhost', HOMECLOUD_PHONE_REGION: 'DE' } });
+      expect(calls(log)).toEqual(expect.arrayContaining(['config:system:set default_phone_region --value=DE', 'background:cron']));
+    });
+
+    it('leaves the phone region alone when none is configured', () => {
+      const dir = tmp();
+      const log = fakeOcc(dir);
+      runScript('nextcloud/sync-settings.sh', { env: { OCC: path.join(dir, 'occ'), HOMECLOUD_TRUSTED_DOMAINS: 'localhost', HOMECLOUD_PHONE_REGION: '' } });
+      expect(calls(log).filter((c) => c.includes('phone'))).toEqual([]);
+    });
+
+    it('fails (stopping the start) when occ fails, rather than running with stale domains', () => {
+      const dir = tmp();
+      fakeCommand(dir, 'occ', 'exit 3');
+      const run = runScript('nextcloud/sync-settings.sh', { env: { OCC: path.join(dir, 'occ'), HOMECLOUD_TRUSTED_DOMAINS: 'localhost' } });
+      expect(run.status).not.toBe(0);
+    });
+  });
+
+  describe('install-apps.sh', () => {
+    it('installs only the apps that are not there yet', () => {
+      const dir = tmp();
+      const log = fakeOcc(dir, [], '{"enabled":{"contacts":"7.0.1"},"disabled":{"notes":"4.11.0"}}');
+      const run = runScript('nextcloud/install-apps.sh', { env: { OCC: path.join(dir, 'occ'), HOMECLOUD_APPS: 'contacts calendar tasks notes' } });
+      expect(run.status).toBe(0);
+      expect(calls(log).filter((c) => c.startsWith('app:install'))).toEqual(['app:install calendar', 'app:install tasks']);
+    });
+
+    it('logs a failed install (offline) and carries on', () => {
+      const dir = tmp();
+      const log = fakeOcc(dir, [], '{}', 'calendar');
+      const run = runScript('nextcloud/install-apps.sh', { env: { OCC: path.join(dir, 'occ'), HOMECLOUD_APPS: 'calendar tasks' } });
+      expect(run.status).toBe(0);
+      expect(run.stderr).toMatch(/could not install the calendar app now \(is the PC offline\?\)/);
+      expect(calls(log)).toContain('app:install tasks');
+    });
+  });
+
+  describeWhen(commands(['php'], 'apt-get install php-cli'), 'wait-for-database.sh', () => {
+    it('returns as soon as the database port accepts connections', async () => {
+      const server = net.createServer().listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      const port = (server.address() as net.AddressInfo).port;
+      const run = runScript('nextcloud/wait-for-database.sh', { env: { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port) } });
+      server.close();
+      expect(run.status).toBe(0);
+    });
+
+    it('gives up with a message when the database never answers', () => {
+      const run = runScript('nextcloud/wait-for-database.sh', { env: { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: '1', HOMECLOUD_DB_WAIT_SECONDS: '0' } });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/the database at 127.0.0.1:1 did not answer within 0s/);
+    });
+  });
+
+  describe('cron-loop.sh', () => {
+    function loop(installed: boolean) {
+      const dir = tmp();
+      fs.mkdirSync(path.join(dir, 'config'));
+      fs.writeFileSync(path.join(dir, 'config', 'config.php'), `<?php\n$CONFIG = array (\n  'installed' => ${installed},\n);\n`);
+      const log = fakeCommand(dir, 'php', 'exit 0');
+      const child = startScript('nextcloud/cron-loop.sh', { path: [dir], env: { CRON_INTERVAL_SECONDS: '1', NEXTCLOUD_WEBROOT: dir } });
+      return { dir, log, child };
+    }
+
+    it('runs cron.php every interval once Nextcloud is installed, and stops promptly on SIGTERM', async () => {
+      const { dir, log, child } = loop(true);
+      await new Promise((r) => setTimeout(r, 2500));
+      const stopped = Date.now();
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.once('exit', (c) => r(c)));
+      expect(Date.now() - stopped).toBeLessThan(1500);
+      expect(code).toBe(0);
+      expect(calls(log).length).toBeGreaterThanOrEqual(2);
+      expect(calls(log)[0]).toBe(`-f ${dir}/cron.php`);
+    });
+
+    it('waits without running cron.php while Nextcloud is not installed', async () => {
+      const { log, child } = loop(false);
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      expect(calls(log)).toEqual([]);
+    });
+  });
+});
