@@ -100,6 +100,11 @@ ${types}
     access_log /dev/stdout main;
     sendfile on;
     tcp_nopush on;
+    # Static assets are read on every page load: keep their descriptors and metadata open
+    # instead of opening and stat-ing each file per request. A changed file is noticed within 30 s.
+    open_file_cache max=2000 inactive=60s;
+    open_file_cache_valid 30s;
+    open_file_cache_errors on;
     keepalive_timeout 65;
     server_tokens off;
 
@@ -116,6 +121,10 @@ ${types}
     server {
         listen ${o.listenPort} default_server;
         server_name _;
+        # Redirects keep the scheme, host and port the browser used: nginx listens on
+        # ${o.listenPort} inside the pod, but people reach it on the Service's port (80) or
+        # through a port-forward, and an absolute redirect would name the wrong one.
+        absolute_redirect off;
 
         # Uploads: the limit follows PHP's; bodies are buffered whole (php-fpm cannot take
         # chunked request bodies: unbuffered they arrived as 0-byte files).

@@ -40,6 +40,7 @@ describe('rendered nginx.conf', () => {
     expect(conf).toMatch(/location = \/\.well-known\/carddav \{ return 301 \/remote\.php\/dav\/; \}/);
     expect(conf).toMatch(/location = \/\.well-known\/caldav {2}\{ return 301 \/remote\.php\/dav\/; \}/);
     expect(conf).not.toMatch(/\$scheme:\/\/\$host/);
+    expect(conf).toMatch(/absolute_redirect off;/);
   });
   it('sends the security headers on PHP and static responses, and never X-XSS-Protection', () => {
     for (const [name] of SECURITY_HEADERS) expect(conf.split(`add_header ${name} `).length - 1).toBe(2);

@@ -1,0 +1,1 @@
+<?php $CONFIG = ['dbpassword' => 'NOT-FOR-THE-WEB'];
