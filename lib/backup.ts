@@ -4,22 +4,37 @@ import { readScript } from './container-scripts';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
 import { Database } from './database';
 import { Component, componentLabels, componentSelector } from './labels';
+import { Nextcloud } from './nextcloud';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements } from './pod-security';
 import { formatBytes } from './quantity';
-import { ResolvedSettings } from './settings';
+import { ResolvedSettings, imageMajor } from './settings';
 
 export interface BackupProps {
   readonly settings: ResolvedSettings;
   readonly credentials: HomecloudCredentials;
   readonly database: Database;
+  readonly nextcloud: Nextcloud;
 }
 
-/** The nightly backup: a CronJob writing verified dumps to its own volume. */
+const SCRIPTS = ['backup.sh', 'dump-database.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
+
+/**
+ * A schedule that never comes (31 February): the restore and export CronJobs are suspended
+ * templates, started on demand with `kubectl create job --from=cronjob/<name>` or by the client.
+ */
+const NEVER = '0 0 31 2 *';
+
+/**
+ * Backups: the nightly CronJob (database dump + incremental file snapshots on their own
+ * volume), and on-demand templates to restore a snapshot and to copy snapshots off the PC's
+ * Kubernetes disk.
+ */
 export class Backup extends Construct {
   public static readonly COMPONENT: Component = { name: 'homecloud-backup', component: 'backup' };
-  /** postgres on the Alpine images: the backup runs as the database's own user. */
-  private static readonly POSTGRES_UID = 70;
+  public static readonly MOUNT = '/backup';
   public readonly cronJob: k8s.KubeCronJob;
+  public readonly restoreTemplate: k8s.KubeCronJob;
+  public readonly exportTemplate: k8s.KubeCronJob;
   public readonly volumeClaim: k8s.KubePersistentVolumeClaim;
   public readonly selector: Record<string, string>;
 
@@ -28,6 +43,7 @@ export class Backup extends Construct {
     const s = props.settings;
     const labels = componentLabels(s.namespace, Backup.COMPONENT);
     this.selector = componentSelector(s.namespace, Backup.COMPONENT);
+    const uid = Nextcloud.WWW_DATA_UID;
 
     this.volumeClaim = new k8s.KubePersistentVolumeClaim(this, 'data', {
       metadata: { name: 'backup-data', labels },
@@ -40,7 +56,85 @@ export class Backup extends Construct {
 
     const scripts = new k8s.KubeConfigMap(this, 'scripts', {
       metadata: { name: 'backup-scripts', labels },
-      data: { 'backup.sh': readScript('backup/backup.sh') },
+      data: Object.fromEntries(SCRIPTS.map((f) => [f, readScript(`backup/${f}`)])),
+    });
+
+    const volumes: k8s.Volume[] = [
+      { name: 'backup', persistentVolumeClaim: { claimName: this.volumeClaim.name } },
+      { name: 'html', persistentVolumeClaim: { claimName: props.nextcloud.volumeClaim.name } },
+      { name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o555 } },
+      // How the two containers of a run talk (see dump-database.sh).
+      { name: 'coord', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
+      { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+    ];
+    const mounts = (...extra: k8s.VolumeMount[]): k8s.VolumeMount[] => [
+      { name: 'backup', mountPath: Backup.MOUNT },
+      { name: 'scripts', mountPath: '/homecloud', readOnly: true },
+      { name: 'coord', mountPath: '/coord' },
+      { name: 'tmp', mountPath: '/tmp' },
+      ...extra,
+    ];
+    const common: k8s.EnvVar[] = [
+      { name: 'BACKUP_DIR', value: Backup.MOUNT },
+      { name: 'COORD_DIR', value: '/coord' },
+      { name: 'TZ', value: s.timeZone },
+    ];
+    const libpq: k8s.EnvVar[] = [
+      { name: 'PGHOST', value: props.database.service.name },
+      { name: 'PGPORT', value: String(Database.PORT) },
+      { name: 'PGUSER', value: props.database.user },
+      { name: 'PGDATABASE', value: props.database.databaseName },
+      props.credentials.env('PGPASSWORD', CREDENTIAL_KEYS.postgresPassword),
+    ];
+    // Both halves run as www-data: they share the backup volume, and it owns the Nextcloud files.
+    // (The postgres image's Alpine base has uid 82 too; libpq needs only PGUSER.)
+    const nextcloudContainer = (name: string, script: string, env: k8s.EnvVar[], html: { readOnly: boolean }): k8s.Container => ({
+      name,
+      image: s.images.nextcloud,
+      imagePullPolicy: PULL_POLICY,
+      command: ['/bin/sh', `/homecloud/${script}`],
+      env: [
+        ...common,
+        { name: 'NEXTCLOUD_WEBROOT', value: Nextcloud.WEB_ROOT },
+        ...props.nextcloud.phpEnv.filter((e) => e.name !== 'PHP_MEMORY_LIMIT'),
+        // occ here only toggles maintenance mode and fingerprints: it fits the small backup budget.
+        { name: 'PHP_MEMORY_LIMIT', value: '128M' },
+        ...env,
+      ],
+      volumeMounts: mounts({ name: 'html', mountPath: Nextcloud.WEB_ROOT, readOnly: html.readOnly }),
+      resources: resourceRequirements(s.resources.backup),
+      securityContext: nonRoot(uid, uid),
+    });
+    const postgresContainer = (name: string, script: string): k8s.Container => ({
+      name,
+      // The database's own image and tag: pg_dump refuses servers newer than itself.
+      image: props.database.image,
+      imagePullPolicy: PULL_POLICY,
+      command: ['/bin/sh', `/homecloud/${script}`],
+      env: [...common, ...libpq, { name: 'DUMP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) }],
+      volumeMounts: mounts(),
+      resources: resourceRequirements(s.resources.backup),
+      securityContext: nonRoot(uid, uid),
+    });
+    const podSpec = (spec: Partial<k8s.PodSpec> & Pick<k8s.PodSpec, 'containers'>): k8s.PodTemplateSpec => ({
+      metadata: { labels },
+      spec: {
+        ...POD_DEFAULTS,
+        restartPolicy: 'Never',
+        securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP, fsGroup: uid },
+        // Room for backup.sh to take Nextcloud out of maintenance mode when stopped.
+        terminationGracePeriodSeconds: 60,
+        volumes,
+        ...spec,
+      },
+    });
+    const onDemand = (name: string, template: k8s.PodTemplateSpec, deadlineSeconds: number) => new k8s.KubeCronJob(this, name, {
+      metadata: { name, labels },
+      spec: {
+        schedule: NEVER,
+        suspend: true,
+        jobTemplate: { metadata: { labels }, spec: { backoffLimit: 0, activeDeadlineSeconds: deadlineSeconds, template } },
+      },
     });
 
     this.cronJob = new k8s.KubeCronJob(this, 'cronjob', {
@@ -59,47 +153,52 @@ export class Backup extends Construct {
         jobTemplate: {
           metadata: { labels },
           spec: {
-            backoffLimit: 1,
+            // A failed backup is reported, not retried blindly in the middle of the night.
+            backoffLimit: 0,
             activeDeadlineSeconds: s.backup.timeoutSeconds,
-            template: {
-              metadata: { labels },
-              spec: {
-                ...POD_DEFAULTS,
-                restartPolicy: 'Never',
-                securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP, fsGroup: Backup.POSTGRES_UID },
-                containers: [{
-                  name: 'backup',
-                  // The database's own image and tag: pg_dump refuses servers newer than itself.
-                  image: props.database.image,
-                  imagePullPolicy: PULL_POLICY,
-                  command: ['/bin/sh', '/homecloud/backup.sh'],
-                  env: [
-                    { name: 'PGHOST', value: props.database.service.name },
-                    { name: 'PGPORT', value: String(Database.PORT) },
-                    { name: 'PGUSER', value: props.database.user },
-                    { name: 'PGDATABASE', value: props.database.databaseName },
-                    props.credentials.env('PGPASSWORD', CREDENTIAL_KEYS.postgresPassword),
-                    { name: 'BACKUP_DIR', value: '/backup' },
-                    { name: 'TZ', value: s.timeZone },
-                  ],
-                  volumeMounts: [
-                    { name: 'backup', mountPath: '/backup' },
-                    { name: 'scripts', mountPath: '/homecloud', readOnly: true },
-                    { name: 'tmp', mountPath: '/tmp' },
-                  ],
-                  resources: resourceRequirements(s.resources.backup),
-                  securityContext: nonRoot(Backup.POSTGRES_UID, Backup.POSTGRES_UID),
-                }],
-                volumes: [
-                  { name: 'backup', persistentVolumeClaim: { claimName: this.volumeClaim.name } },
-                  { name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o555 } },
-                  { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
-                ],
-              },
-            },
+            template: podSpec({
+              containers: [
+                nextcloudContainer('files', 'backup.sh', [
+                  { name: 'MAINTENANCE_MODE', value: String(s.backup.maintenanceMode) },
+                  { name: 'RETAIN_DAILY', value: String(s.backup.retention.daily) },
+                  { name: 'RETAIN_WEEKLY', value: String(s.backup.retention.weekly) },
+                  { name: 'RETAIN_MONTHLY', value: String(s.backup.retention.monthly) },
+                  { name: 'LOCK_STALE_SECONDS', value: String(s.backup.timeoutSeconds) },
+                  { name: 'DUMP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) },
+                ], { readOnly: false }),
+                postgresContainer('database', 'dump-database.sh'),
+              ],
+            }),
           },
         },
       },
     });
+
+    // Restore: each step starts only when the one before succeeded; the client scales
+    // Nextcloud to zero first and back up afterwards.
+    this.restoreTemplate = onDemand('restore', podSpec({
+      initContainers: [
+        nextcloudContainer('check', 'restore-check.sh', [
+          { name: 'NEXTCLOUD_IMAGE_MAJOR', value: String(imageMajor(s.images.nextcloud) ?? '') },
+        ], { readOnly: true }),
+        postgresContainer('database', 'restore-database.sh'),
+      ],
+      containers: [nextcloudContainer('files', 'restore-files.sh', [], { readOnly: false })],
+    }), s.backup.timeoutSeconds);
+
+    // Export: a pod that holds the backup volume read-only for `kubectl cp` (or the
+    // client's export) to copy snapshots to a Windows folder; it ends itself after two hours.
+    this.exportTemplate = onDemand('backup-export', podSpec({
+      containers: [{
+        name: 'export',
+        image: props.database.image,
+        imagePullPolicy: PULL_POLICY,
+        command: ['sleep', '7200'],
+        volumeMounts: [{ name: 'backup', mountPath: Backup.MOUNT, readOnly: true }],
+        resources: resourceRequirements(s.resources.backup),
+        securityContext: nonRoot(uid, uid),
+      }],
+      volumes: [volumes[0]],
+    }), 7200 + 60);
   }
 }

@@ -22,7 +22,8 @@ export interface HomecloudChartProps {
  *
  *     LAN ──:80──▶ nextcloud Service ──▶ [ nginx ─▶ php-fpm ] ──▶ database Service ──▶ PostgreSQL
  *                                                      └──────▶ cache Service ─────▶ Valkey
- *     backup CronJob (nightly) ──▶ database Service;  writes backup-data volume
+ *     backup CronJob (nightly): [ files ◀─ nextcloud-html ] + [ database dump ◀─ database Service ]
+ *                                ──▶ backup-data volume (snapshots); restore / backup-export on demand
  */
 export class HomecloudChart extends Chart {
   public readonly nextcloud: Nextcloud;
@@ -39,7 +40,7 @@ export class HomecloudChart extends Chart {
     this.database = new Database(this, 'database', { settings: s, credentials });
     this.cache = new Cache(this, 'cache', { settings: s, credentials });
     this.nextcloud = new Nextcloud(this, 'nextcloud', { settings: s, credentials, database: this.database, cache: this.cache });
-    this.backup = new Backup(this, 'backup', { settings: s, credentials, database: this.database });
+    this.backup = new Backup(this, 'backup', { settings: s, credentials, database: this.database, nextcloud: this.nextcloud });
 
     new IngressPolicy(this, 'database-clients', {
       name: 'database-clients', labels, target: this.database.selector, port: Database.PORT,

@@ -50,6 +50,11 @@ export class Nextcloud extends Construct {
   public readonly volumeClaim: k8s.KubePersistentVolumeClaim;
   /** The rendered nginx.conf (what the web ConfigMap holds). */
   public readonly nginxConf: string;
+  /**
+   * Environment every container that runs Nextcloud's PHP needs: config/redis.config.php
+   * reads the cache settings from it on every run (occ in the backup job included).
+   */
+  public readonly phpEnv: k8s.EnvVar[];
 
   constructor(scope: Construct, id: string, props: NextcloudProps) {
     super(scope, id);
@@ -92,13 +97,13 @@ export class Nextcloud extends Construct {
 
     const phpMemory = `${sizing.memoryLimitMiB}M`;
     const sharedEnv: k8s.EnvVar[] = [
-      // Read by config/redis.config.php on every request, so every container running PHP needs them.
       { name: 'REDIS_HOST', value: props.cache.service.name },
       { name: 'REDIS_HOST_PORT', value: String(Cache.PORT) },
       props.credentials.env('REDIS_HOST_PASSWORD', CREDENTIAL_KEYS.cachePassword),
       { name: 'PHP_MEMORY_LIMIT', value: phpMemory },
       { name: 'TZ', value: s.timeZone },
     ];
+    this.phpEnv = sharedEnv;
     const trusted = s.trustedDomains.join(' ');
 
     // Probes go through nginx to php-fpm with a trusted Host, as a browser would.

@@ -157,6 +157,7 @@ export interface ResourceSettings {
   readonly web?: ContainerResources;
   readonly database?: ContainerResources;
   readonly cache?: ContainerResources;
+  /** Each container of the backup, restore and export jobs. */
   readonly backup?: ContainerResources;
 }
 
@@ -225,14 +226,17 @@ export const DEFAULT_IMAGES: Required<ImageSettings> = {
   nginx: 'nginx:1.28-alpine',
 };
 
-/** Requests total 512 MiB; limits total 3040 MiB (under 3 GiB). */
+/**
+ * What runs at the same time (the three Deployments and the nightly backup's two containers)
+ * requests 512 MiB and is limited to 3040 MiB in total (under 3 GiB).
+ */
 export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResources>> = {
-  nextcloud: { cpuRequest: '100m', cpuLimit: '2', memoryRequest: '256Mi', memoryLimit: '1536Mi' },
+  nextcloud: { cpuRequest: '100m', cpuLimit: '2', memoryRequest: '256Mi', memoryLimit: '1408Mi' },
   cron: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '576Mi' },
   web: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
   database: { cpuRequest: '50m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '512Mi' },
   cache: { cpuRequest: '20m', cpuLimit: '250m', memoryRequest: '16Mi', memoryLimit: '96Mi' },
-  backup: { cpuRequest: '50m', cpuLimit: '500m', memoryRequest: '64Mi', memoryLimit: '256Mi' },
+  backup: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '192Mi' },
 };
 
 export const DEFAULT_APPS = ['contacts', 'calendar', 'tasks', 'notes'];

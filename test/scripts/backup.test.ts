@@ -1,63 +1,398 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runScript } from '../support/busybox';
+import { SCRIPTS_DIR } from '../../lib/container-scripts';
+import { calls, fakeCommand, runScript } from '../support/busybox';
 import { TestPostgres, postgresAvailable, startPostgres } from '../support/postgres';
-import { commands, describeWhen } from '../support/requirements';
+import { commands, describeWhen, which } from '../support/requirements';
 
+// The nightly job runs backup.sh (Nextcloud image) and dump-database.sh (postgres image)
+// side by side, sharing a folder. These tests run both under busybox sh with a real
+// PostgreSQL and rsync. occ is Nextcloud's own CLI and cannot run here: a double records
+// maintenance-mode calls and keeps the current mode in a file.
 const ready = (() => {
-  const bb = commands(['busybox'], 'apt-get install busybox');
+  const tools = commands(['busybox', 'rsync'], 'apt-get install busybox rsync');
   const pg = postgresAvailable();
-  return { ok: bb.ok && pg.ok, reason: [bb.ok ? '' : bb.reason, pg.ok ? '' : pg.reason].filter(Boolean).join('; ') };
+  return { ok: tools.ok && pg.ok, reason: [tools.ok ? '' : tools.reason, pg.ok ? '' : pg.reason].filter(Boolean).join('; ') };
 })();
 
-describeWhen(ready, 'backup.sh against a real PostgreSQL, under busybox sh', () => {
+interface Fixture {
+  readonly root: string;
+  readonly webroot: string;
+  readonly backupDir: string;
+  readonly doubles: string;
+  readonly occLog: string;
+  maintenance(): string;
+}
+
+function fixture(backupDir?: string): Fixture {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bk-'));
+  const webroot = path.join(root, 'html');
+  const doubles = path.join(root, 'bin');
+  fs.mkdirSync(doubles);
+  const write = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(webroot, rel)), { recursive: true });
+    fs.writeFileSync(path.join(webroot, rel), text);
+  };
+  write('version.php', "<?php\n$OC_Version = array(33,0,9,1);\n$OC_VersionString = '33.0.9';\n");
+  write('config/config.php', "<?php $CONFIG = ['installed' => true];\n");
+  write('data/alice/files/Photos/beach.jpg', 'jpeg-bytes-'.repeat(500));
+  write('data/alice/files/notes with space.md', '# shopping\n');
+  write('data/bob/files/report.pdf', 'pdf-bytes');
+  write('themes/README', 'themes');
+  write('custom_apps/.keep', '');
+  const state = path.join(root, 'maintenance');
+  fs.writeFileSync(state, 'off');
+  const occLog = fakeCommand(doubles, 'occ', `
+case "$1 $2" in
+  "maintenance:mode --on") echo on > "${state}" ;;
+  "maintenance:mode --off") echo off > "${state}" ;;
+esac`);
+  return { root, webroot, backupDir: backupDir ?? path.join(root, 'backup'), doubles, occLog, maintenance: () => fs.readFileSync(state, 'utf8').trim() };
+}
+
+describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () => {
   let pg: TestPostgres;
 
   beforeAll(async () => {
     pg = await startPostgres();
     pg.psql('CREATE DATABASE nextcloud');
-    pg.psql(`CREATE TABLE oc_files (id serial primary key, path text, size bigint);
-             INSERT INTO oc_files (path, size) SELECT 'files/photo-' || g || '.jpg', g * 1000 FROM generate_series(1, 5000) g;`, 'nextcloud');
+    pg.psql(`CREATE ROLE oc_admin LOGIN PASSWORD 'oc-secret';
+             CREATE TABLE oc_filecache (fileid serial primary key, path text, size bigint);
+             CREATE TABLE oc_calendarobjects (id serial primary key, calendardata text);
+             INSERT INTO oc_filecache (path, size) SELECT 'files/photo-' || g || '.jpg', g * 1000 FROM generate_series(1, 3000) g;
+             INSERT INTO oc_calendarobjects (calendardata) SELECT 'BEGIN:VEVENT ' || g FROM generate_series(1, 200) g;
+             ALTER TABLE oc_filecache OWNER TO oc_admin;`, 'nextcloud');
   });
   afterAll(() => pg?.stop());
 
-  const backup = (dir: string, env: Record<string, string> = {}) => runScript('backup/backup.sh', {
-    path: [pg.bin], env: { ...pg.env, PGDATABASE: 'nextcloud', BACKUP_DIR: dir, ...env },
-  });
-  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'hc-backup-'));
-  const listing = (dir: string) => fs.readdirSync(path.join(dir, 'database')).sort();
+  /** One nightly run: both containers at once, as in the pod. */
+  async function nightly(f: Fixture, opts: { env?: Record<string, string>; dbEnv?: Record<string, string>; dbPath?: string[] } = {}) {
+    const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
+    const env = {
+      PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), LANG: 'C', HOME: f.root,
+      BACKUP_DIR: f.backupDir, COORD_DIR: coord, NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'),
+      DUMP_WAIT_SECONDS: '60', ...opts.env,
+    };
+    const dbEnv = {
+      ...env, PATH: [...(opts.dbPath ?? []), pg.bin, applets(), '/usr/bin', '/bin'].join(':'),
+      ...pg.env, PGDATABASE: 'nextcloud', ...opts.dbEnv,
+    };
+    const run = (script: string, e: NodeJS.ProcessEnv) => new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', script)], { env: e });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    const [files, database] = await Promise.all([run('backup.sh', env), run('dump-database.sh', dbEnv)]);
+    return { files, database, coord };
+  }
 
-  it('writes a verified dump with its checksum, under its final name only', () => {
-    const dir = tmp();
-    const run = backup(dir);
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    const files = listing(dir);
-    expect(files).toHaveLength(2);
-    expect(files[0]).toMatch(/^nextcloud-\d{8}T\d{6}Z\.dump$/);
-    expect(files[1]).toBe(`${files[0]}.sha256`);
-    execFileSync('sha256sum', ['-c', files[1]], { cwd: path.join(dir, 'database') });
+  let appletDir: string | undefined;
+  function applets(): string {
+    if (!appletDir) {
+      appletDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bb-'));
+      execFileSync(which('busybox')!, ['--install', '-s', appletDir]);
+    }
+    return appletDir;
+  }
+
+  const snapshotsOf = (f: Fixture) => fs.readdirSync(path.join(f.backupDir, 'snapshots')).sort();
+  const summary = (f: Fixture, name: string) => JSON.parse(fs.readFileSync(path.join(f.backupDir, 'snapshots', name, 'summary.json'), 'utf8'));
+  const lastRun = (f: Fixture) => JSON.parse(fs.readFileSync(path.join(f.backupDir, 'last-run.json'), 'utf8'));
+  const treeHash = (dir: string) => {
+    const files = execFileSync('find', ['.', '-type', 'f'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').sort();
+    return crypto.createHash('sha256').update(files.map((p) => `${p}:${crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, p))).digest('hex')}`).join('\n')).digest('hex');
+  };
+  const tableDigests = (db: string) => pg.psql(`SELECT string_agg(t, ' ' ORDER BY t) FROM (
+      SELECT 'oc_filecache:' || md5(string_agg(fileid || path || size, ',' ORDER BY fileid)) t FROM oc_filecache
+      UNION ALL SELECT 'oc_calendarobjects:' || md5(string_agg(id || calendardata, ',' ORDER BY id)) FROM oc_calendarobjects) x`, db);
+  const intact = (f: Fixture, name: string) => {
+    const dir = path.join(f.backupDir, 'snapshots', name);
+    execFileSync('sha256sum', ['-c', 'database.sha256'], { cwd: dir, stdio: 'ignore' });
+    execFileSync('sha256sum', ['-c', '../MANIFEST'], { cwd: path.join(dir, 'files'), stdio: 'ignore' });
+    return true;
+  };
+
+  describe('a nightly run', () => {
+    let f: Fixture;
+    let first: string;
+    beforeAll(async () => {
+      f = fixture();
+      const run = await nightly(f);
+      expect(run.files.out).toMatch(/done/);
+      expect(run.files.code).toBe(0);
+      expect(run.database.code).toBe(0);
+      first = snapshotsOf(f)[0];
+    });
+
+    it('creates one complete snapshot and nothing half-written', () => {
+      expect(snapshotsOf(f)).toEqual([first]);
+      expect(first).toMatch(/^\d{4}-\d\d-\d\dT\d{6}Z$/);
+      expect(fs.readdirSync(path.join(f.backupDir, 'snapshots', first)).sort())
+        .toEqual(['MANIFEST', 'backup.log', 'database.dump', 'database.sha256', 'files', 'roles.sql', 'summary.json']);
+    });
+    it('checksums the dump and every file', () => expect(intact(f, first)).toBe(true));
+    it('puts Nextcloud in maintenance mode and takes it out again', () => {
+      expect(calls(f.occLog)).toEqual(['maintenance:mode --on', 'maintenance:mode --off']);
+      expect(f.maintenance()).toBe('off');
+    });
+    it('writes a machine-readable summary with sizes, checksums and versions', () => {
+      const s = summary(f, first);
+      expect(s).toMatchObject({ snapshot: first, result: 'success', nextcloudVersion: '33.0.9', files: { count: 6, changed: 6 } });
+      expect(s.postgresVersion).toMatch(/^\d+\.\d+/);
+      expect(s.database.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(s.database.bytes).toBe(fs.statSync(path.join(f.backupDir, 'snapshots', first, 'database.dump')).size);
+      expect(lastRun(f)).toMatchObject({ result: 'success', snapshot: first, error: '' });
+    });
+    it('keeps a human-readable log in the snapshot and in the job\'s output', () => {
+      expect(fs.readFileSync(path.join(f.backupDir, 'snapshots', first, 'backup.log'), 'utf8'))
+        .toMatch(/starting snapshot[\s\S]*maintenance mode on[\s\S]*files copied: 6 new or changed[\s\S]*maintenance mode off/);
+      expect(fs.readdirSync(path.join(f.backupDir, 'logs'))).toEqual([`${first}.log`]);
+    });
+    it('hard-links unchanged files in the next snapshot: no new space', async () => {
+      const photo = (name: string) => path.join(f.backupDir, 'snapshots', name, 'files/data/alice/files/Photos/beach.jpg');
+      const firstInode = fs.statSync(photo(first)).ino;
+      await new Promise((r) => setTimeout(r, 1100)); // snapshot names have one-second resolution
+      const run = await nightly(f);
+      expect(run.files.code).toBe(0);
+      // Retention keeps one snapshot a day, so the first one is gone now; its file lives on.
+      expect(run.files.out).toMatch(new RegExp(`retention: removed ${first}`));
+      const [second] = snapshotsOf(f);
+      expect(second).not.toBe(first);
+      expect(fs.statSync(photo(second)).ino).toBe(firstInode);
+      expect(summary(f, second).files).toMatchObject({ count: 6, changed: 0 });
+      // New space is the folders alone (a directory entry each), no file data.
+      const dirs = execFileSync('find', [path.join(f.backupDir, 'snapshots', second, 'files'), '-type', 'd'], { encoding: 'utf8' }).trim().split('\n').length;
+      expect(summary(f, second).files.newKib).toBeLessThanOrEqual(dirs * 4);
+      expect(intact(f, second)).toBe(true);
+    });
   });
 
-  it('writes a dump that restores to the same data', () => {
-    const dir = tmp();
-    expect(backup(dir).status).toBe(0);
-    const dump = path.join(dir, 'database', listing(dir)[0]);
-    pg.psql('CREATE DATABASE restored');
-    execFileSync(path.join(pg.bin, 'pg_restore'), ['--dbname=restored', '--no-owner', dump], { env: { ...process.env, ...pg.env } });
-    const digest = (db: string) => pg.psql("SELECT md5(string_agg(id || ':' || path || ':' || size, ',' ORDER BY id)) FROM oc_files", db);
-    expect(digest('restored')).toBe(digest('nextcloud'));
+  it('restores the database and files exactly, after changes and deletions', async () => {
+    const f = fixture();
+    pg.psql('DROP DATABASE IF EXISTS roundtrip');
+    pg.psql('CREATE DATABASE roundtrip TEMPLATE nextcloud');
+    expect((await nightly(f, { dbEnv: { PGDATABASE: 'roundtrip' } })).files.code).toBe(0);
+    const dbBefore = tableDigests('roundtrip');
+    const filesBefore = treeHash(path.join(f.webroot, 'data'));
+
+    pg.psql("DELETE FROM oc_filecache WHERE fileid % 3 = 0; UPDATE oc_calendarobjects SET calendardata = 'changed'; INSERT INTO oc_filecache (path, size) VALUES ('new', 1)", 'roundtrip');
+    fs.rmSync(path.join(f.webroot, 'data/alice/files/Photos'), { recursive: true });
+    fs.writeFileSync(path.join(f.webroot, 'data/bob/files/report.pdf'), 'overwritten');
+    fs.writeFileSync(path.join(f.webroot, 'data/bob/files/added-later.txt'), 'new');
+    expect(tableDigests('roundtrip')).not.toBe(dbBefore);
+
+    const coord = fs.mkdtempSync(path.join(f.root, 'restore-'));
+    const env = { BACKUP_DIR: f.backupDir, COORD_DIR: coord, NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), NEXTCLOUD_IMAGE_MAJOR: '33' };
+    const check = runScript('backup/restore-check.sh', { env });
+    expect(check.stdout).toMatch(/is whole/);
+    const database = runScript('backup/restore-database.sh', { path: [pg.bin], env: { ...env, ...pg.env, PGDATABASE: 'roundtrip' } });
+    expect(database.stderr).toBe('');
+    expect(database.status).toBe(0);
+    const files = runScript('backup/restore-files.sh', { env });
+    expect(files.status).toBe(0);
+
+    expect(tableDigests('roundtrip')).toBe(dbBefore);
+    expect(treeHash(path.join(f.webroot, 'data'))).toBe(filesBefore);
+    expect(calls(f.occLog)).toContain('maintenance:data-fingerprint');
   });
 
-  it('fails when the database is unreachable, leaving the earlier backup untouched and no partial file', () => {
-    const dir = tmp();
-    expect(backup(dir).status).toBe(0);
-    const before = listing(dir);
-    const run = backup(dir, { PGPORT: '1' });
-    expect(run.status).not.toBe(0);
-    expect(run.stdout).toMatch(/FAILED \(exit \d+\); earlier backups are untouched/);
-    expect(listing(dir)).toEqual(before);
+  describe('restore refuses', () => {
+    let f: Fixture;
+    let name: string;
+    beforeAll(async () => {
+      f = fixture();
+      await nightly(f);
+      name = snapshotsOf(f)[0];
+    });
+    const check = (env: Record<string, string> = {}) => runScript('backup/restore-check.sh', {
+      env: { BACKUP_DIR: f.backupDir, COORD_DIR: fs.mkdtempSync(path.join(f.root, 'c-')), NEXTCLOUD_IMAGE_MAJOR: '33', ...env },
+    });
+
+    it('a snapshot from a newer Nextcloud than the configured image, and says why', () => {
+      const run = check({ NEXTCLOUD_IMAGE_MAJOR: '32' });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(/made by Nextcloud 33\.0\.9, newer than the configured image \(major 32\).*set images\.nextcloud to a 33 image/);
+    });
+    it('a snapshot whose files no longer match their checksums', () => {
+      const victim = path.join(f.backupDir, 'snapshots', name, 'files/data/bob/files/report.pdf');
+      const saved = fs.readFileSync(victim);
+      fs.writeFileSync(victim, 'bit rot');
+      try {
+        const run = check();
+        expect(run.status).toBe(1);
+        expect(run.stdout).toMatch(/1 file\(s\) in .* do not match their checksums/);
+      } finally {
+        fs.writeFileSync(victim, saved);
+      }
+    });
+    it('a snapshot that does not exist', () => {
+      expect(check({ RESTORE_SNAPSHOT: '2020-01-01T000000Z' }).stdout).toMatch(/does not exist or is incomplete/);
+    });
+  });
+
+  describe('faults never lose an earlier good backup, fail the job and leave maintenance mode off', () => {
+    async function withEarlierBackup(backupDir?: string) {
+      const f = fixture(backupDir);
+      expect((await nightly(f)).files.code).toBe(0);
+      const [good] = snapshotsOf(f);
+      await new Promise((r) => setTimeout(r, 1100));
+      return { f, good };
+    }
+    function expectSafe(f: Fixture, good: string, code: number | null) {
+      expect(code).not.toBe(0);
+      expect(snapshotsOf(f)).toEqual([good]);
+      expect(intact(f, good)).toBe(true);
+      expect(f.maintenance()).toBe('off');
+      expect(lastRun(f).result).toBe('failed');
+    }
+
+    it('the database is unreachable', async () => {
+      const { f, good } = await withEarlierBackup();
+      const run = await nightly(f, { dbEnv: { PGPORT: '1' } });
+      expectSafe(f, good, run.files.code);
+      expect(lastRun(f).error).toMatch(/cannot reach the database/);
+    });
+
+    it('pg_dump is killed midway', async () => {
+      const { f, good } = await withEarlierBackup();
+      const killer = path.join(f.root, 'killer');
+      fs.mkdirSync(killer);
+      // Writes part of a dump, then dies as if OOM-killed.
+      fakeCommand(killer, 'pg_dump', `for a in "$@"; do case "$a" in --file=*) head -c 100000 /dev/urandom > "\${a#--file=}";; esac; done; kill -9 $$`);
+      const run = await nightly(f, { dbPath: [killer] });
+      expectSafe(f, good, run.files.code);
+      expect(lastRun(f).error).toMatch(/pg_dump failed/);
+    });
+
+    const root = process.getuid?.() === 0 && !!which('mount');
+    (root ? it : it.skip)('the backup volume is full', async () => {
+      const small = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-full-'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', small]);
+      try {
+        const { f, good } = await withEarlierBackup(path.join(small, 'backup'));
+        fs.writeFileSync(path.join(f.webroot, 'data/alice/files/video.mp4'), crypto.randomBytes(4 * 2 ** 20));
+        const run = await nightly(f);
+        expectSafe(f, good, run.files.code);
+        expect(lastRun(f).error).toMatch(/copying data failed|No space left/);
+      } finally {
+        spawnSync('umount', [small]);
+      }
+    });
+
+    it('a second run starts while one is still running', async () => {
+      const { f, good } = await withEarlierBackup();
+      const slow = path.join(f.root, 'slow');
+      fs.mkdirSync(slow);
+      fakeCommand(slow, 'pg_dump', `sleep 3; exec ${path.join(pg.bin, 'pg_dump')} "$@"`);
+      const firstRun = nightly(f, { dbPath: [slow] });
+      await new Promise((r) => setTimeout(r, 1000));
+      const second = await nightly(f);
+      expect(second.files.code).toBe(75);
+      expect(second.files.out).toMatch(/another backup has been running since/);
+      expect(f.maintenance()).toBe('on'); // still the first run's, untouched by the second
+      const first = await firstRun;
+      expect(first.files.code).toBe(0);
+      // The first run finished; retention then replaced the same day's earlier snapshot.
+      const [newest] = snapshotsOf(f);
+      expect(newest > good).toBe(true);
+      expect(first.files.out).toMatch(new RegExp(`snapshot ${newest} complete`));
+      expect(intact(f, newest)).toBe(true);
+      expect(f.maintenance()).toBe('off');
+    });
+
+    it('an earlier snapshot is corrupted: it is detected, kept and marked, and a fresh full snapshot is made', async () => {
+      const { f, good } = await withEarlierBackup();
+      fs.writeFileSync(path.join(f.backupDir, 'snapshots', good, 'files/data/alice/files/notes with space.md'), '# tampered\n');
+      const run = await nightly(f);
+      expect(run.files.code).toBe(1);
+      expect(f.maintenance()).toBe('off');
+      const [kept, fresh] = snapshotsOf(f);
+      expect(kept).toBe(good);
+      expect(fs.readFileSync(path.join(f.backupDir, 'snapshots', good, 'DAMAGED'), 'utf8')).toMatch(/notes with space\.md: FAILED/);
+      expect(intact(f, fresh)).toBe(true);
+      expect(summary(f, fresh).files.changed).toBe(6);
+      expect(lastRun(f)).toMatchObject({ result: 'failed', damagedSnapshot: good });
+    });
+
+    it('a stale lock from a killed run does not block the next night', async () => {
+      const { f } = await withEarlierBackup();
+      fs.mkdirSync(path.join(f.backupDir, '.lock'));
+      fs.writeFileSync(path.join(f.backupDir, '.lock', 'since'), String(Math.floor(Date.now() / 1000) - 20000));
+      const run = await nightly(f, { env: { LOCK_STALE_SECONDS: '14400' } });
+      expect(run.files.code).toBe(0);
+      expect(run.files.out).toMatch(/removing a stale lock/);
+    });
+
+    it('SIGTERM (the job\'s deadline) still takes Nextcloud out of maintenance mode', async () => {
+      const { f, good } = await withEarlierBackup();
+      const slow = path.join(f.root, 'slow');
+      fs.mkdirSync(slow);
+      fakeCommand(slow, 'pg_dump', 'sleep 30');
+      const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
+      const env = { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: f.backupDir, COORD_DIR: coord,
+        NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60' };
+      const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'backup.sh')], { env });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(f.maintenance()).toBe('on');
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.once('exit', (c) => r(c)));
+      expectSafe(f, good, code as number);
+      expect(lastRun(f).error).toMatch(/stopped by a signal/);
+    });
+  });
+});
+
+describeWhen(commands(['busybox'], 'apt-get install busybox'), 'retention under busybox sh', () => {
+  const keep = (names: string[], env: Record<string, string> = {}) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-ret-'));
+    fs.writeFileSync(path.join(dir, 'in'), names.join('\n') + '\n');
+    const r = spawnSync(which('busybox')!, ['sh', '-c', `sh ${path.join(SCRIPTS_DIR, 'backup', 'retention.sh')} < ${path.join(dir, 'in')}`],
+      { env: { PATH: '/usr/bin:/bin', ...env }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const gone = new Set(r.stdout.trim().split('\n').filter(Boolean));
+    return names.filter((n) => !gone.has(n)).sort();
+  };
+  /** One snapshot a night at 02:30 from `from` for `days` days, skipping the dates in `off`. */
+  const nightlyFrom = (from: string, days: number, off: string[] = []) => Array.from({ length: days }, (_, i) => {
+    const d = new Date(`${from}T02:30:00Z`);
+    d.setUTCDate(d.getUTCDate() + i);
+    return d.toISOString().slice(0, 10);
+  }).filter((d) => !off.includes(d)).map((d) => `${d}T023000Z`);
+
+  it('keeps 7 daily, 4 weekly and 6 monthly over half a year of nights', () => {
+    const kept = keep(nightlyFrom('2026-05-01', 210));
+    const daily = nightlyFrom('2026-11-20', 7);
+    expect(kept).toEqual(expect.arrayContaining(daily));
+    // The newest of each of the 4 newest ISO weeks (Monday to Sunday; the two newest weeks'
+    // are among the daily ones) and of the 6 newest months.
+    const weekly = ['2026-11-15T023000Z', '2026-11-08T023000Z'];
+    const monthly = ['2026-10-31T023000Z', '2026-09-30T023000Z', '2026-08-31T023000Z', '2026-07-31T023000Z', '2026-06-30T023000Z'];
+    expect(kept).toEqual([...monthly, ...weekly, ...daily].sort());
+    expect(kept).not.toContain('2026-11-01T023000Z');
+  });
+
+  it('counts days with a backup, not calendar days, when the PC was off', () => {
+    const off = nightlyFrom('2026-11-10', 14);
+    const kept = keep(nightlyFrom('2026-10-01', 40, off), { KEEP_DAILY: '7', KEEP_WEEKLY: '0', KEEP_MONTHLY: '0' });
+    expect(kept).toEqual(nightlyFrom('2026-11-03', 7));
+  });
+
+  it('always keeps the newest snapshot', () => {
+    expect(keep(['2026-01-01T000000Z'], { KEEP_DAILY: '0', KEEP_WEEKLY: '0', KEEP_MONTHLY: '0' })).toEqual(['2026-01-01T000000Z']);
+  });
+
+  it('keeps only the newest of several snapshots on one day', () => {
+    expect(keep(['2026-11-26T023000Z', '2026-11-26T150000Z', '2026-11-26T090000Z'], { KEEP_WEEKLY: '0', KEEP_MONTHLY: '0' }))
+      .toEqual(['2026-11-26T150000Z']);
+  });
+
+  it('handles a year boundary in weeks and months', () => {
+    const kept = keep(nightlyFrom('2026-12-20', 20), { KEEP_DAILY: '1', KEEP_WEEKLY: '3', KEEP_MONTHLY: '2' });
+    expect(kept).toEqual(['2026-12-27T023000Z', '2026-12-31T023000Z', '2027-01-03T023000Z', '2027-01-08T023000Z']);
   });
 });

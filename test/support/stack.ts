@@ -24,7 +24,7 @@ export interface Stack {
   /** The one object of this kind and name; fails the test when there is none. */
   get(kind: string, name: string): K8sObject;
   ofKind(kind: string): K8sObject[];
-  /** Every container of every pod template (Deployments and the CronJob's job). */
+  /** Every container and init container of every pod template (Deployments and CronJobs' jobs). */
   containers(): Array<{ owner: string; container: K8sObject }>;
   podTemplates(): Array<{ owner: string; template: K8sObject }>;
 }
@@ -47,7 +47,8 @@ export function synthStack(settings: HomecloudSettings = {}, host: HostFacts = H
     },
     ofKind: (kind) => objects.filter((o) => o.kind === kind),
     podTemplates,
-    containers: () => podTemplates().flatMap(({ owner, template }) => template.spec.containers.map((container: K8sObject) => ({ owner, container }))),
+    containers: () => podTemplates().flatMap(({ owner, template }) => [...(template.spec.initContainers ?? []), ...template.spec.containers]
+      .map((container: K8sObject) => ({ owner, container }))),
   };
 }
 

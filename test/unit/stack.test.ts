@@ -10,6 +10,7 @@ const database = stack.get('Deployment', 'database');
 const cache = stack.get('Deployment', 'cache');
 const backup = stack.get('CronJob', 'backup');
 const backupPod = backup.spec.jobTemplate.spec.template.spec;
+const backupContainer = (name: string) => backupPod.containers.find((c: K8sObject) => c.name === name);
 
 function envOf(container: K8sObject, name: string): K8sObject {
   const e = container.env?.find((x: K8sObject) => x.name === name);
@@ -176,7 +177,8 @@ describe('Nextcloud', () => {
   it('runs background jobs in a long-lived container as www-data (uid 82), not a pod per run', () => {
     expect(cron.command).toEqual(['/bin/sh', '/homecloud/cron-loop.sh']);
     expect(cron.securityContext).toMatchObject({ runAsUser: 82, runAsGroup: 82, runAsNonRoot: true });
-    expect(stack.ofKind('CronJob').map((c) => c.metadata.name)).toEqual(['backup']);
+    const scheduled = stack.ofKind('CronJob').filter((c) => !c.spec.suspend).map((c) => c.metadata.name);
+    expect(scheduled).toEqual(['backup']);
   });
   it('gives the cron container the cache settings that config.php reads from the environment', () => {
     expect(envOf(cron, 'REDIS_HOST').value).toBe('cache');
@@ -220,7 +222,8 @@ describe('Nextcloud', () => {
 });
 
 describe('backup CronJob', () => {
-  const c = backupPod.containers[0];
+  const dump = backupContainer('database');
+  const files = backupContainer('files');
 
   it('runs nightly at the configured local time in the configured zone', () => {
     expect(backup.spec.schedule).toBe('30 2 * * *');
@@ -237,17 +240,49 @@ describe('backup CronJob', () => {
     expect(backup.spec.successfulJobsHistoryLimit).toBe(3);
     expect(backup.spec.failedJobsHistoryLimit).toBe(3);
   });
-  it('uses exactly the database image, because pg_dump refuses newer servers', () => {
-    expect(c.image).toBe(containerOf(database, 'postgres').image);
+  it('dumps with exactly the database image, because pg_dump refuses newer servers', () => {
+    expect(dump.image).toBe(containerOf(database, 'postgres').image);
+  });
+  it('snapshots files with the Nextcloud image (occ for maintenance mode, rsync) and its cache settings', () => {
+    expect(files.image).toBe(containerOf(nextcloud, 'nextcloud').image);
+    expect(files.volumeMounts).toContainEqual({ name: 'html', mountPath: '/var/www/html', readOnly: false });
+    expect(envOf(files, 'REDIS_HOST').value).toBe('cache');
+    expect(envOf(files, 'MAINTENANCE_MODE').value).toBe('true');
+  });
+  it('passes retention to the script', () => {
+    expect(['RETAIN_DAILY', 'RETAIN_WEEKLY', 'RETAIN_MONTHLY'].map((n) => envOf(files, n).value)).toEqual(['7', '4', '6']);
+  });
+  it('runs both halves as www-data without privileges, sharing a coordination folder', () => {
+    for (const c of [dump, files]) {
+      expect(c.securityContext).toMatchObject({ runAsUser: 82, runAsNonRoot: true, readOnlyRootFilesystem: true });
+      expect(c.volumeMounts).toContainEqual({ name: 'coord', mountPath: '/coord' });
+    }
   });
   it('writes to its own volume claim', () => {
     const vol = backupPod.volumes.find((v: K8sObject) => v.name === 'backup');
     expect(vol.persistentVolumeClaim.claimName).toBe('backup-data');
     expect(stack.get('PersistentVolumeClaim', 'backup-data').spec.resources.requests.storage).toBe('100Gi');
   });
-  it('runs the backup script from its ConfigMap', () => {
-    expect(c.command).toEqual(['/bin/sh', '/homecloud/backup.sh']);
-    expect(stack.get('ConfigMap', 'backup-scripts').data['backup.sh']).toMatch(/pg_dump --format=custom/);
+  it('runs the backup scripts from their ConfigMap', () => {
+    expect(files.command).toEqual(['/bin/sh', '/homecloud/backup.sh']);
+    expect(dump.command).toEqual(['/bin/sh', '/homecloud/dump-database.sh']);
+    expect(stack.get('ConfigMap', 'backup-scripts').data['dump-database.sh']).toMatch(/pg_dump --format=custom/);
+  });
+  it('offers restore and export as suspended templates that never fire on their own', () => {
+    for (const name of ['restore', 'backup-export']) {
+      expect(stack.get('CronJob', name).spec).toMatchObject({ suspend: true, schedule: '0 0 31 2 *' });
+    }
+  });
+  it('restores in order: check, then database, then files', () => {
+    const pod = stack.get('CronJob', 'restore').spec.jobTemplate.spec.template.spec;
+    expect(pod.initContainers.map((c: K8sObject) => c.name)).toEqual(['check', 'database']);
+    expect(pod.containers.map((c: K8sObject) => c.name)).toEqual(['files']);
+    expect(envOf(pod.initContainers[0], 'NEXTCLOUD_IMAGE_MAJOR').value).toBe('33');
+    expect(pod.initContainers[1].image).toBe(containerOf(database, 'postgres').image);
+  });
+  it('mounts the backup volume read-only for export', () => {
+    const pod = stack.get('CronJob', 'backup-export').spec.jobTemplate.spec.template.spec;
+    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'backup', mountPath: '/backup', readOnly: true }]);
   });
   it('follows a custom schedule', () => {
     expect(synthStack({ backup: { time: '04:10' } }).get('CronJob', 'backup').spec.schedule).toBe('10 4 * * *');
@@ -287,7 +322,8 @@ describe('privileges', () => {
   });
   it('adds back only the capabilities a root-start entrypoint needs, and only where the image starts as root', () => {
     const rooted = stack.containers().filter(({ container }) => container.securityContext.capabilities.add);
-    expect(rooted.map(({ container }) => container.name).sort()).toEqual(['nextcloud', 'postgres']);
+    expect(rooted.map(({ owner, container }) => `${owner}/${container.name}`).sort())
+      .toEqual(['Deployment/database/postgres', 'Deployment/nextcloud/nextcloud']);
     for (const { container } of rooted) {
       expect(container.securityContext.capabilities.add).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID']);
     }

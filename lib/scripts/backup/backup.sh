@@ -1,42 +1,207 @@
 #!/bin/sh
-# Nightly database backup (runs in the backup CronJob, in the same postgres image as the
-# server, because pg_dump refuses servers newer than itself).
+# The nightly backup. Runs in the Nextcloud image (it has occ and rsync) as www-data,
+# beside dump-database.sh in the postgres image; see that script for how they talk.
 #
-# Writes a custom-format dump to a temporary name on the backup volume, verifies it by
-# reading every byte back through pg_restore, records its checksum, and only then renames
-# it into place: a dump that is visible under its final name is complete and readable.
-# Any failure exits non-zero and leaves every earlier backup untouched.
-#
-# Env: PGHOST PGUSER PGDATABASE PGPASSWORD (libpq), BACKUP_DIR (default /backup).
+#  1. takes the backup lock (a second run exits at once; a stale lock from a killed run expires)
+#  2. verifies the newest earlier snapshot against its checksums before building on it
+#  3. puts Nextcloud in maintenance mode, and takes it out again on every exit path
+#  4. asks for the database dump and, meanwhile, snapshots config/ data/ themes/ custom_apps/
+#     with rsync --link-dest: unchanged files are hard links to the previous snapshot
+#  5. checksums what changed, carries the rest of the previous manifest over, writes
+#     summary.json, and renames the snapshot into place only when all of it succeeded
+#  6. applies retention, only after a fully successful backup
+# Any failure exits non-zero and leaves every earlier snapshot untouched. The outcome of every
+# run, good or bad, is written to $BACKUP_DIR/last-run.json for the status report.
 set -eu
 set -o pipefail
 
 backup_dir=${BACKUP_DIR:-/backup}
-db_dir="$backup_dir/database"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-name="nextcloud-$stamp.dump"
-partial="$db_dir/.$name.partial"
+webroot=${NEXTCLOUD_WEBROOT:-/var/www/html}
+coord=${COORD_DIR:?COORD_DIR is not set}
+occ=${OCC:-php $webroot/occ}
+maintenance=${MAINTENANCE_MODE:-true}
+verify_previous=${VERIFY_PREVIOUS:-true}
+lock_stale=${LOCK_STALE_SECONDS:-14400}
+dump_wait=${DUMP_WAIT_SECONDS:-7200}
+snapshots="$backup_dir/snapshots"
 
-log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) backup: $*"; }
-cleanup() {
-  status=$?
-  rm -f "$partial" "$db_dir/.$name.sha256.partial"
-  [ "$status" -eq 0 ] || log "FAILED (exit $status); earlier backups are untouched"
-  exit "$status"
+started=$(date -u +%s)
+stamp=$(date -u -d "@$started" +%Y-%m-%dT%H%M%SZ)
+work="$snapshots/.incomplete-$stamp"
+logs="$backup_dir/logs"
+log_file="$logs/$stamp.log"
+owns_lock=false
+maintenance_on=false
+damaged=''
+error=''
+
+mkdir -p "$snapshots" "$logs"
+log() {
+  line="$(date -u +%Y-%m-%dT%H:%M:%SZ) backup: $*"
+  echo "$line"
+  echo "$line" >> "$log_file"
 }
-trap cleanup EXIT
-trap 'exit 143' TERM INT
+fail() {
+  error=$*
+  log "FAILED: $*"
+  exit 1
+}
+json_string() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr '\n\t' '  ')"; }
 
-mkdir -p "$db_dir"
-log "dumping database ${PGDATABASE:-?} on ${PGHOST:-?}"
-pg_dump --format=custom --file="$partial"
+write_last_run() { # result
+  finished=$(date -u +%s)
+  {
+    printf '{"time":%s,"finished":%s,"durationSeconds":%s,"result":%s,"snapshot":%s,"error":%s,"damagedSnapshot":%s}\n' \
+      "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")" \
+      "$(json_string "$(date -u -d "@$finished" +%Y-%m-%dT%H:%M:%SZ)")" \
+      "$((finished - started))" "$(json_string "$1")" "$(json_string "${snapshot_name:-}")" \
+      "$(json_string "$error")" "$(json_string "$damaged")"
+  } > "$backup_dir/.last-run.json.tmp" && mv "$backup_dir/.last-run.json.tmp" "$backup_dir/last-run.json"
+}
 
-# A table-of-contents listing passes a truncated file; restoring to /dev/null reads it all.
-log "verifying $(wc -c < "$partial") bytes"
-pg_restore --file=/dev/null "$partial"
+finish() {
+  code=$?
+  # Never leave the database container waiting for a dump that will not be asked for.
+  [ -f "$coord/start" ] || touch "$coord/abort" 2>/dev/null || true
+  if [ "$maintenance_on" = true ]; then
+    if $occ maintenance:mode --off >/dev/null 2>&1; then
+      log "maintenance mode off"
+    else
+      log "could not turn maintenance mode off: run 'occ maintenance:mode --off'"
+      code=1
+    fi
+  fi
+  if [ "$owns_lock" = true ]; then
+    rm -rf "$work"
+    [ "$code" -eq 0 ] && result=success || result=failed
+    [ "$code" -ne 0 ] && [ -z "$error" ] && error="stopped (exit $code)"
+    write_last_run "$result" || true
+    rm -rf "$backup_dir/.lock"
+  fi
+  exit "$code"
+}
+trap finish EXIT
+trap 'error="stopped by a signal (timeout or shutdown)"; exit 143' TERM INT HUP
 
-sum=$(sha256sum "$partial" | cut -d' ' -f1)
-echo "$sum  $name" > "$db_dir/.$name.sha256.partial"
-mv "$partial" "$db_dir/$name"
-mv "$db_dir/.$name.sha256.partial" "$db_dir/$name.sha256"
-log "done: $db_dir/$name (sha256 $sum)"
+# --- 1. lock
+if ! mkdir "$backup_dir/.lock" 2>/dev/null; then
+  since=$(cat "$backup_dir/.lock/since" 2>/dev/null || echo 0)
+  if [ $((started - since)) -lt "$lock_stale" ]; then
+    echo "backup: another backup has been running since $(date -u -d "@$since" +%H:%M:%SZ); not starting a second one" >&2
+    exit 75
+  fi
+  log "removing a stale lock left by a run that was killed"
+  rm -rf "$backup_dir/.lock"
+  mkdir "$backup_dir/.lock"
+fi
+echo "$started" > "$backup_dir/.lock/since"
+owns_lock=true
+log "starting snapshot $stamp"
+
+# --- 2. the newest earlier snapshot, verified before anything is linked to it
+good_snapshots() {
+  ls -1 "$snapshots" | while read -r s; do
+    case "$s" in
+      [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z) [ -f "$snapshots/$s/DAMAGED" ] || echo "$s" ;;
+    esac
+  done
+}
+# Quiet checksum verification that works with busybox and GNU sha256sum alike.
+verify_sums() { sha256sum -c "$1" >/dev/null 2>&1; }
+base=$(good_snapshots | sort | tail -n 1)
+if [ -n "$base" ] && [ "$verify_previous" = true ]; then
+  log "verifying the previous snapshot $base"
+  if ! (cd "$snapshots/$base" && verify_sums database.sha256 && cd files && verify_sums ../MANIFEST); then
+    damaged=$base
+    (cd "$snapshots/$base" && { sha256sum -c database.sha256; cd files && sha256sum -c ../MANIFEST; } 2>/dev/null | grep -v ': OK$' > DAMAGED) || true
+    [ -s "$snapshots/$base/DAMAGED" ] || echo "checksum mismatch" > "$snapshots/$base/DAMAGED"
+    log "snapshot $base does not match its checksums ($(wc -l < "$snapshots/$base/DAMAGED" | tr -d ' ') damaged); it is kept and marked DAMAGED, and this backup copies everything afresh"
+    base=$(good_snapshots | sort | tail -n 1)
+  fi
+fi
+
+# --- 3. maintenance mode
+if [ "$maintenance" = true ]; then
+  $occ maintenance:mode --on >/dev/null || fail "could not put Nextcloud in maintenance mode"
+  maintenance_on=true
+  log "maintenance mode on"
+fi
+
+# --- 4. database dump (other container) and files snapshot (here), side by side
+mkdir -p "$work/files"
+echo "$work" > "$coord/start.tmp" && mv "$coord/start.tmp" "$coord/start"
+: > "$work/.changed"
+for dir in config data themes custom_apps; do
+  [ -d "$webroot/$dir" ] || continue
+  link=''
+  [ -n "$base" ] && [ -d "$snapshots/$base/files/$dir" ] && link="--link-dest=$snapshots/$base/files/$dir/"
+  # Only regular files and folders: the manifest covers files, and nothing else belongs here.
+  nice -n 19 rsync -a --no-specials --no-devices $link --out-format='%i %n' "$webroot/$dir/" "$work/files/$dir/" \
+    > "$work/.rsync-$dir" 2> "$work/.rsync-err" || fail "copying $dir failed: $(tail -n 2 "$work/.rsync-err" | tr '\n' ' ')"
+  sed -n "s|^>f[^ ]* |$dir/|p" "$work/.rsync-$dir" >> "$work/.changed"
+  rm -f "$work/.rsync-$dir"
+done
+log "files copied: $(wc -l < "$work/.changed" | tr -d ' ') new or changed"
+
+waited=0
+until [ -f "$coord/database.done" ]; do
+  [ -f "$coord/database.failed" ] && fail "database: $(cat "$coord/database.failed")"
+  [ "$waited" -ge "$dump_wait" ] && fail "the database dump did not finish within ${dump_wait}s"
+  sleep 1
+  waited=$((waited + 1))
+done
+read -r db_sum db_bytes pg_version < "$coord/database.done"
+
+# Everything is copied: the family can use Nextcloud again while checksums are computed.
+if [ "$maintenance_on" = true ]; then
+  $occ maintenance:mode --off >/dev/null || fail "could not turn maintenance mode off"
+  maintenance_on=false
+  log "maintenance mode off"
+fi
+
+# --- 5. checksums: new ones for what changed, the previous manifest for the rest
+(cd "$work/files" && find . -type f | sed 's|^\./||') > "$work/.present"
+(cd "$work/files" && tr '\n' '\0' < "../.changed" | xargs -0 -r sha256sum) > "$work/.new-sums" \
+  || fail "could not checksum the copied files"
+{
+  if [ -n "$base" ] && [ -f "$snapshots/$base/MANIFEST" ]; then
+    awk -v changed="$work/.changed" -v present="$work/.present" '
+      BEGIN { while ((getline p < changed) > 0) skip[p] = 1; while ((getline p < present) > 0) keep[p] = 1 }
+      { path = substr($0, 67); if ((path in keep) && !(path in skip)) print }' "$snapshots/$base/MANIFEST"
+  fi
+  cat "$work/.new-sums"
+} > "$work/MANIFEST"
+[ "$(wc -l < "$work/MANIFEST")" -eq "$(wc -l < "$work/.present")" ] \
+  || fail "the manifest does not cover every file (previous snapshot incomplete?)"
+
+changed_count=$(wc -l < "$work/.changed" | tr -d ' ')
+nextcloud_version=$(sed -n "s/^\$OC_VersionString = '\(.*\)';/\1/p" "$webroot/version.php" 2>/dev/null || true)
+files_bytes=$(du -sk "$work/files" | cut -f1)
+new_kib=$files_bytes
+[ -n "$base" ] && new_kib=$(du -sk "$snapshots/$base/files" "$work/files" | tail -n 1 | cut -f1)
+rm -f "$work/.changed" "$work/.present" "$work/.new-sums" "$work/.rsync-err"
+finished=$(date -u +%s)
+snapshot_name=$stamp
+printf '{"snapshot":%s,"time":%s,"durationSeconds":%s,"result":"success","nextcloudVersion":%s,"postgresVersion":%s,"database":{"file":"database.dump","bytes":%s,"sha256":%s},"files":{"count":%s,"changed":%s,"kib":%s,"newKib":%s,"manifest":"MANIFEST"},"base":%s}\n' \
+  "$(json_string "$stamp")" "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")" "$((finished - started))" \
+  "$(json_string "$nextcloud_version")" "$(json_string "$pg_version")" "$db_bytes" "$(json_string "$db_sum")" \
+  "$(wc -l < "$work/MANIFEST" | tr -d ' ')" "$changed_count" \
+  "$files_bytes" "$new_kib" "$(json_string "$base")" > "$work/summary.json"
+cp "$log_file" "$work/backup.log"
+mv "$work" "$snapshots/$stamp"
+log "snapshot $stamp complete: database $db_bytes bytes, files ${files_bytes} KiB (${new_kib} KiB new)"
+
+# --- 6. retention, only now that a full backup succeeded
+if [ -n "$damaged" ]; then
+  error="snapshot $damaged is damaged (see its DAMAGED file); a fresh full snapshot $stamp was made"
+  log "retention skipped: $error"
+  exit 1
+fi
+good_snapshots | KEEP_DAILY=${RETAIN_DAILY:-7} KEEP_WEEKLY=${RETAIN_WEEKLY:-4} KEEP_MONTHLY=${RETAIN_MONTHLY:-6} \
+  sh "$(dirname "$0")/retention.sh" | while read -r old; do
+  [ "$old" = "$stamp" ] && continue
+  rm -rf "$snapshots/$old" && log "retention: removed $old"
+done
+# Keep the newest 60 run logs.
+ls -1 "$logs" | sort -r | tail -n +61 | while read -r old; do rm -f "$logs/$old"; done
+log "done"

@@ -1,0 +1,61 @@
+#!/bin/sh
+# The database half of the nightly backup. Runs in the postgres image (pg_dump refuses
+# servers newer than itself) beside backup.sh, which runs in the Nextcloud image; the two
+# talk through files in a shared folder ($COORD_DIR):
+#   start            written by backup.sh once Nextcloud is in maintenance mode; holds the
+#                    snapshot's work folder
+#   abort            written by backup.sh when it gives up before asking for the dump
+#   database.done    written here: "<sha256> <bytes> <server version>"
+#   database.failed  written here: why the dump failed
+# The dump goes to a temporary name, is read back completely (a table-of-contents listing
+# would pass a truncated file), checksummed, and only then renamed into place.
+set -eu
+set -o pipefail
+
+coord=${COORD_DIR:?COORD_DIR is not set}
+wait_limit=${DUMP_WAIT_SECONDS:-7200}
+
+log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) database: $*"; }
+fail() {
+  log "FAILED: $*"
+  echo "$*" > "$coord/database.failed"
+  exit 1
+}
+
+waited=0
+while [ ! -f "$coord/start" ]; do
+  if [ -f "$coord/abort" ]; then
+    log "the backup stopped before the dump; nothing to do"
+    exit 0
+  fi
+  [ "$waited" -ge "$wait_limit" ] && fail "backup.sh never asked for the dump (waited ${wait_limit}s)"
+  sleep 1
+  waited=$((waited + 1))
+done
+
+target=$(cat "$coord/start")
+partial="$target/.database.dump.partial"
+errors="$coord/database.err"
+trap 'rm -f "$partial" "$target/.roles.sql.partial"' EXIT
+trap 'exit 143' TERM INT
+
+version=$(psql -X -t -A -c 'SHOW server_version' 2>"$errors") \
+  || fail "cannot reach the database: $(tail -n 2 "$errors" | tr '\n' ' ')"
+log "dumping ${PGDATABASE:-?} from PostgreSQL $version"
+# Lowest priority: the family's PC stays responsive while the backup runs.
+nice -n 19 pg_dump --format=custom --file="$partial" 2>"$errors" \
+  || fail "pg_dump failed: $(tail -n 2 "$errors" | tr '\n' ' ')"
+nice -n 19 pg_restore --file=/dev/null "$partial" 2>"$errors" \
+  || fail "the dump does not read back: $(tail -n 2 "$errors" | tr '\n' ' ')"
+# Roles are not part of a database dump, but Nextcloud logs in as a role its installer
+# created: keep them (with their password hashes) so a restore onto a new server works.
+nice -n 19 pg_dumpall --globals-only > "$target/.roles.sql.partial" 2>"$errors" \
+  || fail "could not save the database roles: $(tail -n 2 "$errors" | tr '\n' ' ')"
+mv "$target/.roles.sql.partial" "$target/roles.sql"
+sum=$(sha256sum "$partial" | cut -d' ' -f1)
+size=$(wc -c < "$partial" | tr -d ' ')
+mv "$partial" "$target/database.dump"
+printf '%s  database.dump\n%s  roles.sql\n' "$sum" "$(sha256sum "$target/roles.sql" | cut -d' ' -f1)" > "$target/database.sha256"
+printf '%s %s %s\n' "$sum" "$size" "$version" > "$coord/database.done.tmp"
+mv "$coord/database.done.tmp" "$coord/database.done"
+log "verified $size bytes, sha256 $sum"
