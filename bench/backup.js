@@ -45,7 +45,7 @@ module.exports = async function benchBackup({ runs }) {
     pg.psql('CREATE DATABASE nextcloud');
     const created = timed(() => pg.psql(`CREATE TABLE oc_filecache AS
       SELECT g AS fileid, 'files/' || md5(g::text) || '/' || md5((g * 7)::text) || '.jpg' AS path,
-             md5((g * 3)::text) || md5((g * 5)::text) || md5((g * 11)::text) AS etag, g * 1024 AS size
+             md5((g * 3)::text) || md5((g * 5)::text) || md5((g * 11)::text) AS etag, g::bigint * 1024 AS size
       FROM generate_series(1, 4500000) g;`, 'nextcloud'));
     const bytes = Number(pg.psql("SELECT pg_database_size('nextcloud')"));
     const env = { ...process.env, ...pg.env, PGDATABASE: 'nextcloud' };
