@@ -74,7 +74,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
     const env = {
       PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), LANG: 'C', HOME: f.root,
       BACKUP_DIR: f.backupDir, COORD_DIR: coord, NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'),
-      DUMP_WAIT_SECONDS: '60', ...opts.env,
+      DUMP_WAIT_SECONDS: '60', TERMINATION_LOG: path.join(f.root, 'termination-log'), ...opts.env,
     };
     const dbEnv = {
       ...env, PATH: [...(opts.dbPath ?? []), pg.bin, applets(), '/usr/bin', '/bin'].join(':'),
@@ -147,6 +147,9 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(s.database.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(s.database.bytes).toBe(fs.statSync(path.join(f.backupDir, 'snapshots', first, 'database.dump')).size);
       expect(lastRun(f)).toMatchObject({ result: 'success', snapshot: first, error: '' });
+    });
+    it('leaves the summary as the container\'s termination message, for the status report', () => {
+      expect(JSON.parse(fs.readFileSync(path.join(f.root, 'termination-log'), 'utf8'))).toEqual(summary(f, first));
     });
     it('keeps a human-readable log in the snapshot and in the job\'s output', () => {
       expect(fs.readFileSync(path.join(f.backupDir, 'snapshots', first, 'backup.log'), 'utf8'))
@@ -244,6 +247,9 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       return { f, good };
     }
     function expectSafe(f: Fixture, good: string, code: number | null) {
+      if (fs.existsSync(path.join(f.root, 'termination-log'))) {
+        expect(JSON.parse(fs.readFileSync(path.join(f.root, 'termination-log'), 'utf8')).result).toBe('failed');
+      }
       expect(code).not.toBe(0);
       expect(snapshotsOf(f)).toEqual([good]);
       expect(intact(f, good)).toBe(true);
@@ -335,7 +341,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       fakeCommand(slow, 'pg_dump', 'sleep 30');
       const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
       const env = { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: f.backupDir, COORD_DIR: coord,
-        NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60' };
+        NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', TERMINATION_LOG: path.join(f.root, 'termination-log') };
       const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'backup.sh')], { env });
       await new Promise((r) => setTimeout(r, 1500));
       expect(f.maintenance()).toBe('on');

@@ -24,6 +24,7 @@ verify_previous=${VERIFY_PREVIOUS:-true}
 lock_stale=${LOCK_STALE_SECONDS:-14400}
 dump_wait=${DUMP_WAIT_SECONDS:-7200}
 snapshots="$backup_dir/snapshots"
+termination_log=${TERMINATION_LOG:-/dev/termination-log}
 
 started=$(date -u +%s)
 stamp=$(date -u -d "@$started" +%Y-%m-%dT%H%M%SZ)
@@ -57,6 +58,14 @@ write_last_run() { # result
       "$((finished - started))" "$(json_string "$1")" "$(json_string "${snapshot_name:-}")" \
       "$(json_string "$error")" "$(json_string "$damaged")"
   } > "$backup_dir/.last-run.json.tmp" && mv "$backup_dir/.last-run.json.tmp" "$backup_dir/last-run.json"
+  # Kubernetes keeps a container's termination message in the pod's status: this is how
+  # the status report reads the outcome without mounting the backup volume.
+  summary="$snapshots/${snapshot_name:-none}/summary.json"
+  if [ -n "${snapshot_name:-}" ] && [ -f "$summary" ]; then
+    head -c 3000 "$summary" > "$termination_log" 2>/dev/null || true
+  else
+    cat "$backup_dir/last-run.json" > "$termination_log" 2>/dev/null || true
+  fi
 }
 
 finish() {
