@@ -46,7 +46,7 @@ module.exports = async function benchBackup({ runs }) {
     const created = timed(() => pg.psql(`CREATE TABLE oc_filecache AS
       SELECT g AS fileid, 'files/' || md5(g::text) || '/' || md5((g * 7)::text) || '.jpg' AS path,
              md5((g * 3)::text) || md5((g * 5)::text) || md5((g * 11)::text) AS etag, g::bigint * 1024 AS size
-      FROM generate_series(1, 4500000) g;`, 'nextcloud'));
+      FROM generate_series(1, 5000000) g;`, 'nextcloud'));
     const bytes = Number(pg.psql("SELECT pg_database_size('nextcloud')"));
     const env = { ...process.env, ...pg.env, PGDATABASE: 'nextcloud' };
     const rounds = Math.max(3, Math.min(runs, 5));

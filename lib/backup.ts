@@ -96,12 +96,15 @@ export class Backup extends Construct {
       env: [
         ...common,
         { name: 'NEXTCLOUD_WEBROOT', value: Nextcloud.WEB_ROOT },
-        ...props.nextcloud.phpEnv.filter((e) => e.name !== 'PHP_MEMORY_LIMIT'),
+        // TZ is in `common`; PHP_MEMORY_LIMIT is set just below.
+        ...props.nextcloud.phpEnv.filter((e) => e.name !== 'PHP_MEMORY_LIMIT' && e.name !== 'TZ'),
         // occ here only toggles maintenance mode and fingerprints: it fits the small backup budget.
         { name: 'PHP_MEMORY_LIMIT', value: '128M' },
         ...env,
       ],
-      volumeMounts: mounts({ name: 'html', mountPath: Nextcloud.WEB_ROOT, readOnly: html.readOnly }),
+      // `readOnly: false` is left out: the server drops it, and a client-side apply would then
+      // see a difference on every run.
+      volumeMounts: mounts({ name: 'html', mountPath: Nextcloud.WEB_ROOT, ...(html.readOnly ? { readOnly: true } : {}) }),
       resources: resourceRequirements(s.resources.backup),
       securityContext: nonRoot(uid, uid),
     });

@@ -245,7 +245,7 @@ describe('backup CronJob', () => {
   });
   it('snapshots files with the Nextcloud image (occ for maintenance mode, rsync) and its cache settings', () => {
     expect(files.image).toBe(containerOf(nextcloud, 'nextcloud').image);
-    expect(files.volumeMounts).toContainEqual({ name: 'html', mountPath: '/var/www/html', readOnly: false });
+    expect(files.volumeMounts).toContainEqual({ name: 'html', mountPath: '/var/www/html' });
     expect(envOf(files, 'REDIS_HOST').value).toBe('cache');
     expect(envOf(files, 'MAINTENANCE_MODE').value).toBe('true');
   });
@@ -299,6 +299,24 @@ describe('network policies', () => {
     const web = stack.get('NetworkPolicy', 'web-clients').spec;
     expect(web.ingress[0].from).toBeUndefined();
     expect(web.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 8080 }]);
+  });
+});
+
+describe('every container', () => {
+  it('sets no false booleans the server would drop (a client-side apply would show them as changed each time)', () => {
+    const falses: string[] = [];
+    const walk = (v: unknown, at: string) => {
+      if (v === false && !/automountServiceAccountToken|enableServiceLinks|allowPrivilegeEscalation|runAsNonRoot|readOnlyRootFilesystem|suspend/.test(at)) falses.push(at);
+      if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${at}.${k}`);
+    };
+    for (const o of stack.objects) walk(o, `${o.kind}/${o.metadata.name}`);
+    expect(falses).toEqual([]);
+  });
+  it('names each environment variable once (server-side apply rejects duplicates)', () => {
+    for (const { owner, container } of stack.containers()) {
+      const names = (container.env ?? []).map((e: K8sObject) => e.name);
+      expect([owner, container.name, names.filter((n: string, i: number) => names.indexOf(n) !== i)]).toEqual([owner, container.name, []]);
+    }
   });
 });
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The homecloud command: thin entry point; everything else is in client/.
+'use strict';
+require('../scripts/ts-register');
+const { run, processIo } = require('../client/cli.ts');
+
+run(process.argv.slice(2), processIo()).then(
+  (code) => { process.exitCode = code; },
+  (e) => {
+    process.stderr.write(`homecloud: unexpected error (please report it): ${e && e.stack ? e.stack : e}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,371 @@
+import { spawn } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { UserFacingError } from '../lib/errors';
+import { KINDS, collectionPath, describe, objectPath } from './kinds';
+import { ApiError, Kube } from './kube';
+import { PRUNABLE_KINDS, applyOrder, ownedBy, pruneCandidates, selector } from './plan';
+import { ClusterState, HostInfo, Report, buildReport } from './status';
+import { upgradeProblems } from './upgrade-guard';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+/** Where commands write: results to `out` (stdout), progress and messages to `err` (stderr). */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Asks a yes/no style question on an interactive terminal; undefined when there is none. */
+  ask?(question: string): Promise<string>;
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export const FIELD_MANAGER = 'homecloud';
+
+/** Elapsed time as "1m05s". */
+export function elapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+// ---------------------------------------------------------------- manifests
+
+export interface Manifests {
+  readonly file: string;
+  readonly objects: Obj[];
+  readonly namespace: string;
+}
+
+export function readManifests(file: string): Manifests {
+  const objects = parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJSON()).filter(Boolean);
+  const ns = objects.find((o: Obj) => o.kind === 'Namespace');
+  if (!ns) throw new UserFacingError(`${file} has no Namespace: run \`npm run synth\` again.`);
+  return { file, objects, namespace: ns.metadata.name };
+}
+
+/** Whether dist/ is older than anything it is made from (settings, constructs, scripts). */
+export function isStale(manifest: string, sources: string[]): boolean {
+  if (!fs.existsSync(manifest)) return true;
+  const built = fs.statSync(manifest).mtimeMs;
+  const newest = (p: string): number => {
+    if (!fs.existsSync(p)) return 0;
+    const st = fs.statSync(p);
+    return st.isDirectory() ? Math.max(st.mtimeMs, ...fs.readdirSync(p).map((f) => newest(path.join(p, f)))) : st.mtimeMs;
+  };
+  return sources.some((s) => newest(s) > built);
+}
+
+// ---------------------------------------------------------------- deploy
+
+export interface ApplyResult {
+  readonly object: string;
+  readonly action: 'created' | 'configured' | 'repaired' | 'unchanged' | 'pruned' | 'would create' | 'would change' | 'would prune';
+}
+
+/** JSON with sorted keys, so two objects compare by content whatever order the server used. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** An object's content without what the server keeps for itself (status, versions, ownership records). */
+function comparable(o: Obj): string {
+  const { metadata = {}, status: _status, ...rest } = o ?? {};
+  const { managedFields: _m, resourceVersion: _r, generation: _g, creationTimestamp: _c, uid: _u, annotations = {}, ...meta } = metadata;
+  const { 'deployment.kubernetes.io/revision': _rev, ...keptAnnotations } = annotations;
+  return canonical({ ...rest, metadata: { ...meta, annotations: keptAnnotations } });
+}
+
+/** Kinds whose spec someone may have edited by hand (kubectl edit/patch/set); see repairDrift. */
+const WORKLOADS = ['Deployment', 'CronJob'];
+
+/**
+ * Server-side apply repairs the fields homecloud sets, but leaves fields another tool added
+ * (a `kubectl set env`, a nodeSelector from `kubectl edit`). For workloads, ask the server
+ * what replacing the spec with ours would give (a dry run); if that differs from what is
+ * there, replace it for real. Returns whether it did.
+ */
+async function repairDrift(kube: Kube, desired: Obj, applied: Obj): Promise<boolean> {
+  const replacement = { ...applied, spec: desired.spec, metadata: { ...applied.metadata, managedFields: undefined } };
+  const path = `${objectPath(desired)}?fieldManager=${FIELD_MANAGER}`;
+  const dry = await kube.request<Obj>('PUT', `${path}&dryRun=All`, replacement);
+  if (dry.status >= 300) throw new ApiError(dry.status, `checking ${describe(desired)} for hand edits`, dry.body);
+  if (canonical(dry.body.spec) === canonical(applied.spec)) return false;
+  const real = await kube.request<Obj>('PUT', path, replacement);
+  if (real.status >= 300) throw new ApiError(real.status, `repairing ${describe(desired)}`, real.body);
+  return true;
+}
+
+async function liveOwned(kube: Kube, namespace: string): Promise<Obj[]> {
+  const labelSelector = encodeURIComponent(selector(ownedBy(namespace)));
+  const lists = await Promise.all(PRUNABLE_KINDS.map(async (kind) => (await kube.list<Obj>(`${collectionPath(kind, namespace)}?labelSelector=${labelSelector}`))
+    // List items carry no kind or apiVersion; put them back so they compare with ours.
+    .map((o) => ({ ...o, kind, apiVersion: KINDS[kind].apiVersion }))));
+  return lists.flat();
+}
+
+/** Refuses images that cannot safely replace the running ones (see upgrade-guard.ts). */
+export async function checkUpgrade(kube: Kube, m: Manifests): Promise<void> {
+  const image = (name: string, container: string) => m.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)
+    ?.spec.template.spec.containers.find((c: Obj) => c.name === container)?.image as string;
+  const ns = m.namespace;
+  const [nextcloud, database, pvc] = await Promise.all([
+    kube.get<Obj>(`${collectionPath('Deployment', ns)}/nextcloud`),
+    kube.get<Obj>(`${collectionPath('Deployment', ns)}/database`),
+    kube.get<Obj>(`${collectionPath('PersistentVolumeClaim', ns)}/database-data`),
+  ]);
+  const running = (d: Obj, c: string) => d?.spec.template.spec.containers.find((x: Obj) => x.name === c)?.image;
+  const problems = upgradeProblems(
+    { nextcloudImage: running(nextcloud, 'nextcloud'), postgresImage: running(database, 'postgres'), databaseVolumeExists: !!pvc },
+    { nextcloudImage: image('nextcloud', 'nextcloud'), postgresImage: image('database', 'postgres') },
+  );
+  if (problems.length) throw new UserFacingError(`Not deploying: ${problems.join('\n')}`);
+}
+
+/** Server-side apply of every object in dependency order, then prune; or, with dryRun, what would change. */
+export async function applyManifests(kube: Kube, m: Manifests, opts: { dryRun: boolean }, io: Io): Promise<ApplyResult[]> {
+  const ns = m.namespace;
+  const nsPath = objectPath({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const [liveNs, live] = await Promise.all([kube.get<Obj>(nsPath), liveOwned(kube, ns)]);
+  const liveByName = new Map(live.map((o) => [describe(o), o]));
+  if (liveNs) liveByName.set(`Namespace/${ns}`, liveNs);
+  const results: ApplyResult[] = [];
+  const query = `?fieldManager=${FIELD_MANAGER}&force=true${opts.dryRun ? '&dryRun=All' : ''}`;
+
+  for (const o of applyOrder<Obj>(m.objects)) {
+    const name = describe(o);
+    const before = liveByName.get(name);
+    // A dry run cannot reach into a namespace that does not exist yet.
+    if (opts.dryRun && !liveNs && o.kind !== 'Namespace') {
+      results.push({ object: name, action: 'would create' });
+      continue;
+    }
+    const r = await kube.request<Obj>('PATCH', `${objectPath(o)}${query}`, o, 'application/apply-patch+yaml');
+    if (r.status >= 300) throw new ApiError(r.status, `${name}`, r.body);
+    let action: ApplyResult['action'];
+    if (opts.dryRun) action = !before ? 'would create' : comparable(before) === comparable(r.body) ? 'unchanged' : 'would change';
+    else action = !before ? 'created' : before.metadata.resourceVersion === r.body.metadata.resourceVersion ? 'unchanged' : 'configured';
+    if (!opts.dryRun && before && WORKLOADS.includes(o.kind) && await repairDrift(kube, o, r.body)) action = 'repaired';
+    results.push({ object: name, action });
+  }
+
+  for (const o of pruneCandidates(live, m.objects, ns)) {
+    if (opts.dryRun) {
+      results.push({ object: describe(o), action: 'would prune' });
+      continue;
+    }
+    const path = `${collectionPath(o.kind, ns)}/${o.metadata.name}?propagationPolicy=Background`;
+    const r = await kube.request<Obj>('DELETE', path);
+    if (r.status >= 300 && r.status !== 404) throw new ApiError(r.status, `deleting ${describe(o)}`, r.body);
+    results.push({ object: describe(o), action: 'pruned' });
+  }
+  for (const r of results) io.out(`${r.object} ${r.action}\n`);
+  return results;
+}
+
+/** Waits until every Deployment is available, printing what it waits on; false on timeout. */
+export async function waitReady(kube: Kube, namespace: string, timeoutMs: number, io: Io): Promise<boolean> {
+  const start = io.now().getTime();
+  let lastLine = '';
+  for (;;) {
+    const deployments = await kube.list<Obj>(collectionPath('Deployment', namespace));
+    const pending = deployments.filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1)
+      || (d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)
+      || (d.status?.updatedReplicas ?? 0) < (d.spec?.replicas ?? 1));
+    const spent = io.now().getTime() - start;
+    if (deployments.length > 0 && pending.length === 0) {
+      io.err(`all parts ready after ${elapsed(spent)}\n`);
+      return true;
+    }
+    const line = `waiting for ${pending.map((d) => d.metadata.name).join(', ') || 'the parts to appear'}`
+      + (pending.some((d) => d.metadata.name === 'nextcloud') ? ' (a first install takes 5 to 15 minutes)' : '');
+    if (line !== lastLine || spent % 30000 < 2000) io.err(`${line} — ${elapsed(spent)}\n`);
+    lastLine = line;
+    if (spent >= timeoutMs) {
+      io.err(`still not ready after ${elapsed(spent)}; \`npm run status\` explains what each part is doing.\n`);
+      return false;
+    }
+    await io.sleep(2000);
+  }
+}
+
+// ---------------------------------------------------------------- status
+
+/** Reads everything the report needs in a fixed number of list calls (plus logs of crashing containers). */
+export async function readState(kube: Kube, namespace: string, io: Io): Promise<ClusterState> {
+  const [namespaceObject, deployments, pods, pvcs, cronJobs, jobs, services] = await Promise.all([
+    kube.get<Obj>(`/api/v1/namespaces/${namespace}`),
+    kube.list<Obj>(collectionPath('Deployment', namespace)),
+    kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods`),
+    kube.list<Obj>(collectionPath('PersistentVolumeClaim', namespace)),
+    kube.list<Obj>(collectionPath('CronJob', namespace)),
+    kube.list<Obj>(`/apis/batch/v1/namespaces/${namespace}/jobs`),
+    kube.list<Obj>(collectionPath('Service', namespace)),
+  ]);
+  const logs: Record<string, string[]> = {};
+  for (const p of pods) {
+    for (const c of p.status?.containerStatuses ?? []) {
+      if (c.state?.waiting?.reason !== 'CrashLoopBackOff') continue;
+      const r = await kube.request<string>('GET', `/api/v1/namespaces/${namespace}/pods/${p.metadata.name}/log?container=${c.name}&previous=true&tailLines=8`);
+      logs[`${p.metadata.name}/${c.name}`] = r.status === 200 && typeof r.body === 'string'
+        ? r.body.trimEnd().split('\n').slice(-8)
+        : [`(its log could not be read: HTTP ${r.status})`];
+    }
+  }
+  return { now: io.now(), context: kube.context, namespace, namespaceObject, deployments, pods, pvcs, cronJobs, jobs, services, logs };
+}
+
+export async function status(kube: Kube, namespace: string, host: HostInfo, io: Io): Promise<Report> {
+  return buildReport(await readState(kube, namespace, io), host);
+}
+
+// ---------------------------------------------------------------- jobs from templates
+
+/** A Job made from a CronJob's template, as `kubectl create job --from=cronjob/NAME` does. */
+export function jobFromCronJob(cron: Obj, name: string, env: Record<string, string> = {}, onlyContainers?: string[]): Obj {
+  const spec = JSON.parse(JSON.stringify(cron.spec.jobTemplate.spec));
+  const pod = spec.template.spec;
+  for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+    if (onlyContainers && !onlyContainers.includes(c.name)) continue;
+    for (const [k, v] of Object.entries(env)) c.env = [...(c.env ?? []).filter((e: Obj) => e.name !== k), { name: k, value: v }];
+  }
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: cron.metadata.namespace,
+      labels: cron.spec.jobTemplate.metadata?.labels ?? cron.metadata.labels,
+      annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cron.metadata.name, uid: cron.metadata.uid, controller: true }],
+    },
+    spec,
+  };
+}
+
+export interface JobOutcome {
+  readonly succeeded: boolean;
+  readonly pods: Obj[];
+}
+
+/** Starts a Job from a CronJob template and follows it to the end with progress on stderr. */
+export async function runJob(kube: Kube, namespace: string, template: string, prefix: string, io: Io,
+  opts: { env?: Record<string, string>; onlyContainers?: string[]; timeoutMs: number }): Promise<JobOutcome> {
+  const cron = await kube.get<Obj>(`${collectionPath('CronJob', namespace)}/${template}`);
+  if (!cron) throw new UserFacingError(`There is no ${template} template in namespace ${namespace}: run \`npm run deploy\` first.`);
+  const stamp = io.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const job = jobFromCronJob(cron, `${prefix}-${stamp}`, opts.env, opts.onlyContainers);
+  const created = await kube.request<Obj>('POST', `/apis/batch/v1/namespaces/${namespace}/jobs`, job);
+  if (created.status >= 300) throw new ApiError(created.status, `starting Job/${job.metadata.name}`, created.body);
+  io.err(`started ${job.metadata.name}\n`);
+  const start = io.now().getTime();
+  for (;;) {
+    const current = await kube.get<Obj>(`/apis/batch/v1/namespaces/${namespace}/jobs/${job.metadata.name}`);
+    const conditions: Obj[] = current?.status?.conditions ?? [];
+    const done = conditions.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+    const spent = io.now().getTime() - start;
+    if (done) {
+      const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${job.metadata.name}`)}`);
+      io.err(`${job.metadata.name} ${done.type === 'Complete' ? 'finished' : 'failed'} after ${elapsed(spent)}\n`);
+      return { succeeded: done.type === 'Complete', pods };
+    }
+    if (spent > opts.timeoutMs) throw new UserFacingError(`${job.metadata.name} did not finish within ${elapsed(opts.timeoutMs)}; see kubectl logs -n ${namespace} job/${job.metadata.name} --all-containers`);
+    if (spent % 15000 < 2000) io.err(`${job.metadata.name} running — ${elapsed(spent)}\n`);
+    await io.sleep(2000);
+  }
+}
+
+/** The backup's own summary, from the files container's termination message. */
+export function backupSummary(pods: Obj[]): Obj | undefined {
+  for (const p of pods) {
+    const files = (p.status?.containerStatuses ?? []).find((c: Obj) => c.name === 'files');
+    const message = files?.state?.terminated?.message;
+    if (message) {
+      try { return JSON.parse(message); } catch { return undefined; }
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- restore, export, uninstall
+
+export async function scaleNextcloud(kube: Kube, namespace: string, replicas: number, io: Io): Promise<void> {
+  const r = await kube.request<Obj>('PATCH', `${collectionPath('Deployment', namespace)}/nextcloud/scale`, { spec: { replicas } }, 'application/merge-patch+json');
+  if (r.status >= 300) throw new ApiError(r.status, `scaling Deployment/nextcloud to ${replicas}`, r.body);
+  if (replicas === 0) {
+    for (let i = 0; i < 90; i++) {
+      const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=web')}`);
+      if (pods.length === 0) return;
+      if (i % 10 === 0) io.err('waiting for Nextcloud to stop\n');
+      await io.sleep(2000);
+    }
+    throw new UserFacingError('Nextcloud did not stop within 3 minutes; nothing was restored. Try again, or check `npm run status`.');
+  }
+}
+
+/** Sums to a hex sha256 of a file, streaming. */
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = crypto.createHash('sha256');
+    fs.createReadStream(file).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+  });
+}
+
+/** Checks an exported snapshot folder against its own checksum files; returns the files that differ. */
+export async function verifySnapshotFolder(dir: string): Promise<string[]> {
+  const bad: string[] = [];
+  const check = async (listFile: string, root: string) => {
+    for (const line of fs.readFileSync(listFile, 'utf8').split('\n').filter(Boolean)) {
+      const sum = line.slice(0, 64);
+      const rel = line.slice(66);
+      const file = path.join(root, ...rel.split('/'));
+      if (!fs.existsSync(file) || (await sha256File(file)) !== sum) bad.push(rel);
+    }
+  };
+  await check(path.join(dir, 'database.sha256'), dir);
+  await check(path.join(dir, 'MANIFEST'), path.join(dir, 'files'));
+  return bad;
+}
+
+function folderBytes(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  return fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => {
+    const p = path.join(dir, e.name);
+    return n + (e.isDirectory() ? folderBytes(p) : e.isFile() ? fs.statSync(p).size : 0);
+  }, 0);
+}
+
+/** Copies a snapshot out of the cluster with kubectl cp, showing progress, then verifies it. */
+export async function exportSnapshot(kube: Kube, namespace: string, snapshot: string, expectedBytes: number, target: string, io: Io): Promise<string[]> {
+  const outcome = runJob(kube, namespace, 'backup-export', 'export', io, { timeoutMs: 3 * 3600_000 });
+  void outcome.catch(() => undefined);
+  let pod: Obj | undefined;
+  for (let i = 0; i < 150 && !pod; i++) {
+    const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=backup')}`);
+    pod = pods.find((p) => p.metadata.labels?.['job-name']?.startsWith('export-') && p.status?.phase === 'Running');
+    if (!pod) await io.sleep(2000);
+  }
+  if (!pod) throw new UserFacingError('The export helper did not start within 5 minutes; see `npm run status`.');
+  fs.mkdirSync(target, { recursive: true });
+  const dest = path.join(target, snapshot);
+  // kubectl cp reads "C:\…" as a pod name: run it inside the target folder with a relative path.
+  const child = spawn('kubectl', ['--context', kube.context, 'cp', '-n', namespace, `${pod.metadata.name}:/backup/snapshots/${snapshot}`, snapshot], { cwd: target, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const timer = setInterval(() => {
+    const done = folderBytes(dest);
+    io.err(`copied ${(done / 1e6).toFixed(0)} MB${expectedBytes ? ` of about ${(expectedBytes / 1e6).toFixed(0)} MB (${Math.min(100, Math.round((100 * done) / expectedBytes))}%)` : ''}\n`);
+  }, 3000);
+  const code: number = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  clearInterval(timer);
+  await kube.request('DELETE', `/apis/batch/v1/namespaces/${namespace}/jobs/${pod.metadata.labels['job-name']}?propagationPolicy=Background`);
+  if (code !== 0) throw new UserFacingError(`Copying failed: ${stderr.trim()}`);
+  io.err('verifying checksums\n');
+  return verifySnapshotFolder(dest);
+}

@@ -1,0 +1,134 @@
+import * as fs from 'fs';
+import * as http from 'http';
+import * as https from 'https';
+import * as os from 'os';
+import * as path from 'path';
+import { UserFacingError } from '../lib/errors';
+
+/**
+ * The client's one door to Kubernetes: @kubernetes/client-node reads the kubeconfig and
+ * its credentials; requests go over Node's own https with them, so every call is one plain
+ * request we can count and time. Everything else in client/ is pure and tested without it.
+ */
+export interface Kube {
+  readonly context: string;
+  readonly server: string;
+  /** API requests made so far (the status report keeps this small). */
+  readonly requests: number;
+  request<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiResponse<T>>;
+  get<T = unknown>(path: string): Promise<T | undefined>;
+  list<T = unknown>(path: string): Promise<T[]>;
+}
+
+export interface ApiResponse<T> {
+  readonly status: number;
+  readonly body: T;
+}
+
+/** The context homecloud is made for. Any other must be named explicitly with --context. */
+export const DOCKER_DESKTOP = 'docker-desktop';
+
+/** An error from the API server: names the object and, where the server says, the field. */
+export class ApiError extends UserFacingError {
+  constructor(public readonly status: number, what: string, body: { message?: string; details?: { causes?: Array<{ field?: string; message?: string }> } } | undefined) {
+    const causes = body?.details?.causes?.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join('; ');
+    super(`Kubernetes refused ${what}: ${causes || body?.message || `HTTP ${status}`}`);
+  }
+}
+
+/** The cluster cannot be reached at all: Docker Desktop stopped, Kubernetes disabled. */
+export class UnreachableError extends UserFacingError {}
+
+export async function connect(opts: { context?: string; timeoutMs?: number } = {}): Promise<Kube> {
+  // Loaded here, not at the top: it takes a while to load, and only commands that talk to
+  // the cluster need it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { KubeConfig } = require('@kubernetes/client-node/dist/config.js') as typeof import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  const files = (process.env.KUBECONFIG ?? path.join(os.homedir(), '.kube', 'config')).split(path.delimiter).filter(Boolean);
+  if (!files.some((f) => fs.existsSync(f))) {
+    throw new UnreachableError('No Kubernetes cluster is configured on this PC. In Docker Desktop open Settings → Kubernetes, '
+      + 'tick "Enable Kubernetes", apply, and wait until its indicator is green.');
+  }
+  try {
+    kc.loadFromDefault();
+  } catch (e) {
+    throw new UnreachableError(`Could not read your Kubernetes settings (${(e as Error).message}). Is Docker Desktop installed with Kubernetes enabled?`);
+  }
+  const current = kc.getCurrentContext();
+  const context = opts.context ?? current;
+  if (!context || !kc.getContexts().some((c) => c.name === context)) {
+    throw new UnreachableError(opts.context
+      ? `There is no Kubernetes context named "${opts.context}". Known contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}.`
+      : 'No Kubernetes cluster is configured. In Docker Desktop open Settings → Kubernetes, tick "Enable Kubernetes" and apply.');
+  }
+  if (!opts.context && context !== DOCKER_DESKTOP) {
+    throw new UnreachableError(`kubectl points at the Kubernetes context "${context}", not Docker Desktop's ("${DOCKER_DESKTOP}"). `
+      + `homecloud acts only on Docker Desktop unless you name another context: add --context ${context} if you really mean it, `
+      + `or switch with: kubectl config use-context ${DOCKER_DESKTOP}`);
+  }
+  kc.setCurrentContext(context);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new UnreachableError(`The Kubernetes context "${context}" names no cluster.`);
+  const server = new URL(cluster.server);
+  const base: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(base);
+  const agent = server.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 8 }) : new http.Agent({ keepAlive: true });
+  const timeout = opts.timeoutMs ?? 15000;
+  let requests = 0;
+
+  const request = <T>(method: string, path: string, body?: unknown, contentType = 'application/json') => new Promise<ApiResponse<T>>((resolve, reject) => {
+    requests++;
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const lib = server.protocol === 'https:' ? https : http;
+    const req = lib.request({
+      ...base,
+      agent,
+      protocol: server.protocol,
+      hostname: server.hostname,
+      port: server.port || (server.protocol === 'https:' ? 443 : 80),
+      path: `${server.pathname.replace(/\/$/, '')}${path}`,
+      method,
+      timeout,
+      headers: {
+        ...(base.headers ?? {}),
+        Accept: 'application/json',
+        ...(payload ? { 'Content-Type': contentType, 'Content-Length': payload.length } : {}),
+      },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: unknown = text;
+        try { parsed = text ? JSON.parse(text) : undefined; } catch { /* logs are plain text */ }
+        resolve({ status: res.statusCode ?? 0, body: parsed as T });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e: NodeJS.ErrnoException) => reject(new UnreachableError(
+      `Cannot reach Kubernetes at ${server.host} (${e.code ?? e.message}). Is Docker Desktop running, with Kubernetes enabled `
+      + '(Settings → Kubernetes) and its indicator green?')));
+    req.end(payload);
+  });
+
+  return {
+    context,
+    server: cluster.server,
+    get requests() { return requests; },
+    request,
+    async get<T>(path: string) {
+      const r = await request<T>('GET', path);
+      if (r.status === 404) return undefined;
+      if (r.status >= 300) throw new ApiError(r.status, `reading ${path}`, r.body as never);
+      return r.body;
+    },
+    async list<T>(path: string) {
+      const r = await request<{ items: T[] }>('GET', path);
+      if (r.status === 404) return [];
+      if (r.status >= 300) throw new ApiError(r.status, `listing ${path}`, r.body as never);
+      return r.body.items ?? [];
+    },
+  };
+}

@@ -1,0 +1,302 @@
+/**
+ * The status report: what a family member needs to know, in plain words, built from a few
+ * API lists. Pure: the lists come in, the report (and its text) goes out.
+ */
+
+// Kubernetes objects as the API returns them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+export interface ClusterState {
+  readonly now: Date;
+  readonly context: string;
+  readonly namespace: string;
+  readonly namespaceObject?: Obj;
+  readonly deployments: Obj[];
+  readonly pods: Obj[];
+  readonly pvcs: Obj[];
+  readonly cronJobs: Obj[];
+  readonly jobs: Obj[];
+  readonly services: Obj[];
+  /** Last log lines of crash-looping containers, by "pod/container". */
+  readonly logs: Record<string, string[]>;
+}
+
+export interface HostInfo {
+  readonly lanAddresses: string[];
+}
+
+export type ComponentState = 'ready' | 'starting' | 'problem' | 'missing';
+
+export interface ComponentReport {
+  readonly name: string;
+  readonly deployment: string;
+  readonly state: ComponentState;
+  /** One sentence: what is going on, and what to do about it. */
+  readonly words: string;
+  readonly logLines?: string[];
+}
+
+export interface BackupReport {
+  readonly last?: { readonly time?: string; readonly result: 'success' | 'failed' | 'running'; readonly snapshot?: string; readonly databaseBytes?: number; readonly filesKiB?: number; readonly error?: string };
+  readonly lastSuccess?: string;
+  readonly next?: string;
+  readonly schedule?: string;
+  readonly timeZone?: string;
+}
+
+export interface Report {
+  readonly context: string;
+  readonly namespace: string;
+  readonly installed: boolean;
+  readonly healthy: boolean;
+  readonly components: ComponentReport[];
+  readonly volumes: Array<{ name: string; size: string; state: string }>;
+  readonly addresses: { readonly thisPc: string; readonly lan: string[] };
+  readonly clients: { readonly caldav: string; readonly carddav: string; readonly webdav: string };
+  readonly backup: BackupReport;
+  readonly warnings: string[];
+}
+
+const COMPONENTS: Array<[string, string, string]> = [
+  ['Nextcloud', 'nextcloud', 'web'],
+  ['Database', 'database', 'database'],
+  ['Cache', 'cache', 'cache'],
+];
+
+/** How long a first install usually takes on a desktop, for the message while it runs. */
+const FIRST_INSTALL = '5 to 15 minutes';
+const BACKUP_OVERDUE_HOURS = 36;
+
+function podsOf(state: ClusterState, component: string): Obj[] {
+  return state.pods.filter((p) => p.metadata?.labels?.['app.kubernetes.io/component'] === component && !p.metadata?.labels?.['job-name']);
+}
+
+function minutesSince(state: ClusterState, time?: string): number {
+  return time ? (state.now.getTime() - Date.parse(time)) / 60000 : 0;
+}
+
+/** Plain words for why a component's pod is not ready. */
+export function explainPod(state: ClusterState, name: string, pod: Obj | undefined): { state: ComponentState; words: string; logLines?: string[] } {
+  if (!pod) return { state: 'starting', words: 'is being started by Kubernetes.' };
+  const statuses: Obj[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  for (const c of statuses) {
+    const waiting = c.state?.waiting?.reason;
+    if (waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff') {
+      return { state: 'problem', words: `cannot download its program (${c.image}). Is the PC online? Docker Desktop keeps retrying by itself.` };
+    }
+    if (waiting === 'CrashLoopBackOff') {
+      const oom = c.lastState?.terminated?.reason === 'OOMKilled';
+      return {
+        state: 'problem',
+        words: oom
+          ? `keeps running out of memory (${c.name}) and restarting: give it more memory in main.ts (resources), then deploy.`
+          : `keeps crashing (${c.name}, restarted ${c.restartCount} times). Its last log lines are below.`,
+        logLines: state.logs[`${pod.metadata.name}/${c.name}`],
+      };
+    }
+    if (waiting === 'CreateContainerConfigError') {
+      return { state: 'problem', words: `cannot start: ${c.state.waiting.message ?? 'its configuration is incomplete'}. Deploy again to repair it.` };
+    }
+  }
+  const scheduled = pod.status?.conditions?.find((x: Obj) => x.type === 'PodScheduled');
+  if (scheduled?.status === 'False') {
+    if (/PersistentVolumeClaim|volume/i.test(scheduled.message ?? '')) {
+      return { state: 'problem', words: 'is waiting for its storage. Check that Docker Desktop has free disk space (Settings → Resources) and that Kubernetes is running.' };
+    }
+    return { state: 'problem', words: `cannot be placed on the PC: ${scheduled.message ?? scheduled.reason}. Docker Desktop may need more memory (Settings → Resources).` };
+  }
+  const age = minutesSince(state, pod.status?.startTime ?? pod.metadata?.creationTimestamp);
+  if (name === 'Nextcloud' && pod.status?.phase === 'Running') {
+    const restarts = statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0);
+    if (age < 25 && restarts === 0) {
+      return { state: 'starting', words: `is installing or upgrading itself (running for ${Math.round(age)} min; a first install usually takes ${FIRST_INSTALL}).` };
+    }
+    return { state: 'problem', words: `has been running ${Math.round(age)} min without answering. See: kubectl logs -n ${state.namespace} ${pod.metadata.name} -c nextcloud` };
+  }
+  if (pod.status?.phase === 'Pending') return { state: 'starting', words: 'is starting (downloading its program the first time can take a few minutes).' };
+  return { state: 'starting', words: 'is starting.' };
+}
+
+/** The next time a five-field cron schedule fires in an IANA zone (minute resolution, up to 400 days ahead). */
+export function nextRun(schedule: string, timeZone: string, from: Date): Date | undefined {
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5) return undefined;
+  const matchers = fields.map((f, i) => fieldMatcher(f, i === 4));
+  const fmt = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short' });
+  const weekdays: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+  let t = Math.ceil((from.getTime() + 1) / 60000) * 60000;
+  for (let i = 0; i < 400 * 1440; i++, t += 60000) {
+    const parts = Object.fromEntries(fmt.formatToParts(new Date(t)).map((p) => [p.type, p.value]));
+    const values = [Number(parts.minute), Number(parts.hour), Number(parts.day), Number(parts.month), weekdays[parts.weekday]];
+    if (!matchers[0](values[0]) || !matchers[1](values[1])) {
+      // Skip to the next hour quickly when the hour cannot match.
+      if (!matchers[1](values[1])) t += (59 - values[0]) * 60000;
+      continue;
+    }
+    const domRestricted = fields[2] !== '*';
+    const dowRestricted = fields[4] !== '*';
+    const dom = matchers[2](values[2]);
+    const dow = matchers[4](values[4]);
+    const dayOk = domRestricted && dowRestricted ? dom || dow : dom && dow;
+    if (dayOk && matchers[3](values[3])) return new Date(t);
+  }
+  return undefined;
+}
+
+function fieldMatcher(field: string, weekday: boolean): (v: number) => boolean {
+  const parts = field.split(',').map((item) => {
+    const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(item);
+    if (!m) return () => false;
+    const lo = m[1] === '*' ? 0 : Number(m[2]);
+    const hi = m[1] === '*' ? 99 : m[3] !== undefined ? Number(m[3]) : m[4] ? 99 : lo;
+    const step = m[4] ? Number(m[4]) : 1;
+    return (v: number) => {
+      const vals = weekday && v === 0 ? [0, 7] : [v];
+      return vals.some((x) => x >= lo && x <= hi && (x - lo) % step === 0);
+    };
+  });
+  return (v) => parts.some((p) => p(v));
+}
+
+function backupReport(state: ClusterState): BackupReport {
+  const cron = state.cronJobs.find((c) => c.metadata.name === 'backup');
+  const backupJobs = new Set(state.jobs
+    .filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'CronJob' && r.name === 'backup'))
+    .map((j) => j.metadata.name));
+  const runs = state.pods
+    .filter((p) => backupJobs.has(p.metadata?.labels?.['job-name']))
+    .map((p) => {
+      const files = (p.status?.containerStatuses ?? []).find((c: Obj) => c.name === 'files');
+      const terminated = files?.state?.terminated;
+      let summary: Obj = {};
+      try { summary = terminated?.message ? JSON.parse(terminated.message) : {}; } catch { summary = {}; }
+      const result: 'success' | 'failed' | 'running' = !terminated ? 'running' : terminated.exitCode === 0 ? 'success' : 'failed';
+      return {
+        time: summary.time ?? terminated?.startedAt ?? p.status?.startTime,
+        result,
+        snapshot: summary.snapshot || undefined,
+        databaseBytes: summary.database?.bytes,
+        filesKiB: summary.files?.kib,
+        error: summary.error || (result === 'failed' ? terminated?.reason : undefined),
+      };
+    })
+    .sort((a, b) => Date.parse(b.time ?? '0') - Date.parse(a.time ?? '0'));
+  const next = cron && !cron.spec.suspend ? nextRun(cron.spec.schedule, cron.spec.timeZone ?? 'UTC', state.now) : undefined;
+  const success = runs.find((r) => r.result === 'success') ?? undefined;
+  const lastSuccessFromCron = cron?.status?.lastSuccessfulTime;
+  return {
+    last: runs[0],
+    lastSuccess: success?.time ?? lastSuccessFromCron,
+    next: next?.toISOString(),
+    schedule: cron?.spec.schedule,
+    timeZone: cron?.spec.timeZone,
+  };
+}
+
+export function buildReport(state: ClusterState, host: HostInfo): Report {
+  const service = state.services.find((s) => s.metadata.name === 'nextcloud');
+  const port = service?.spec?.ports?.[0]?.port ?? 80;
+  const suffix = port === 80 ? '' : `:${port}`;
+  const lanHost = host.lanAddresses[0] ?? 'this-pc-address';
+  const base = `http://${lanHost}${suffix}`;
+  const installed = !!state.namespaceObject;
+
+  const components: ComponentReport[] = COMPONENTS.map(([name, deployment, component]) => {
+    const d = state.deployments.find((x) => x.metadata.name === deployment);
+    if (!d) return { name, deployment, state: 'missing', words: 'is not installed. Run `npm run deploy`.' };
+    if ((d.status?.availableReplicas ?? 0) >= 1 && (d.spec?.replicas ?? 1) >= 1) return { name, deployment, state: 'ready', words: 'is ready.' };
+    if ((d.spec?.replicas ?? 1) === 0) return { name, deployment, state: 'problem', words: 'is stopped (scaled to zero, e.g. by an interrupted restore). Run `npm run deploy` to start it.' };
+    const pods = podsOf(state, component).sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp));
+    return { name, deployment, ...explainPod(state, name, pods[0]) };
+  });
+
+  const volumes = state.pvcs.map((p) => ({
+    name: p.metadata.name,
+    size: p.status?.capacity?.storage ?? p.spec?.resources?.requests?.storage ?? '?',
+    state: p.status?.phase === 'Bound' ? 'ready' : 'waiting for storage (check Docker Desktop\'s disk space)',
+  }));
+
+  const backup = backupReport(state);
+  const warnings: string[] = [];
+  if (state.context !== 'docker-desktop') {
+    warnings.push(`Kubernetes context is "${state.context}", not Docker Desktop's ("docker-desktop").`);
+  }
+  const ageHours = minutesSince(state, state.namespaceObject?.metadata?.creationTimestamp) / 60;
+  const sinceSuccess = backup.lastSuccess ? minutesSince(state, backup.lastSuccess) / 60 : Infinity;
+  const backupOverdue = installed && ageHours > BACKUP_OVERDUE_HOURS && sinceSuccess > BACKUP_OVERDUE_HOURS;
+  if (backupOverdue) {
+    warnings.push(backup.lastSuccess
+      ? `No successful backup for ${Math.floor(sinceSuccess)} hours (last: ${backup.lastSuccess}). Run \`npm run backup\` and check its output.`
+      : `No successful backup yet. Run \`npm run backup\` and check its output.`);
+  }
+  if (backup.last?.result === 'failed') warnings.push(`The last backup failed: ${backup.last.error ?? 'see kubectl logs'}.`);
+  if (service && service.spec?.type === 'LoadBalancer' && !(service.status?.loadBalancer?.ingress ?? []).length) {
+    warnings.push('Docker Desktop has not published the web port yet, so other devices cannot reach it.');
+  }
+  if (host.lanAddresses.length === 0) warnings.push('No LAN address found on this PC: phones can reach it only once the PC is on the home network.');
+
+  const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue;
+  return {
+    context: state.context,
+    namespace: state.namespace,
+    installed,
+    healthy,
+    components,
+    volumes,
+    addresses: { thisPc: `http://localhost${suffix}/`, lan: host.lanAddresses.map((a) => `http://${a}${suffix}/`) },
+    clients: { caldav: `${base}/remote.php/dav`, carddav: `${base}/remote.php/dav`, webdav: `${base}/remote.php/dav/files/USERNAME/` },
+    backup,
+    warnings,
+  };
+}
+
+function humanBytes(bytes?: number): string {
+  if (bytes === undefined) return '?';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+  return `${v.toFixed(v < 10 && u > 0 ? 1 : 0)} ${units[u]}`;
+}
+
+function localTime(iso: string | undefined, timeZone: string | undefined): string {
+  if (!iso) return 'never';
+  return new Intl.DateTimeFormat('en-GB', { timeZone: timeZone ?? 'UTC', dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+}
+
+/** The one screen a family member reads. */
+export function formatReport(r: Report): string {
+  if (!r.installed) {
+    return `homecloud is not installed in Kubernetes context "${r.context}" (no namespace "${r.namespace}").\nInstall it with: npm run deploy\n`;
+  }
+  const mark = { ready: '✔', starting: '…', problem: '✖', missing: '✖' };
+  const lines = [
+    r.healthy ? 'Your home cloud is healthy.' : 'Your home cloud needs attention.',
+    '',
+    ...r.components.flatMap((c) => [
+      `  ${mark[c.state]} ${c.name.padEnd(10)} ${c.words}`,
+      ...(c.logLines ?? []).map((l) => `        | ${l}`),
+    ]),
+    '',
+    'Open it:',
+    `  on this PC        ${r.addresses.thisPc}`,
+    ...(r.addresses.lan.length ? r.addresses.lan.map((a, i) => `  ${i === 0 ? 'from phones (LAN)' : '                 '} ${a}`) : []),
+    '',
+    'Apps and phones:',
+    `  CalDAV / CardDAV  ${r.clients.caldav}`,
+    `  WebDAV (files)    ${r.clients.webdav}`,
+    '',
+    'Storage:',
+    ...r.volumes.map((v) => `  ${v.name.padEnd(16)} ${v.size.padEnd(7)} ${v.state}`),
+    '',
+    'Backups:',
+    `  last              ${r.backup.last ? `${localTime(r.backup.last.time, r.backup.timeZone)}: ${r.backup.last.result}`
+      + (r.backup.last.result === 'success' ? ` (database ${humanBytes(r.backup.last.databaseBytes)}, files ${humanBytes((r.backup.last.filesKiB ?? 0) * 1024)})` : '')
+      + (r.backup.last.result === 'failed' && r.backup.last.error ? ` — ${r.backup.last.error}` : '') : 'none yet'}`,
+    `  next              ${r.backup.next ? localTime(r.backup.next, r.backup.timeZone) : 'not scheduled'}${r.backup.timeZone ? ` (${r.backup.timeZone})` : ''}`,
+    ...(r.warnings.length ? ['', 'Warnings:', ...r.warnings.map((w) => `  ! ${w}`)] : []),
+    '',
+  ];
+  return lines.join('\n');
+}

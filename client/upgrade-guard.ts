@@ -1,0 +1,43 @@
+import { imageMajor } from '../lib/settings';
+
+export interface RunningVersions {
+  /** Image of the running Nextcloud Deployment, if any. */
+  readonly nextcloudImage?: string;
+  readonly postgresImage?: string;
+  /** Whether the database volume exists (so its data belongs to the running major). */
+  readonly databaseVolumeExists: boolean;
+}
+
+export interface DesiredVersions {
+  readonly nextcloudImage: string;
+  readonly postgresImage: string;
+}
+
+/**
+ * Why a deploy must not change these images, in plain words with the safe path; empty when
+ * it may. Nextcloud moves one major at a time and never back; PostgreSQL cannot open data
+ * written by another major.
+ */
+export function upgradeProblems(running: RunningVersions, desired: DesiredVersions): string[] {
+  const problems: string[] = [];
+  const from = running.nextcloudImage ? imageMajor(running.nextcloudImage) : undefined;
+  const to = imageMajor(desired.nextcloudImage);
+  if (from !== undefined && to !== undefined) {
+    if (to < from) {
+      problems.push(`Nextcloud ${to} is older than the running Nextcloud ${from}, and Nextcloud cannot go back a version. `
+        + `Keep images.nextcloud at ${from} (or restore a backup made by ${to}).`);
+    } else if (to > from + 1) {
+      problems.push(`Nextcloud can only be upgraded one major version at a time: ${from} → ${from + 1} first, then on to ${to}. `
+        + `Set images.nextcloud to "nextcloud:${from + 1}-fpm-alpine", deploy and wait until it is ready, then continue.`);
+    }
+  }
+  const pgFrom = running.postgresImage ? imageMajor(running.postgresImage) : undefined;
+  const pgTo = imageMajor(desired.postgresImage);
+  if (running.databaseVolumeExists && pgFrom !== undefined && pgTo !== undefined && pgFrom !== pgTo) {
+    problems.push(`The database holds PostgreSQL ${pgFrom} data, which PostgreSQL ${pgTo} cannot open. `
+      + `Keep images.postgres at ${pgFrom}. To move to ${pgTo}: run a backup, stop Nextcloud, delete the database `
+      + `(kubectl delete deployment/database pvc/database-data -n <namespace>; the backup volume stays), deploy with ${pgTo}, `
+      + 'then run the restore (its newer pg_restore reads the older dump). The README\'s "Updating" section has the commands.');
+  }
+  return problems;
+}
