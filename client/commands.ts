@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { UserFacingError } from '../lib/errors';
-import { KINDS, collectionPath, describe, objectPath } from './kinds';
+import { KINDS, collectionPath, describe, kindInfo, objectPath } from './kinds';
 import { ApiError, Kube } from './kube';
 import { PRUNABLE_KINDS, applyOrder, ownedBy, pruneCandidates, selector } from './plan';
 import { ClusterState, HostInfo, Report, buildReport } from './status';
@@ -138,21 +138,21 @@ export async function applyManifests(kube: Kube, m: Manifests, opts: { dryRun: b
   const results: ApplyResult[] = [];
   const query = `?fieldManager=${FIELD_MANAGER}&force=true${opts.dryRun ? '&dryRun=All' : ''}`;
 
-  for (const o of applyOrder<Obj>(m.objects)) {
+  const applyOne = async (o: Obj): Promise<ApplyResult> => {
     const name = describe(o);
     const before = liveByName.get(name);
     // A dry run cannot reach into a namespace that does not exist yet.
-    if (opts.dryRun && !liveNs && o.kind !== 'Namespace') {
-      results.push({ object: name, action: 'would create' });
-      continue;
-    }
+    if (opts.dryRun && !liveNs && o.kind !== 'Namespace') return { object: name, action: 'would create' };
     const r = await kube.request<Obj>('PATCH', `${objectPath(o)}${query}`, o, 'application/apply-patch+yaml');
     if (r.status >= 300) throw new ApiError(r.status, `${name}`, r.body);
-    let action: ApplyResult['action'];
-    if (opts.dryRun) action = !before ? 'would create' : comparable(before) === comparable(r.body) ? 'unchanged' : 'would change';
-    else action = !before ? 'created' : before.metadata.resourceVersion === r.body.metadata.resourceVersion ? 'unchanged' : 'configured';
-    if (!opts.dryRun && before && WORKLOADS.includes(o.kind) && await repairDrift(kube, o, r.body)) action = 'repaired';
-    results.push({ object: name, action });
+    if (opts.dryRun) return { object: name, action: !before ? 'would create' : comparable(before) === comparable(r.body) ? 'unchanged' : 'would change' };
+    if (before && WORKLOADS.includes(o.kind) && await repairDrift(kube, o, r.body)) return { object: name, action: 'repaired' };
+    return { object: name, action: !before ? 'created' : before.metadata.resourceVersion === r.body.metadata.resourceVersion ? 'unchanged' : 'configured' };
+  };
+  // Objects of one rank do not depend on each other: apply them together, rank by rank.
+  const ordered = applyOrder<Obj>(m.objects);
+  for (const rank of [...new Set(ordered.map((o) => kindInfo(o.kind).order))]) {
+    results.push(...await Promise.all(ordered.filter((o) => kindInfo(o.kind).order === rank).map(applyOne)));
   }
 
   for (const o of pruneCandidates(live, m.objects, ns)) {
