@@ -189,6 +189,26 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     expect(r.out).toMatch(/Your home cloud is healthy\./);
   });
 
+  it('will not restore without a confirmation when no one is at a terminal', () => {
+    const r = spawnSync(process.execPath, [BIN, 'restore', '--context', 'homecloud-test'], { env, encoding: 'utf8', input: '' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/replaces ALL current files and the database[\s\S]*needs a confirmation/);
+    expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/restore-/);
+  });
+
+  it('restores: stops Nextcloud, runs the restore template for the chosen snapshot, starts Nextcloud again', () => {
+    const r = homecloud('restore', '--snapshot', '2026-11-26T013000Z', '--yes');
+    expect(r.err).toMatch(/started restore-\d+[\s\S]*finished after/);
+    expect(r.code).toBe(0);
+    const jobs = JSON.parse(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'json'])).items
+      .filter((j: { metadata: { name: string } }) => j.metadata.name.startsWith('restore-'));
+    expect(jobs).toHaveLength(1);
+    const check = jobs[0].spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'check');
+    expect(check.env).toContainEqual({ name: 'RESTORE_SNAPSHOT', value: '2026-11-26T013000Z' });
+    expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+    cluster.kubectl(['wait', '--for=condition=Available', 'deployment/nextcloud', ...ns, '--timeout=60s']);
+  });
+
   it('refuses to uninstall without confirmation, then removes everything with --yes', () => {
     const refused = spawnSync(process.execPath, [BIN, 'uninstall', '--context', 'homecloud-test'], { env, encoding: 'utf8', input: '' });
     expect(refused.status).toBe(2);
