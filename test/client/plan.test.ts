@@ -114,3 +114,18 @@ describe('small helpers', () => {
     expect(isStale(manifest, [source])).toBe(true);
   });
 });
+
+describe('API errors', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ApiError } = require('../../client/kube') as typeof import('../../client/kube');
+  it('name the object and the field the server rejected', () => {
+    const e = new ApiError(422, 'Deployment/nextcloud', {
+      message: 'Deployment.apps "nextcloud" is invalid',
+      details: { causes: [{ field: 'spec.template.spec.containers[0].image', message: 'Required value' }] },
+    });
+    expect(e.message).toBe('Kubernetes refused Deployment/nextcloud: spec.template.spec.containers[0].image: Required value');
+  });
+  it('fall back to the server\'s message', () => {
+    expect(new ApiError(403, 'ConfigMap/x', { message: 'forbidden' }).message).toBe('Kubernetes refused ConfigMap/x: forbidden');
+  });
+});

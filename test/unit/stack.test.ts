@@ -153,6 +153,10 @@ describe('Nextcloud', () => {
     ]);
     expect(volumes.find((v: K8sObject) => v.name === 'scripts').configMap.defaultMode).toBe(0o755);
   });
+  it('starts php-fpm as root with a writable image, as its entrypoint needs (rsync, chown, redis-session.ini)', () => {
+    expect(fpm.securityContext).toMatchObject({ runAsNonRoot: false, readOnlyRootFilesystem: false });
+    expect(fpm.securityContext.runAsUser).toBeUndefined();
+  });
   it('probes /status.php through nginx with a trusted Host header', () => {
     for (const probe of [fpm.startupProbe, fpm.readinessProbe, fpm.livenessProbe]) {
       expect(probe.httpGet).toEqual({ path: '/status.php', port: 8080, httpHeaders: [{ name: 'Host', value: 'localhost' }] });
