@@ -3,12 +3,13 @@
 // bare `pg_dump -Fc` of the same >= 1 GB database; (2) a second files snapshot of an
 // unchanged tree of 20,000 files: wall time and the new space it takes.
 require('../scripts/ts-register');
-const { spawnSync, execFileSync } = require('child_process');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { median, report } = require('./lib');
 const { postgresAvailable, startPostgres } = require('../test/support/postgres.ts');
+const { applets } = require('../test/support/busybox.ts');
 
 const SCRIPTS = path.join(__dirname, '..', 'lib', 'scripts', 'backup');
 
@@ -18,11 +19,6 @@ function timed(fn) {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-function applets() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bench-bb-'));
-  execFileSync('busybox', ['--install', '-s', dir]);
-  return dir;
-}
 
 function run(cmd, args, env) {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8' });

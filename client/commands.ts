@@ -254,9 +254,9 @@ export interface JobOutcome {
   readonly pods: Obj[];
 }
 
-/** Starts a Job from a CronJob template and follows it to the end with progress on stderr. */
-export async function runJob(kube: Kube, namespace: string, template: string, prefix: string, io: Io,
-  opts: { env?: Record<string, string>; onlyContainers?: string[]; timeoutMs: number }): Promise<JobOutcome> {
+/** Starts a Job from a CronJob template; returns its name. */
+export async function startJob(kube: Kube, namespace: string, template: string, prefix: string, io: Io,
+  opts: { env?: Record<string, string>; onlyContainers?: string[] } = {}): Promise<string> {
   const cron = await kube.get<Obj>(`${collectionPath('CronJob', namespace)}/${template}`);
   if (!cron) throw new UserFacingError(`There is no ${template} template in namespace ${namespace}: run \`npm run deploy\` first.`);
   const stamp = io.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
@@ -264,21 +264,34 @@ export async function runJob(kube: Kube, namespace: string, template: string, pr
   const created = await kube.request<Obj>('POST', `/apis/batch/v1/namespaces/${namespace}/jobs`, job);
   if (created.status >= 300) throw new ApiError(created.status, `starting Job/${job.metadata.name}`, created.body);
   io.err(`started ${job.metadata.name}\n`);
+  return job.metadata.name;
+}
+
+/** Follows a Job to the end with progress on stderr. */
+export async function followJob(kube: Kube, namespace: string, name: string, io: Io, timeoutMs: number): Promise<JobOutcome> {
   const start = io.now().getTime();
   for (;;) {
-    const current = await kube.get<Obj>(`/apis/batch/v1/namespaces/${namespace}/jobs/${job.metadata.name}`);
-    const conditions: Obj[] = current?.status?.conditions ?? [];
+    const current = await kube.get<Obj>(`/apis/batch/v1/namespaces/${namespace}/jobs/${name}`);
+    if (!current) throw new UserFacingError(`Job/${name} disappeared before it finished (deleted by someone?).`);
+    const conditions: Obj[] = current.status?.conditions ?? [];
     const done = conditions.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     const spent = io.now().getTime() - start;
     if (done) {
-      const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${job.metadata.name}`)}`);
-      io.err(`${job.metadata.name} ${done.type === 'Complete' ? 'finished' : 'failed'} after ${elapsed(spent)}\n`);
+      const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${name}`)}`);
+      io.err(`${name} ${done.type === 'Complete' ? 'finished' : 'failed'} after ${elapsed(spent)}\n`);
       return { succeeded: done.type === 'Complete', pods };
     }
-    if (spent > opts.timeoutMs) throw new UserFacingError(`${job.metadata.name} did not finish within ${elapsed(opts.timeoutMs)}; see kubectl logs -n ${namespace} job/${job.metadata.name} --all-containers`);
-    if (spent % 15000 < 2000) io.err(`${job.metadata.name} running — ${elapsed(spent)}\n`);
+    if (spent > timeoutMs) throw new UserFacingError(`${name} did not finish within ${elapsed(timeoutMs)}; see kubectl logs -n ${namespace} job/${name} --all-containers`);
+    if (spent % 15000 < 2000) io.err(`${name} running — ${elapsed(spent)}\n`);
     await io.sleep(2000);
   }
+}
+
+/** Starts a Job from a CronJob template and follows it to the end. */
+export async function runJob(kube: Kube, namespace: string, template: string, prefix: string, io: Io,
+  opts: { env?: Record<string, string>; onlyContainers?: string[]; timeoutMs: number }): Promise<JobOutcome> {
+  const name = await startJob(kube, namespace, template, prefix, io, opts);
+  return followJob(kube, namespace, name, io, opts.timeoutMs);
 }
 
 /** The backup's own summary, from the files container's termination message. */
@@ -343,15 +356,23 @@ function folderBytes(dir: string): number {
 
 /** Copies a snapshot out of the cluster with kubectl cp, showing progress, then verifies it. */
 export async function exportSnapshot(kube: Kube, namespace: string, snapshot: string, expectedBytes: number, target: string, io: Io): Promise<string[]> {
-  const outcome = runJob(kube, namespace, 'backup-export', 'export', io, { timeoutMs: 3 * 3600_000 });
-  void outcome.catch(() => undefined);
+  // The helper pod only holds the backup volume; it ends itself after two hours at most.
+  const job = await startJob(kube, namespace, 'backup-export', 'export', io);
+  const removeHelper = () => kube.request('DELETE', `/apis/batch/v1/namespaces/${namespace}/jobs/${job}?propagationPolicy=Background`);
   let pod: Obj | undefined;
   for (let i = 0; i < 150 && !pod; i++) {
-    const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=backup')}`);
-    pod = pods.find((p) => p.metadata.labels?.['job-name']?.startsWith('export-') && p.status?.phase === 'Running');
+    const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${job}`)}`);
+    if (pods.some((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')) {
+      await removeHelper();
+      throw new UserFacingError('The export helper stopped before the copy could start; see `npm run status`.');
+    }
+    pod = pods.find((p) => p.status?.phase === 'Running');
     if (!pod) await io.sleep(2000);
   }
-  if (!pod) throw new UserFacingError('The export helper did not start within 5 minutes; see `npm run status`.');
+  if (!pod) {
+    await removeHelper();
+    throw new UserFacingError('The export helper did not start within 5 minutes; see `npm run status`.');
+  }
   fs.mkdirSync(target, { recursive: true });
   const dest = path.join(target, snapshot);
   // kubectl cp reads "C:\…" as a pod name: run it inside the target folder with a relative path.
@@ -364,7 +385,7 @@ export async function exportSnapshot(kube: Kube, namespace: string, snapshot: st
   }, 3000);
   const code: number = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   clearInterval(timer);
-  await kube.request('DELETE', `/apis/batch/v1/namespaces/${namespace}/jobs/${pod.metadata.labels['job-name']}?propagationPolicy=Background`);
+  await removeHelper();
   if (code !== 0) throw new UserFacingError(`Copying failed: ${stderr.trim()}`);
   io.err('verifying checksums\n');
   return verifySnapshotFolder(dest);

@@ -209,6 +209,22 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     cluster.kubectl(['wait', '--for=condition=Available', 'deployment/nextcloud', ...ns, '--timeout=60s']);
   });
 
+  it('export starts the helper from its template and always removes it again', () => {
+    // kwok completes Job pods at once, so the helper is never Running here and the copy
+    // itself (`kubectl cp`, an exec into the helper) cannot be tested: this checks the path
+    // up to it, and that a helper that ends early is reported and cleaned up.
+    const to = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-export-'));
+    const r = homecloud('export', '--snapshot', '2026-11-26T013000Z', '--to', to);
+    expect(r.err).toMatch(/started export-\d+/);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/homecloud: The export helper stopped before the copy could start/);
+    expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/export-/);
+  });
+
+  it('export needs a destination', () => {
+    expect(homecloud('export').err).toMatch(/export needs --to FOLDER/);
+  });
+
   it('refuses to uninstall without confirmation, then removes everything with --yes', () => {
     const refused = spawnSync(process.execPath, [BIN, 'uninstall', '--context', 'homecloud-test'], { env, encoding: 'utf8', input: '' });
     expect(refused.status).toBe(2);

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SCRIPTS_DIR } from '../../lib/container-scripts';
-import { calls, fakeCommand, runScript } from '../support/busybox';
+import { applets, calls, fakeCommand, runScript } from '../support/busybox';
 import { TestPostgres, postgresAvailable, startPostgres } from '../support/postgres';
 import { commands, describeWhen, which } from '../support/requirements';
 
@@ -91,14 +91,6 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
     return { files, database, coord };
   }
 
-  let appletDir: string | undefined;
-  function applets(): string {
-    if (!appletDir) {
-      appletDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bb-'));
-      execFileSync(which('busybox')!, ['--install', '-s', appletDir]);
-    }
-    return appletDir;
-  }
 
   const snapshotsOf = (f: Fixture) => fs.readdirSync(path.join(f.backupDir, 'snapshots')).sort();
   const summary = (f: Fixture, name: string) => JSON.parse(fs.readFileSync(path.join(f.backupDir, 'snapshots', name, 'summary.json'), 'utf8'));

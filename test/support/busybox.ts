@@ -11,7 +11,8 @@ import { which } from './requirements';
  */
 let appletDir: string | undefined;
 
-function applets(): string {
+/** A folder of busybox applet links (sh, date, sha256sum, …), made once per process. */
+export function applets(): string {
   if (!appletDir) {
     appletDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-busybox-'));
     execFileSync(which('busybox')!, ['--install', '-s', appletDir]);
