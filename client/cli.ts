@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { UserFacingError } from '../lib/errors';
@@ -9,7 +10,6 @@ import {
 } from './commands';
 import { Kube, connect } from './kube';
 import { formatReport } from './status';
-import * as os from 'os';
 
 /** Exit codes: documented in --help and the README. */
 export const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
