@@ -92,7 +92,9 @@ const WORKLOADS = ['Deployment', 'CronJob'];
  * there, replace it for real. Returns whether it did.
  */
 async function repairDrift(kube: Kube, desired: Obj, applied: Obj): Promise<boolean> {
-  const replacement = { ...applied, spec: desired.spec, metadata: { ...applied.metadata, managedFields: undefined } };
+  // Without a resourceVersion the replacement is unconditional: the controllers keep writing
+  // status meanwhile, and a conditional update would lose that race with a conflict.
+  const replacement = { ...applied, spec: desired.spec, metadata: { ...applied.metadata, managedFields: undefined, resourceVersion: undefined } };
   const path = `${objectPath(desired)}?fieldManager=${FIELD_MANAGER}`;
   const dry = await kube.request<Obj>('PUT', `${path}&dryRun=All`, replacement);
   if (dry.status >= 300) throw new ApiError(dry.status, `checking ${describe(desired)} for hand edits`, dry.body);
