@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
+import { configHash } from './config-hash';
+import { readScript } from './container-scripts';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
 import { Component, componentLabels, componentSelector } from './labels';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, resourceRequirements, rootThenDrop } from './pod-security';
@@ -43,6 +45,11 @@ export class Database extends Construct {
       },
     });
 
+    const scripts = new k8s.KubeConfigMap(this, 'scripts', {
+      metadata: { name: 'database-scripts', labels },
+      data: { 'stop-fast.sh': readScript('database/stop-fast.sh') },
+    });
+
     const isReady: k8s.ExecAction = {
       // Over TCP: during initdb the server listens only on its socket and must not count as ready.
       command: ['pg_isready', '--host=127.0.0.1', `--port=${Database.PORT}`, `--username=${this.user}`, `--dbname=${this.databaseName}`],
@@ -56,7 +63,7 @@ export class Database extends Construct {
         strategy: { type: 'Recreate' },
         selector: { matchLabels: this.selector },
         template: {
-          metadata: { labels },
+          metadata: { labels, annotations: { 'homecloud/config-hash': configHash([scripts]) } },
           spec: {
             ...POD_DEFAULTS,
             securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
@@ -75,7 +82,10 @@ export class Database extends Construct {
                 { name: 'TZ', value: s.timeZone },
               ],
               ports: [{ name: 'postgres', containerPort: Database.PORT }],
-              volumeMounts: [{ name: 'data', mountPath: layout.mountPath }],
+              volumeMounts: [
+                { name: 'data', mountPath: layout.mountPath },
+                { name: 'scripts', mountPath: '/homecloud', readOnly: true },
+              ],
               resources: resourceRequirements(s.resources.database),
               // Root first: the entrypoint chowns PGDATA to postgres (uid 70) and drops to it;
               // host-path volumes (both Docker Desktop modes) ignore fsGroup.
@@ -84,13 +94,13 @@ export class Database extends Construct {
               startupProbe: { exec: isReady, periodSeconds: 5, failureThreshold: 120, timeoutSeconds: 5 },
               readinessProbe: { exec: isReady, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
               livenessProbe: { exec: isReady, periodSeconds: 30, failureThreshold: 6, timeoutSeconds: 10 },
-              lifecycle: {
-                // Kubernetes stops with SIGTERM, which PostgreSQL treats as a "smart" shutdown
-                // that waits for clients; ask for a fast one so it never ends in SIGKILL.
-                preStop: { exec: { command: ['su-exec', 'postgres', 'pg_ctl', 'stop', '-D', layout.pgdata, '-m', 'fast', '-w', '-t', '50'] } },
-              },
+              // A fast shutdown instead of SIGTERM's "smart" one, which waits for clients.
+              lifecycle: { preStop: { exec: { command: ['/bin/sh', '/homecloud/stop-fast.sh'] } } },
             }],
-            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: pvc.name } }],
+            volumes: [
+              { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
+              { name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o555 } },
+            ],
           },
         },
       },

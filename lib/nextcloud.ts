@@ -1,7 +1,7 @@
-import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { Cache } from './cache';
+import { configHash } from './config-hash';
 import { readScript } from './container-scripts';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
 import { Database } from './database';
@@ -228,12 +228,4 @@ export class Nextcloud extends Construct {
       },
     });
   }
-}
-
-/**
- * A short hash of ConfigMaps' content for a pod-template annotation: a changed config or
- * script must restart the pod, and an edited ConfigMap alone does not.
- */
-export function configHash(configMaps: k8s.KubeConfigMap[]): string {
-  return createHash('sha256').update(JSON.stringify(configMaps.map((c) => c.toJson().data))).digest('hex').slice(0, 16);
 }

@@ -131,3 +131,29 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'Nextcloud hooks 
     });
   });
 });
+
+describeWhen(commands(['busybox'], 'apt-get install busybox'), 'database stop-fast.sh under busybox sh', () => {
+  const stop = (helpers: string[]) => {
+    const dir = tmp();
+    const logs = helpers.map((h) => fakeCommand(dir, h, 'exit 0'));
+    // The doubles come first on PATH (this machine has neither helper of its own).
+    const run = runScript('database/stop-fast.sh', { path: [dir], env: { PGDATA: '/var/lib/postgresql/18/docker' } });
+    return { run, calls: logs.map(calls) };
+  };
+  it('uses gosu when the image has it', () => {
+    const { run, calls: [gosu, suExec] } = stop(['gosu', 'su-exec']);
+    expect(run.status).toBe(0);
+    expect(gosu).toEqual(['postgres pg_ctl stop -D /var/lib/postgresql/18/docker -m fast -w -t 50']);
+    expect(suExec).toEqual([]);
+  });
+  it('falls back to su-exec', () => {
+    const { run, calls: [suExec] } = stop(['su-exec']);
+    expect(run.status).toBe(0);
+    expect(suExec).toEqual(['postgres pg_ctl stop -D /var/lib/postgresql/18/docker -m fast -w -t 50']);
+  });
+  it('says so when neither exists', () => {
+    const { run } = stop([]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/neither gosu nor su-exec/);
+  });
+});

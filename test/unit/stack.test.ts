@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import * as k8s from '../../imports/k8s';
-import { configHash } from '../../lib/nextcloud';
+import { configHash } from '../../lib/config-hash';
 import { postgresLayout } from '../../lib/postgres-config';
 import { K8sObject, containerOf, synthStack } from '../support/stack';
 
@@ -92,6 +92,11 @@ describe('PostgreSQL', () => {
   });
   it('is reachable only inside the cluster', () => {
     expect(stack.get('Service', 'database').spec.type).toBe('ClusterIP');
+  });
+  it('asks for a fast shutdown before Kubernetes\' SIGTERM, from a mounted script', () => {
+    expect(pg.lifecycle.preStop.exec.command).toEqual(['/bin/sh', '/homecloud/stop-fast.sh']);
+    expect(stack.get('ConfigMap', 'database-scripts').data['stop-fast.sh']).toMatch(/pg_ctl stop -D "\$PGDATA" -m fast/);
+    expect(pg.volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/homecloud', readOnly: true });
   });
 });
 
