@@ -6,7 +6,7 @@ import { UserFacingError } from '../lib/errors';
 import { lanAddresses } from '../lib/host-facts';
 import { MANIFEST_FILE } from '../lib/synth';
 import {
-  Io, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, isStale, readManifests, runJob, scaleNextcloud, status, waitReady,
+  Io, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, isStale, readLive, readManifests, runJob, scaleNextcloud, status, waitReady,
 } from './commands';
 import { Kube, connect } from './kube';
 import { formatReport } from './status';
@@ -155,8 +155,9 @@ async function commandStatus(kube: Kube, o: Options, io: Io): Promise<number> {
 
 async function commandDeploy(kube: Kube, o: Options, io: Io): Promise<number> {
   const m = freshManifests(io);
-  await checkUpgrade(kube, m);
-  const results = await applyManifests(kube, m, { dryRun: o.dryRun }, io);
+  const live = await readLive(kube, m.namespace);
+  checkUpgrade(m, live);
+  const results = await applyManifests(kube, m, live, { dryRun: o.dryRun }, io);
   if (o.dryRun) {
     if (o.output === 'json') printJson(io, results);
     return EXIT.OK;

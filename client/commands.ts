@@ -113,28 +113,42 @@ async function liveOwned(kube: Kube, namespace: string): Promise<Obj[]> {
 }
 
 /** Refuses images that cannot safely replace the running ones (see upgrade-guard.ts). */
-export async function checkUpgrade(kube: Kube, m: Manifests): Promise<void> {
-  const image = (name: string, container: string) => m.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)
-    ?.spec.template.spec.containers.find((c: Obj) => c.name === container)?.image as string;
-  const ns = m.namespace;
-  const [nextcloud, database, pvc] = await Promise.all([
-    kube.get<Obj>(`${collectionPath('Deployment', ns)}/nextcloud`),
-    kube.get<Obj>(`${collectionPath('Deployment', ns)}/database`),
-    kube.get<Obj>(`${collectionPath('PersistentVolumeClaim', ns)}/database-data`),
-  ]);
-  const running = (d: Obj, c: string) => d?.spec.template.spec.containers.find((x: Obj) => x.name === c)?.image;
+/** What homecloud finds in the cluster before a deploy: read once, used by the guard and the apply. */
+export interface LiveState {
+  readonly namespace?: Obj;
+  /** Every object carrying homecloud's ownership labels for this instance. */
+  readonly owned: Obj[];
+}
+
+export async function readLive(kube: Kube, namespace: string): Promise<LiveState> {
+  const nsPath = objectPath({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  const [ns, owned] = await Promise.all([kube.get<Obj>(nsPath), liveOwned(kube, namespace)]);
+  return { namespace: ns, owned };
+}
+
+function containerImage(objects: Obj[], deployment: string, container: string): string | undefined {
+  return objects.find((o) => o.kind === 'Deployment' && o.metadata.name === deployment)
+    ?.spec.template.spec.containers.find((c: Obj) => c.name === container)?.image;
+}
+
+/** Refuses images that cannot safely replace the running ones (see upgrade-guard.ts). */
+export function checkUpgrade(m: Manifests, live: LiveState): void {
   const problems = upgradeProblems(
-    { nextcloudImage: running(nextcloud, 'nextcloud'), postgresImage: running(database, 'postgres'), databaseVolumeExists: !!pvc },
-    { nextcloudImage: image('nextcloud', 'nextcloud'), postgresImage: image('database', 'postgres') },
+    {
+      nextcloudImage: containerImage(live.owned, 'nextcloud', 'nextcloud'),
+      postgresImage: containerImage(live.owned, 'database', 'postgres'),
+      databaseVolumeExists: live.owned.some((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === 'database-data'),
+    },
+    { nextcloudImage: containerImage(m.objects, 'nextcloud', 'nextcloud')!, postgresImage: containerImage(m.objects, 'database', 'postgres')! },
   );
   if (problems.length) throw new UserFacingError(`Not deploying: ${problems.join('\n')}`);
 }
 
 /** Server-side apply of every object in dependency order, then prune; or, with dryRun, what would change. */
-export async function applyManifests(kube: Kube, m: Manifests, opts: { dryRun: boolean }, io: Io): Promise<ApplyResult[]> {
+export async function applyManifests(kube: Kube, m: Manifests, current: LiveState, opts: { dryRun: boolean }, io: Io): Promise<ApplyResult[]> {
   const ns = m.namespace;
-  const nsPath = objectPath({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  const [liveNs, live] = await Promise.all([kube.get<Obj>(nsPath), liveOwned(kube, ns)]);
+  const liveNs = current.namespace;
+  const live = current.owned;
   const liveByName = new Map(live.map((o) => [describe(o), o]));
   if (liveNs) liveByName.set(`Namespace/${ns}`, liveNs);
   const results: ApplyResult[] = [];

@@ -96,14 +96,13 @@ export class Nextcloud extends Construct {
     const podConfigHash = configHash([webConfig, phpConfig, scripts]);
 
     const phpMemory = `${sizing.memoryLimitMiB}M`;
-    const sharedEnv: k8s.EnvVar[] = [
+    this.phpEnv = [
       { name: 'REDIS_HOST', value: props.cache.service.name },
       { name: 'REDIS_HOST_PORT', value: String(Cache.PORT) },
       props.credentials.env('REDIS_HOST_PASSWORD', CREDENTIAL_KEYS.cachePassword),
       { name: 'PHP_MEMORY_LIMIT', value: phpMemory },
       { name: 'TZ', value: s.timeZone },
     ];
-    this.phpEnv = sharedEnv;
     const trusted = s.trustedDomains.join(' ');
 
     // Probes go through nginx to php-fpm with a trusted Host, as a browser would.
@@ -136,7 +135,7 @@ export class Nextcloud extends Construct {
         { name: 'HOMECLOUD_PHONE_REGION', value: s.phoneRegion ?? '' },
         { name: 'HOMECLOUD_APPS', value: s.apps.join(' ') },
         { name: 'PHP_UPLOAD_LIMIT', value: `${mebibytes(s.php.uploadLimitBytes)}M` },
-        ...sharedEnv,
+        ...this.phpEnv,
       ],
       ports: [{ name: 'fastcgi', containerPort: Nextcloud.FPM_PORT }],
       volumeMounts: [
@@ -163,7 +162,7 @@ export class Nextcloud extends Construct {
       imagePullPolicy: PULL_POLICY,
       // Any command but php-fpm skips the image's install/upgrade logic, as it must here.
       command: ['/bin/sh', '/homecloud/cron-loop.sh'],
-      env: sharedEnv,
+      env: this.phpEnv,
       volumeMounts: [
         { name: 'html', mountPath: Nextcloud.WEB_ROOT },
         { name: 'scripts', mountPath: '/homecloud', readOnly: true },
