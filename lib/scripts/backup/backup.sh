@@ -108,16 +108,10 @@ owns_lock=true
 log "starting snapshot $stamp"
 
 # --- 2. the newest earlier snapshot, verified before anything is linked to it
-good_snapshots() {
-  ls -1 "$snapshots" | while read -r s; do
-    case "$s" in
-      [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z) [ -f "$snapshots/$s/DAMAGED" ] || echo "$s" ;;
-    esac
-  done
-}
+good_snapshots() { sh "$(dirname "$0")/good-snapshots.sh" "$snapshots"; }
 # Quiet checksum verification that works with busybox and GNU sha256sum alike.
 verify_sums() { sha256sum -c "$1" >/dev/null 2>&1; }
-base=$(good_snapshots | sort | tail -n 1)
+base=$(good_snapshots | tail -n 1)
 if [ -n "$base" ] && [ "$verify_previous" = true ]; then
   log "verifying the previous snapshot $base"
   if ! (cd "$snapshots/$base" && verify_sums database.sha256 && cd files && verify_sums ../MANIFEST); then
@@ -125,7 +119,7 @@ if [ -n "$base" ] && [ "$verify_previous" = true ]; then
     (cd "$snapshots/$base" && { sha256sum -c database.sha256; cd files && sha256sum -c ../MANIFEST; } 2>/dev/null | grep -v ': OK$' > DAMAGED) || true
     [ -s "$snapshots/$base/DAMAGED" ] || echo "checksum mismatch" > "$snapshots/$base/DAMAGED"
     log "snapshot $base does not match its checksums ($(wc -l < "$snapshots/$base/DAMAGED" | tr -d ' ') damaged); it is kept and marked DAMAGED, and this backup copies everything afresh"
-    base=$(good_snapshots | sort | tail -n 1)
+    base=$(good_snapshots | tail -n 1)
   fi
 fi
 

@@ -14,11 +14,7 @@ refuse() { log "REFUSED: $*"; exit 1; }
 
 name=${RESTORE_SNAPSHOT:-}
 if [ -z "$name" ]; then
-  name=$(ls -1 "$snapshots" 2>/dev/null | while read -r s; do
-    case "$s" in
-      [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z) [ -f "$snapshots/$s/DAMAGED" ] || echo "$s" ;;
-    esac
-  done | sort | tail -n 1)
+  name=$(sh "$(dirname "$0")/good-snapshots.sh" "$snapshots" | tail -n 1)
   [ -n "$name" ] || refuse "there is no complete snapshot in $snapshots"
 fi
 dir="$snapshots/$name"
