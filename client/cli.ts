@@ -6,7 +6,7 @@ import { UserFacingError } from '../lib/errors';
 import { lanAddresses } from '../lib/host-facts';
 import { MANIFEST_FILE } from '../lib/synth';
 import {
-  Io, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, isStale, readLive, readManifests, runJob, scaleNextcloud, status, waitReady,
+  Io, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, isStale, readLive, readManifests, readNamespace, runJob, scaleNextcloud, status, waitReady,
 } from './commands';
 import { Kube, connect } from './kube';
 import { formatReport } from './status';
@@ -116,7 +116,7 @@ function manifestPath(): string {
 function namespaceOf(o: Options): string {
   if (o.namespace) return o.namespace;
   const file = manifestPath();
-  return fs.existsSync(file) ? readManifests(file).namespace : 'homecloud';
+  return fs.existsSync(file) ? readNamespace(file) : 'homecloud';
 }
 
 /** Synthesizes first when dist/ is missing or older than the settings and constructs. */

@@ -2,7 +2,7 @@ import { spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parseDocument } from 'yaml';
 import { UserFacingError } from '../lib/errors';
 import { KINDS, collectionPath, describe, kindInfo, objectPath } from './kinds';
 import { ApiError, Kube } from './kube';
@@ -44,6 +44,15 @@ export function readManifests(file: string): Manifests {
   const ns = objects.find((o: Obj) => o.kind === 'Namespace');
   if (!ns) throw new UserFacingError(`${file} has no Namespace: run \`npm run synth\` again.`);
   return { file, objects, namespace: ns.metadata.name };
+}
+
+/**
+ * The namespace a manifest installs into. synth writes the Namespace first, so only the first
+ * document is parsed: status and the other everyday commands need nothing else from dist/.
+ */
+export function readNamespace(file: string): string {
+  const first = parseDocument(fs.readFileSync(file, 'utf8').split(/^---$/m)[0]).toJSON();
+  return first?.kind === 'Namespace' ? first.metadata.name : readManifests(file).namespace;
 }
 
 /** Whether dist/ is older than anything it is made from (settings, constructs, scripts). */

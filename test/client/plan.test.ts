@@ -129,3 +129,17 @@ describe('API errors', () => {
     expect(new ApiError(403, 'ConfigMap/x', { message: 'forbidden' }).message).toBe('Kubernetes refused ConfigMap/x: forbidden');
   });
 });
+
+describe('reading dist/', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readNamespace, readManifests } = require('../../client/commands') as typeof import('../../client/commands');
+  it('finds the namespace from the first document alone, as the full read does', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-ns-'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { synth } = require('../../lib/synth') as typeof import('../../lib/synth');
+    synth({ namespace: 'grandma' }, { hostname: 'pc', lanAddresses: [], timeZone: 'UTC' }, { outdir: dir, credentials: path.join(dir, 'c.json') }, () => undefined);
+    const file = path.join(dir, 'app.k8s.yaml');
+    expect(readNamespace(file)).toBe('grandma');
+    expect(readManifests(file).namespace).toBe('grandma');
+  });
+});
