@@ -16,7 +16,9 @@ ROOT=${HOMECLOUD_K8S_CACHE:-$HOME/.cache/homecloud-k8s}
 BIN="$ROOT/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION"
 STAMP="$BIN/.complete"
 
-if [ -f "$STAMP" ]; then
+CONF="$BIN/kwok-config"
+
+if [ -f "$STAMP" ] && [ -f "$CONF/.complete" ]; then
   echo "$BIN"
   exit 0
 fi
@@ -26,6 +28,22 @@ command -v go >/dev/null || { echo "build.sh: Go is not installed; cannot build 
 
 log() { printf '[control-plane build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+
+# kwok's Exec and Logs resource definitions and its default pod stages, from the same module
+# version as the binary (cluster.sh installs the definitions and adapts the stages).
+if [ ! -f "$CONF/.complete" ]; then
+  src=$(go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" | sed -n 's/.*"Dir": "\([^"]*\)".*/\1/p')
+  mkdir -p "$CONF"
+  cp "$src/kustomize/crd/bases/kwok.x-k8s.io_execs.yaml" "$src/kustomize/crd/bases/kwok.x-k8s.io_logs.yaml" \
+     "$src/kustomize/stage/pod/fast/pod-ready.yaml" "$src/kustomize/stage/pod/fast/pod-complete.yaml" \
+     "$src/kustomize/stage/pod/fast/pod-delete.yaml" "$CONF/"
+  chmod 644 "$CONF"/*.yaml
+  touch "$CONF/.complete"
+fi
+if [ -f "$STAMP" ]; then
+  echo "$BIN"
+  exit 0
+fi
 mkdir -p "$BIN"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

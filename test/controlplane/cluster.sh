@@ -111,7 +111,7 @@ start kube-apiserver "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etc
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$pki/admin.key" --service-account-signing-key-file "$pki/admin.key" \
   --authorization-mode=Node,RBAC --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
-  --cert-dir "$dir/apiserver-certs"
+  --kubelet-preferred-address-types=InternalIP --cert-dir "$dir/apiserver-certs"
 wait_for kube-apiserver 60 curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$server/readyz"
 
 start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$dir/kubeconfig" \
@@ -121,8 +121,30 @@ start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$dir/
   --cert-dir "$dir/kcm-certs"
 start kube-scheduler "$bin/kube-scheduler" --kubeconfig "$dir/kubeconfig" \
   --leader-elect=false --bind-address=127.0.0.1 --secure-port "$sched_port" --cert-dir "$dir/scheduler-certs"
-start kwok "$bin/kwok" --kubeconfig "$dir/kubeconfig" --manage-all-nodes=true \
-  --node-lease-duration-seconds=40 --server-address "127.0.0.1:$kwok_port" --cidr=10.244.0.1/16 --node-ip=127.0.0.1
+# exec, cp and logs: kwok serves them from its Exec and Logs resources (pod-sim.py writes one
+# of each per pod). Its only PATH is a folder of links to pod-enter.sh, so whatever command
+# `kubectl exec` names runs inside the pod's simulated file system, never on the host's.
+kubectl apply -f "$bin/kwok-config/kwok.x-k8s.io_execs.yaml" -f "$bin/kwok-config/kwok.x-k8s.io_logs.yaml" >/dev/null
+wait_for "kwok's resource types" 30 kubectl get execs.kwok.x-k8s.io,logs.kwok.x-k8s.io -A
+# kwok's default pod stages, but a pod whose container only sleeps (the export helper) stays
+# Running, as on a real node, instead of completing at once like every other Job's pod.
+python3 - "$bin/kwok-config" "$dir/kwok-stages.yaml" <<'PY'
+import sys
+conf, out = sys.argv[1:]
+complete = open(f"{conf}/pod-complete.yaml").read()
+anchor = "      values:\n      - 'Job'\n"
+assert complete.count(anchor) == 1, "kwok's pod-complete stage changed: adapt cluster.sh"
+complete = complete.replace(anchor, anchor + "    - key: '.spec.containers.[].command.[0]'\n      operator: 'NotIn'\n      values:\n      - 'sleep'\n")
+with open(out, "w") as f:
+    f.write("\n---\n".join([open(f"{conf}/pod-ready.yaml").read(), complete, open(f"{conf}/pod-delete.yaml").read()]))
+PY
+mkdir -p "$dir/pod-bin"
+names="sh bash tar php sha256sum cat ls env test true false"
+if command -v busybox >/dev/null; then names="$names $(busybox --list)"; fi
+for n in $names; do ln -sf "$here/pod-enter.sh" "$dir/pod-bin/$n"; done
+start kwok env PATH="$dir/pod-bin" "$bin/kwok" --kubeconfig "$dir/kubeconfig" --manage-all-nodes=true \
+  --node-lease-duration-seconds=40 --server-address "127.0.0.1:$kwok_port" --node-port "$kwok_port" \
+  --cidr=10.244.0.1/16 --node-ip=127.0.0.1 --enable-crds=Exec,Logs --config "$dir/kwok-stages.yaml"
 
 # One node, as on Docker Desktop, sized like a modest desktop.
 kubectl apply -f - >/dev/null <<'EOF'
@@ -159,6 +181,7 @@ volumeBindingMode: Immediate
 EOF
 
 start volume-binder bash "$here/volume-binder.sh" "$dir"
+start pod-sim python3 "$here/pod-sim.py" "$dir"
 wait_for "the default service account" 30 kubectl get serviceaccount default -n default
 
 elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')

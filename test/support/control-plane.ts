@@ -24,6 +24,11 @@ export interface ControlPlane {
   readonly startupSeconds: number;
   /** Runs kubectl against this cluster; throws with kubectl's stderr on failure. */
   kubectl(args: string[], input?: string): string;
+  /**
+   * The simulated node's folder for a pod (logs/, volumes/, root-<container>/), once it serves
+   * exec and logs for it (pod-sim.py prepares each new pod within a second or two).
+   */
+  podFolder(namespace: string, pod: string): string;
   stop(): void;
 }
 
@@ -41,9 +46,16 @@ export function startControlPlane(): ControlPlane {
       throw new Error(`kubectl ${args.join(' ')} failed:\n${err.stderr ?? ''}${err.stdout ?? ''}`);
     }
   };
+  const podFolder = (namespace: string, pod: string) => {
+    const link = path.join(dir, 'pods', `${namespace}_${pod}`);
+    for (let i = 0; i < 100 && !fs.existsSync(link); i++) spawnSync('sleep', ['0.2']);
+    if (!fs.existsSync(link)) throw new Error(`the simulated node did not prepare pod ${namespace}/${pod} within 20 s; see ${dir}/pod-sim.log`);
+    return fs.realpathSync(link);
+  };
   return {
     dir,
     kubeconfig,
+    podFolder,
     startupSeconds: Number(fs.readFileSync(path.join(dir, 'startup-seconds'), 'utf8')),
     kubectl,
     stop: () => {
