@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -24,7 +25,10 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
   const patchPodStatus = (pod: string, status: object) => cluster.kubectl(['patch', 'pod', pod, ...ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-  const podOf = (selector: string) => cluster.kubectl(['get', 'pods', ...ns, '-l', selector, '-o', 'jsonpath={.items[0].metadata.name}']).trim();
+  // The newest pod that is not on its way out (a replaced one may linger for a moment).
+  const podOf = (selector: string) => (JSON.parse(cluster.kubectl(['get', 'pods', ...ns, '-l', selector, '-o', 'json'])).items as Array<{ metadata: { name: string; creationTimestamp: string; deletionTimestamp?: string } }>)
+    .filter((p) => !p.metadata.deletionTimestamp)
+    .sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp))[0].metadata.name;
 
   beforeAll(() => {
     cluster = startControlPlane();
@@ -99,11 +103,11 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
   it('refuses to jump Nextcloud two majors, and explains the safe path', () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-jump-'));
     const jump = path.join(work, 'dist');
-    synth({ images: { nextcloud: 'nextcloud:35-fpm-alpine' } }, HOST, { outdir: jump, credentials: path.join(work, 'c.json') }, () => undefined);
+    synth({ images: { nextcloud: 'nextcloud:36-fpm-alpine' } }, HOST, { outdir: jump, credentials: path.join(work, 'c.json') }, () => undefined);
     const r = spawnSync(process.execPath, [BIN, 'deploy', '--context', 'homecloud-test'], { env: { ...env, HOMECLOUD_OUTDIR: jump }, encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/one major version at a time: 33 → 34 first/);
-    expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).toBe('nextcloud:33-fpm-alpine');
+    expect(r.stderr).toMatch(/one major version at a time: 34 → 35 first/);
+    expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).toBe('nextcloud:34-fpm-alpine');
   });
 
   it('prints the admin login on request', () => {
@@ -127,7 +131,7 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     const pod = podOf('job-name').split(' ')[0];
     const summary = { snapshot: '2026-11-26T013000Z', time: new Date().toISOString(), result: 'success', database: { bytes: 52_000_000 }, files: { kib: 2_000_000, newKib: 120 } };
     patchPodStatus(pod, { containerStatuses: [
-      { name: 'files', image: 'nextcloud:33-fpm-alpine', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', message: JSON.stringify(summary), startedAt: summary.time, finishedAt: summary.time } } },
+      { name: 'files', image: 'nextcloud:34-fpm-alpine', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', message: JSON.stringify(summary), startedAt: summary.time, finishedAt: summary.time } } },
       { name: 'database', image: 'postgres:18-alpine', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } },
     ] });
     const r = homecloud('status', '--output', 'json');
@@ -148,7 +152,7 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     const pod = cluster.kubectl(['get', 'pods', ...ns, '-l', 'job-name=backup-failed', '-o', 'jsonpath={.items[0].metadata.name}']).trim();
     const later = new Date(Date.now() + 60_000).toISOString();
     patchPodStatus(pod, { containerStatuses: [
-      { name: 'files', image: 'nextcloud:33-fpm-alpine', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error', startedAt: later, finishedAt: later,
+      { name: 'files', image: 'nextcloud:34-fpm-alpine', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error', startedAt: later, finishedAt: later,
         message: JSON.stringify({ time: later, result: 'failed', error: 'database: cannot reach the database' }) } } },
     ] });
     const r = homecloud('status');
@@ -168,12 +172,12 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     expect(r.out).toMatch(/✖ Cache +cannot download its program \(valkey\/valkey:8-alpine\)\. Is the PC online\?/);
   });
 
-  it('explains a crash loop with its last log lines (or why they cannot be read)', () => {
+  it('explains a crash loop, and says why the log of a pod off the node cannot be read', () => {
     const pod = podOf('app.kubernetes.io/component=cache');
     patchPodStatus(pod, { containerStatuses: [{ name: 'valkey', image: 'valkey/valkey:8-alpine', imageID: '', ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } } }] });
     const r = homecloud('status');
     expect(r.out).toMatch(/✖ Cache +keeps crashing \(valkey, restarted 4 times\)/);
-    // kwok serves no logs for a pod that is not on its node: the report says so instead of failing.
+    // This pod is kept off the simulated node: no node serves its log, and the report says so.
     expect(r.out).toMatch(/\| \(its log could not be read: HTTP \d+\)/);
   });
 
@@ -187,6 +191,25 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     const r = homecloud('deploy', '--timeout', '120');
     expect([r.code, r.err]).toEqual([0, expect.stringMatching(/all parts ready/)]);
     expect(r.out).toMatch(/Your home cloud is healthy\./);
+  });
+
+  it('shows the last lines a crash-looping container logged before it stopped', () => {
+    const pod = podOf('app.kubernetes.io/component=database');
+    // What the runtime kept of the container's previous run, served by the simulated node.
+    fs.appendFileSync(path.join(cluster.podFolder('homecloud', pod), 'logs', 'postgres.log.previous'),
+      '2026-11-27T02:00:00.000000000Z stderr F FATAL:  database files are incompatible with server\n'
+      + '2026-11-27T02:00:00.000000000Z stderr F DETAIL:  The data directory was initialized by PostgreSQL version 17\n');
+    patchPodStatus(pod, {
+      conditions: [{ type: 'Ready', status: 'False' }, { type: 'ContainersReady', status: 'False' }],
+      containerStatuses: [{ name: 'postgres', image: 'postgres:18-alpine', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+    });
+    cluster.kubectl(['wait', '--for=condition=Available=False', 'deployment/database', ...ns, '--timeout=60s']);
+    const r = homecloud('status');
+    expect(r.out).toMatch(/✖ Database +keeps crashing \(postgres, restarted 3 times\)/);
+    expect(r.out).toMatch(/\| FATAL: +database files are incompatible with server\n.*\| DETAIL: +The data directory was initialized by PostgreSQL version 17/);
+    // A fresh pod replaces it, as after a fix.
+    cluster.kubectl(['delete', 'pod', pod, ...ns, '--wait=false']);
+    cluster.kubectl(['wait', '--for=condition=Available', 'deployment/database', ...ns, '--timeout=60s']);
   });
 
   it('will not restore without a confirmation when no one is at a terminal', () => {
@@ -209,16 +232,66 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     cluster.kubectl(['wait', '--for=condition=Available', 'deployment/nextcloud', ...ns, '--timeout=60s']);
   });
 
-  it('export starts the helper from its template and always removes it again', () => {
-    // kwok completes Job pods at once, so the helper is never Running here and the copy
-    // itself (`kubectl cp`, an exec into the helper) cannot be tested: this checks the path
-    // up to it, and that a helper that ends early is reported and cleaned up.
+  // A snapshot as backup.sh leaves it, written straight into the backup volume's folder
+  // (the stand-in provisioner's hostPath), with names a family uses.
+  const writeSnapshot = (name: string, files: Record<string, Buffer>) => {
+    const pv = cluster.kubectl(['get', 'pvc', 'backup-data', ...ns, '-o', 'jsonpath={.spec.volumeName}']).trim();
+    const root = cluster.kubectl(['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
+    const dir = path.join(root, 'snapshots', name);
+    const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+    const dump = crypto.randomBytes(200_000);
+    fs.mkdirSync(path.join(dir, 'files'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'database.dump'), dump);
+    fs.writeFileSync(path.join(dir, 'database.sha256'), `${sha(dump)}  database.dump\n`);
+    for (const [rel, data] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, 'files', rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'files', rel), data);
+    }
+    fs.writeFileSync(path.join(dir, 'MANIFEST'), Object.entries(files).map(([rel, data]) => `${sha(data)}  ${rel}\n`).join(''));
+    return dir;
+  };
+  const familyFiles = () => ({
+    'data/alice/files/Photos/Geburtstag Müller.jpg': crypto.randomBytes(400_000),
+    'data/alice/files/Notes/-leading dash.md': Buffer.from('# note\n'),
+    'data/bob/files/Documents/Steuer 2026 (final).pdf': crypto.randomBytes(50_000),
+    'config/config.php': Buffer.from('<?php $CONFIG = [];\n'),
+  });
+
+  it('export copies a snapshot out through the API server (kubectl cp) and verifies every checksum', () => {
+    const files = familyFiles();
+    writeSnapshot('2026-11-26T013000Z', files);
     const to = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-export-'));
     const r = homecloud('export', '--snapshot', '2026-11-26T013000Z', '--to', to);
-    expect(r.err).toMatch(/started export-\d+/);
+    expect(r.err).toMatch(/started export-\d+[\s\S]*verifying checksums/);
+    expect(r.out).toMatch(/Copied and verified 2026-11-26T013000Z into /);
+    expect(r.code).toBe(0);
+    for (const [rel, data] of Object.entries(files)) {
+      expect([rel, fs.readFileSync(path.join(to, '2026-11-26T013000Z', 'files', rel)).equals(data)]).toEqual([rel, true]);
+    }
+    expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/export-/);
+  });
+
+  it('export names a file whose content no longer matches its checksum', () => {
+    const dir = writeSnapshot('2026-11-25T013000Z', familyFiles());
+    const rotten = path.join(dir, 'files', 'data/alice/files/Photos/Geburtstag Müller.jpg');
+    const bytes = fs.readFileSync(rotten);
+    bytes[1000] ^= 0xff;
+    fs.writeFileSync(rotten, bytes);
+    const r = homecloud('export', '--snapshot', '2026-11-25T013000Z', '--to', fs.mkdtempSync(path.join(os.tmpdir(), 'hc-export-')));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/1 file\(s\) do not match their checksums, e\.g\. data\/alice\/files\/Photos\/Geburtstag Müller\.jpg/);
+  });
+
+  it('export reports a helper that ends before the copy, and removes it', () => {
+    // A helper whose program exits at once (kwok completes such a Job pod at once).
+    cluster.kubectl(['patch', 'cronjob', 'backup-export', ...ns, '--type=json', '-p',
+      JSON.stringify([{ op: 'replace', path: '/spec/jobTemplate/spec/template/spec/containers/0/command', value: ['true'] }])]);
+    const r = homecloud('export', '--snapshot', '2026-11-26T013000Z', '--to', fs.mkdtempSync(path.join(os.tmpdir(), 'hc-export-')));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/homecloud: The export helper stopped before the copy could start/);
     expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/export-/);
+    // deploy repairs the hand edit.
+    expect(homecloud('deploy', '--no-wait').out).toMatch(/^CronJob\/backup-export configured$/m);
   });
 
   it('export needs a destination', () => {
