@@ -38,8 +38,10 @@ http {
 }
 `;
 
-function wrk(url, seconds) {
-  const r = spawnSync('wrk', ['-t2', '-c16', `-d${seconds}s`, url], { encoding: 'utf8' });
+function wrk(web, urlPath, seconds) {
+  // Inside the stack's own network namespace, where nginx listens (see test/support/web-stack.ts).
+  const url = `${web.baseUrl}${urlPath}`;
+  const r = web.inside('wrk', ['-t2', '-c16', `-d${seconds}s`, url]);
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
   const m = /Requests\/sec:\s+([0-9.]+)/.exec(r.stdout);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
@@ -66,8 +68,8 @@ module.exports = async function benchNginx({ runs }) {
     for (const [name, conf] of [['ours', ours], ['minimal', MINIMAL]]) {
       const web = await startWebStack(conf, php);
       try {
-        results[name].static.push(wrk(`${web.baseUrl}/core/js/app.mjs`, seconds));
-        results[name].php.push(wrk(`${web.baseUrl}/status.php`, seconds));
+        results[name].static.push(wrk(web, '/core/js/app.mjs', seconds));
+        results[name].php.push(wrk(web, '/status.php', seconds));
       } finally {
         await web.stop();
       }

@@ -96,10 +96,9 @@ export class Backup extends Construct {
       env: [
         ...common,
         { name: 'NEXTCLOUD_WEBROOT', value: Nextcloud.WEB_ROOT },
-        // TZ is in `common`; PHP_MEMORY_LIMIT is set just below.
-        ...props.nextcloud.phpEnv.filter((e) => e.name !== 'PHP_MEMORY_LIMIT' && e.name !== 'TZ'),
-        // occ here only toggles maintenance mode and fingerprints: it fits the small backup budget.
-        { name: 'PHP_MEMORY_LIMIT', value: '128M' },
+        // The same cache settings and memory_limit as the web pod: occ warns (and large
+        // instances fail) below Nextcloud's 512 MiB. TZ is in `common`.
+        ...props.nextcloud.phpEnv.filter((e) => e.name !== 'TZ'),
         ...env,
       ],
       // `readOnly: false` is left out: the server drops it, and a client-side apply would then
@@ -116,7 +115,7 @@ export class Backup extends Construct {
       command: ['/bin/sh', `/homecloud/${script}`],
       env: [...common, ...libpq, { name: 'DUMP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) }],
       volumeMounts: mounts(),
-      resources: resourceRequirements(s.resources.backup),
+      resources: resourceRequirements(s.resources.backupDatabase),
       securityContext: nonRoot(uid, uid),
     });
     const podSpec = (spec: Partial<k8s.PodSpec> & Pick<k8s.PodSpec, 'containers'>): k8s.PodTemplateSpec => ({
@@ -198,7 +197,7 @@ export class Backup extends Construct {
         imagePullPolicy: PULL_POLICY,
         command: ['sleep', '7200'],
         volumeMounts: [{ name: 'backup', mountPath: Backup.MOUNT, readOnly: true }],
-        resources: resourceRequirements(s.resources.backup),
+        resources: resourceRequirements(s.resources.backupDatabase),
         securityContext: nonRoot(uid, uid),
       }],
       volumes: [volumes[0]],

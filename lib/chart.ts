@@ -20,7 +20,7 @@ export interface HomecloudChartProps {
  * The home cloud: Nextcloud (php-fpm + nginx + background jobs) on PostgreSQL and a cache,
  * reachable from the LAN on one port, with a nightly backup of the database.
  *
- *     LAN ──:80──▶ nextcloud Service ──▶ [ nginx ─▶ php-fpm ] ──▶ database Service ──▶ PostgreSQL
+ *     LAN ──:80──▶ nextcloud Service ──▶ [ nginx:80 ─▶ php-fpm ] ──▶ database Service ──▶ PostgreSQL
  *                                                      └──────▶ cache Service ─────▶ Valkey
  *     backup CronJob (nightly): [ files ◀─ nextcloud-html ] + [ database dump ◀─ database Service ]
  *                                ──▶ backup-data volume (snapshots); restore / backup-export on demand
@@ -47,9 +47,10 @@ export class HomecloudChart extends Chart {
       clients: [this.nextcloud.selector, this.backup.selector],
     });
     new IngressPolicy(this, 'cache-clients', {
-      name: 'cache-clients', labels, target: this.cache.selector, port: Cache.PORT, clients: [this.nextcloud.selector],
+      // The backup and restore jobs run occ, which opens the cache too.
+      name: 'cache-clients', labels, target: this.cache.selector, port: Cache.PORT, clients: [this.nextcloud.selector, this.backup.selector],
     });
-    new IngressPolicy(this, 'web-clients', { name: 'web-clients', labels, target: this.nextcloud.selector, port: Nextcloud.NGINX_PORT });
+    new IngressPolicy(this, 'web-clients', { name: 'web-clients', labels, target: this.nextcloud.selector, port: this.nextcloud.webPort });
   }
 }
 

@@ -6,7 +6,8 @@ import { readScript } from './container-scripts';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
 import { Database } from './database';
 import { Component, componentLabels, componentSelector } from './labels';
-import { renderNginxConf } from './nginx-conf';
+import { familyUrl, inPodHostNames } from './family-address';
+import { NGINX_ALIVE_PATH, renderNginxConf } from './nginx-conf';
 import { phpFpmSizing, renderFpmPool, renderPhpIni } from './php-sizing';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements, rootThenDrop } from './pod-security';
 import { formatBytes, mebibytes } from './quantity';
@@ -36,15 +37,27 @@ const HOOKS: Record<string, Array<[string, string]>> = {
 export class Nextcloud extends Construct {
   public static readonly COMPONENT: Component = { name: 'nextcloud', component: 'web' };
   public static readonly WEB_ROOT = '/var/www/html';
-  /** nginx listens unprivileged; the Service maps the LAN port onto it. */
-  public static readonly NGINX_PORT = 8080;
   public static readonly FPM_PORT = 9000;
   /** www-data on the Alpine images (33 on Debian ones). */
   public static readonly WWW_DATA_UID = 82;
   /** The nginx user in the official image. */
   public static readonly NGINX_UID = 101;
+  /** Per PHP response, the part nginx may keep on disk for a slow client (see nginx-conf.ts). */
+  public static readonly RESPONSE_BUFFER_BYTES = 128 * 2 ** 20;
+  /** Buffered downloads the web container's /tmp has room for at once, beside the largest upload. */
+  public static readonly BUFFERED_DOWNLOADS = 16;
+
+  /** The web container's /tmp: the largest upload, the buffered downloads and 512 MiB to spare. */
+  public static webTempBytes(uploadLimitBytes: number): number {
+    return uploadLimitBytes + Nextcloud.BUFFERED_DOWNLOADS * Nextcloud.RESPONSE_BUFFER_BYTES + 512 * 2 ** 20;
+  }
 
   public readonly selector: Record<string, string>;
+  /**
+   * nginx's port inside the pod: the same as the family's (`httpPort`), so that Nextcloud's
+   * requests to its own address from inside the pod reach nginx (see lib/family-address.ts).
+   */
+  public readonly webPort: number;
   public readonly service: k8s.KubeService;
   public readonly deployment: k8s.KubeDeployment;
   public readonly volumeClaim: k8s.KubePersistentVolumeClaim;
@@ -62,6 +75,7 @@ export class Nextcloud extends Construct {
     const labels = componentLabels(s.namespace, Nextcloud.COMPONENT);
     this.selector = componentSelector(s.namespace, Nextcloud.COMPONENT);
     const sizing = phpFpmSizing(s.resources.nextcloud.memoryLimitBytes, s.php.memoryLimitBytes);
+    this.webPort = s.httpPort;
 
     this.volumeClaim = new k8s.KubePersistentVolumeClaim(this, 'html', {
       metadata: { name: 'nextcloud-html', labels },
@@ -73,11 +87,12 @@ export class Nextcloud extends Construct {
     });
 
     this.nginxConf = renderNginxConf({
-      listenPort: Nextcloud.NGINX_PORT,
+      listenPort: this.webPort,
       phpFpm: `127.0.0.1:${Nextcloud.FPM_PORT}`,
       webRoot: Nextcloud.WEB_ROOT,
       maxBodyBytes: s.php.uploadLimitBytes,
       tempDir: '/tmp',
+      responseBufferBytes: Nextcloud.RESPONSE_BUFFER_BYTES,
     });
     const webConfig = new k8s.KubeConfigMap(this, 'web-config', {
       metadata: { name: 'nextcloud-web', labels },
@@ -87,7 +102,7 @@ export class Nextcloud extends Construct {
       metadata: { name: 'nextcloud-php', labels },
       data: { 'zz-homecloud-pool.conf': renderFpmPool(sizing), 'zz-homecloud.ini': renderPhpIni(sizing) },
     });
-    const scriptNames = [...new Set([...Object.values(HOOKS).flat().map(([, file]) => file), 'cron-loop.sh'])].sort();
+    const scriptNames = [...new Set([...Object.values(HOOKS).flat().map(([, file]) => file), 'cron-loop.sh', 'fpm-alive.sh'])].sort();
     const scripts = new k8s.KubeConfigMap(this, 'scripts', {
       metadata: { name: 'nextcloud-scripts', labels },
       data: Object.fromEntries(scriptNames.map((f) => [f, readScript(`nextcloud/${f}`)])),
@@ -105,10 +120,13 @@ export class Nextcloud extends Construct {
     ];
     const trusted = s.trustedDomains.join(' ');
 
-    // Probes go through nginx to php-fpm with a trusted Host, as a browser would.
-    const statusProbe: k8s.HttpGetAction = {
+    // Probes, per container. Liveness asks only whether the container's own process works
+    // (a restart mends nothing else); readiness asks whether the whole path answers, as a
+    // browser would: nginx → php-fpm → database and cache, with a trusted Host.
+    // No probe counts the time an install or upgrade takes: see fpm-alive.sh.
+    const wholePath: k8s.HttpGetAction = {
       path: '/status.php',
-      port: k8s.IntOrString.fromNumber(Nextcloud.NGINX_PORT),
+      port: k8s.IntOrString.fromString('http'),
       httpHeaders: [{ name: 'Host', value: 'localhost' }],
     };
 
@@ -134,6 +152,8 @@ export class Nextcloud extends Construct {
         { name: 'HOMECLOUD_TRUSTED_DOMAINS', value: trusted },
         { name: 'HOMECLOUD_PHONE_REGION', value: s.phoneRegion ?? '' },
         { name: 'HOMECLOUD_APPS', value: s.apps.join(' ') },
+        { name: 'HOMECLOUD_CLI_URL', value: familyUrl(s.trustedDomains, s.httpPort) },
+        { name: 'HOMECLOUD_MAINTENANCE_WINDOW_START', value: String(s.maintenanceWindowStart) },
         { name: 'PHP_UPLOAD_LIMIT', value: `${mebibytes(s.php.uploadLimitBytes)}M` },
         ...this.phpEnv,
       ],
@@ -144,16 +164,16 @@ export class Nextcloud extends Construct {
         { name: 'php-config', mountPath: '/usr/local/etc/php-fpm.d/zz-homecloud-pool.conf', subPath: 'zz-homecloud-pool.conf', readOnly: true },
         { name: 'php-config', mountPath: '/usr/local/etc/php/conf.d/zz-homecloud.ini', subPath: 'zz-homecloud.ini', readOnly: true },
         ...hookMounts,
+        { name: 'scripts', mountPath: '/homecloud/fpm-alive.sh', subPath: 'fpm-alive.sh', readOnly: true },
       ],
       resources: resourceRequirements(s.resources.nextcloud),
       // Root first: the entrypoint rsyncs the release into the volume as www-data, writes
       // redis-session.ini into the image, and php-fpm's master switches its workers to www-data.
       securityContext: rootThenDrop(),
-      // First install (copying the release, creating the database, fetching apps) takes
-      // several minutes on a desktop; allow 20 before giving up.
-      startupProbe: { httpGet: statusProbe, periodSeconds: 10, failureThreshold: 120, timeoutSeconds: 5 },
-      readinessProbe: { httpGet: statusProbe, periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 },
-      livenessProbe: { httpGet: statusProbe, periodSeconds: 30, failureThreshold: 5, timeoutSeconds: 10 },
+      // Alive while the entrypoint installs or upgrades (however long), then while php-fpm
+      // accepts connections. No startup probe: there is no deadline to give an upgrade.
+      livenessProbe: { exec: { command: ['/bin/sh', '/homecloud/fpm-alive.sh'] }, periodSeconds: 30, failureThreshold: 4, timeoutSeconds: 10 },
+      readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('fastcgi') }, periodSeconds: 15, failureThreshold: 2 },
     };
 
     const cron: k8s.Container = {
@@ -178,7 +198,7 @@ export class Nextcloud extends Construct {
       imagePullPolicy: PULL_POLICY,
       // Skip the image entrypoint: its scripts rewrite files under /etc/nginx, which is read-only here.
       command: ['nginx', '-c', '/etc/nginx/homecloud/nginx.conf'],
-      ports: [{ name: 'http', containerPort: Nextcloud.NGINX_PORT }],
+      ports: [{ name: 'http', containerPort: this.webPort }],
       volumeMounts: [
         { name: 'html', mountPath: Nextcloud.WEB_ROOT, readOnly: true },
         { name: 'web-config', mountPath: '/etc/nginx/homecloud', readOnly: true },
@@ -186,7 +206,13 @@ export class Nextcloud extends Construct {
       ],
       resources: resourceRequirements(s.resources.web),
       securityContext: nonRoot(Nextcloud.NGINX_UID, Nextcloud.NGINX_UID),
-      readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 10 },
+      // nginx's own answer: a hung nginx that still accepts connections is restarted.
+      livenessProbe: {
+        httpGet: { path: NGINX_ALIVE_PATH, port: k8s.IntOrString.fromString('http') },
+        periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 5,
+      },
+      // The whole path; during an install or upgrade the pod is simply not ready.
+      readinessProbe: { httpGet: wholePath, periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 },
     };
 
     this.deployment = new k8s.KubeDeployment(this, 'deployment', {
@@ -200,7 +226,13 @@ export class Nextcloud extends Construct {
           metadata: { labels, annotations: { 'homecloud/config-hash': podConfigHash } },
           spec: {
             ...POD_DEFAULTS,
-            securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
+            securityContext: {
+              seccompProfile: RUNTIME_DEFAULT_SECCOMP,
+              // The unprivileged nginx binds the family's port, usually 80 (a namespaced, "safe" sysctl).
+              ...(this.webPort < 1024 ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
+            },
+            // Nextcloud's setup checks request its public names from inside the pod: keep them here.
+            ...(inPodHostNames(s.trustedDomains).length ? { hostAliases: [{ ip: '127.0.0.1', hostnames: inPodHostNames(s.trustedDomains) }] } : {}),
             terminationGracePeriodSeconds: 60,
             containers: [phpFpm, nginx, cron],
             volumes: [
@@ -208,8 +240,9 @@ export class Nextcloud extends Construct {
               { name: 'web-config', configMap: { name: webConfig.name } },
               { name: 'php-config', configMap: { name: phpConfig.name } },
               { name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o755 } },
-              // nginx buffers each upload whole before handing it to PHP: room for the largest.
-              { name: 'web-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(formatBytes(s.php.uploadLimitBytes + 512 * 2 ** 20)) } },
+              // nginx buffers each upload whole before handing it to PHP (room for the largest) and
+              // the start of PHP's responses for slow clients. Over this limit the pod would be evicted.
+              { name: 'web-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(formatBytes(Nextcloud.webTempBytes(s.php.uploadLimitBytes))) } },
               { name: 'cron-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
             ],
           },

@@ -4,7 +4,10 @@
  * Pure: the same options always give the same text.
  */
 export interface NginxConfOptions {
-  /** Port nginx listens on inside the pod (unprivileged, so above 1024). */
+  /**
+   * Port nginx listens on inside the pod: the port the family uses, so that Nextcloud's own
+   * requests to its public address (setup checks, overwrite.cli.url) reach it from inside the pod.
+   */
   readonly listenPort: number;
   /** Where php-fpm listens; same pod, so loopback. */
   readonly phpFpm: string;
@@ -14,6 +17,11 @@ export interface NginxConfOptions {
   readonly maxBodyBytes: number;
   /** Writable directory for the pid file and nginx's temporary files. */
   readonly tempDir: string;
+  /**
+   * How much of one PHP response nginx may hold in a temporary file, so that PHP's worker is
+   * free while a slow phone receives it (0: none, PHP waits for the phone).
+   */
+  readonly responseBufferBytes: number;
 }
 
 /**
@@ -63,6 +71,9 @@ export const SECURITY_HEADERS: Array<[string, string]> = [
   ['X-Permitted-Cross-Domain-Policies', 'none'],
   ['X-Robots-Tag', 'noindex, nofollow'],
 ];
+
+/** Answered by nginx itself: the web container's liveness probe checks nginx and nothing behind it. */
+export const NGINX_ALIVE_PATH = '/homecloud-nginx-alive';
 
 /** Paths under the web root that must never be served (code, config, data). */
 export const FORBIDDEN_PATHS = '^/(?:build|tests|config|lib|3rdparty|templates|data)(?:$|/)';
@@ -121,9 +132,9 @@ ${types}
     server {
         listen ${o.listenPort} default_server;
         server_name _;
-        # Redirects keep the scheme, host and port the browser used: nginx listens on
-        # ${o.listenPort} inside the pod, but people reach it on the Service's port (80) or
-        # through a port-forward, and an absolute redirect would name the wrong one.
+        # Redirects keep the scheme, host and port the browser used: people may reach nginx
+        # through a port-forward or another published port, and an absolute redirect would
+        # name nginx's own port instead.
         absolute_redirect off;
 
         # Uploads: the limit follows PHP's; bodies are buffered whole (php-fpm cannot take
@@ -169,6 +180,12 @@ ${headers('        ')}
             return 301 /index.php$request_uri;
         }
 
+        location = ${NGINX_ALIVE_PATH} {
+            access_log off;
+            default_type text/plain;
+            return 200 "alive\n";
+        }
+
         location ~ ${FORBIDDEN_PATHS} { return 404; }
         location ~ ${FORBIDDEN_PREFIXES} { return 404; }
 
@@ -189,7 +206,13 @@ ${headers('        ')}
 
             fastcgi_intercept_errors on;
             fastcgi_request_buffering on;
-            fastcgi_max_temp_file_size 0;
+            # Responses are buffered too, up to this much on disk per response: PHP writes a
+            # download at disk speed and its worker is free again, however slowly the phone
+            # reads. Without it (Nextcloud's recipe says 0) two slow downloads held both PHP
+            # workers and every other request waited. Longer responses pass the rest through
+            # as the client reads; Range requests are separate, shorter responses.
+            fastcgi_buffering on;
+            fastcgi_max_temp_file_size ${o.responseBufferBytes};
             fastcgi_read_timeout 3600s;
         }
 

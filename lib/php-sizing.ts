@@ -3,14 +3,25 @@ import { mebibytes } from './quantity';
 /**
  * How php-fpm and OPcache are sized from the container's memory limit.
  *
- * The rule: shared memory (OPcache + its interned strings + APCu) and the fpm master are
- * reserved first; every worker may then grow to PHP's memory_limit, so
+ * Shared memory (OPcache + its interned strings + APCu) and the fpm master are reserved
+ * first. The rest holds the workers, sized by what Nextcloud workers really use, not by
+ * PHP's memory_limit:
  *
- *     reserve + maxChildren × memory_limit ≤ container memory limit
+ *     reserve + memory_limit + (maxChildren − 1) × TYPICAL_WORKER_MIB ≤ container memory limit
  *
- * holds even when every worker hits memory_limit at once. Ordinary load therefore cannot get
- * the container OOM-killed: PHP stops a runaway request with an error before the kernel would.
- * Requests beyond maxChildren wait in php-fpm's queue instead of starting new processes.
+ * i.e. one request may grow to memory_limit (a big preview, an app upgrade) while every other
+ * worker is at a typical size. The evidence: busy Nextcloud workers (PHP 8.4, real Nextcloud,
+ * WebDAV, PROPFIND, page loads) measured 60–120 MiB RSS each, 5–8× below memory_limit; the
+ * image's default pool of 5 peaked at 273 MiB PSS in all. The old rule (every worker at
+ * memory_limit at once) left 2 workers, and two slow downloads then stalled every other
+ * request of the family for seconds (6.4 s page loads, issue #14).
+ *
+ * If memory runs out anyway (several requests near memory_limit at once): PHP stops any single
+ * request at memory_limit with an error; beyond that the kernel's OOM killer acts in the
+ * container's cgroup, and with cgroup v2 the kubelet (≥ 1.28) kills the container's processes
+ * together (memory.oom.group): the php-fpm container restarts, the pod, nginx and the data stay.
+ * Requests beyond maxChildren wait in php-fpm's listen queue; nginx buffers PHP's responses
+ * (see nginx-conf.ts), so a slow phone holds nginx's buffer, not a worker.
  */
 export interface PhpFpmSizing {
   readonly maxChildren: number;
@@ -26,6 +37,9 @@ export interface PhpFpmSizing {
 /** Fewer workers than this and one slow request (a big upload, a preview) stalls the web UI. */
 export const MIN_PHP_WORKERS = 2;
 
+/** A busy Nextcloud worker's memory with a margin (measured 60–120 MiB RSS; see above). */
+export const TYPICAL_WORKER_MIB = 128;
+
 export function phpFpmSizing(containerLimitBytes: number, phpMemoryLimitBytes: number): PhpFpmSizing {
   const limitMiB = mebibytes(containerLimitBytes);
   const memoryLimitMiB = mebibytes(phpMemoryLimitBytes);
@@ -36,14 +50,15 @@ export function phpFpmSizing(containerLimitBytes: number, phpMemoryLimitBytes: n
   const apcuMiB = 32; // the image's apc.shm_size default; APCu is Nextcloud's local cache
   const masterMiB = 32;
   const reserveMiB = opcacheMiB + internedStringsMiB + apcuMiB + masterMiB;
-  const maxChildren = Math.max(0, Math.floor((limitMiB - reserveMiB) / Math.max(1, memoryLimitMiB)));
+  const room = limitMiB - reserveMiB - memoryLimitMiB;
+  const maxChildren = room < 0 ? 0 : 1 + Math.floor(room / TYPICAL_WORKER_MIB);
   return { maxChildren, memoryLimitMiB, opcacheMiB, internedStringsMiB, apcuMiB, masterMiB, reserveMiB };
 }
 
 /** The smallest container memory limit (MiB) that fits MIN_PHP_WORKERS at this memory_limit. */
 export function minimumContainerMiB(phpMemoryLimitBytes: number): number {
   const probe = phpFpmSizing(1024 * 2 ** 20, phpMemoryLimitBytes);
-  return probe.reserveMiB + MIN_PHP_WORKERS * probe.memoryLimitMiB;
+  return probe.reserveMiB + probe.memoryLimitMiB + (MIN_PHP_WORKERS - 1) * TYPICAL_WORKER_MIB;
 }
 
 /** The php-fpm pool override, mounted after the image's www.conf so it wins. */

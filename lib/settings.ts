@@ -51,6 +51,15 @@ export interface HomecloudSettings {
    */
   readonly apps?: string[];
 
+  /**
+   * Local hour (0–23, in `timeZone`) when Nextcloud's four-hour maintenance window for heavy
+   * background jobs (cleanup, previews, indexing) starts. It must not overlap the nightly
+   * backup, which puts Nextcloud in maintenance mode.
+   * @default - five hours before the backup's hour, so the window ends an hour before it
+   *   (21 for the default 02:30 backup)
+   */
+  readonly maintenanceWindowStart?: number;
+
   readonly storage?: StorageSettings;
   readonly backup?: BackupSettings;
   readonly images?: ImageSettings;
@@ -126,7 +135,7 @@ export interface BackupSettings {
  * Stateful images are pinned to a major version: a major change needs a guarded upgrade.
  */
 export interface ImageSettings {
-  /** @default 'nextcloud:33-fpm-alpine' */
+  /** @default 'nextcloud:34-fpm-alpine' */
   readonly nextcloud?: string;
   /** Also runs the backups: pg_dump refuses servers newer than itself. @default 'postgres:18-alpine' */
   readonly postgres?: string;
@@ -157,8 +166,13 @@ export interface ResourceSettings {
   readonly web?: ContainerResources;
   readonly database?: ContainerResources;
   readonly cache?: ContainerResources;
-  /** Each container of the backup, restore and export jobs. */
+  /**
+   * The backup and restore jobs' containers that run Nextcloud's PHP (file snapshots, occ):
+   * they need room for PHP's memory_limit, as the cron container does.
+   */
   readonly backup?: ContainerResources;
+  /** The backup, restore and export jobs' PostgreSQL-side containers (pg_dump, pg_restore, kubectl cp). */
+  readonly backupDatabase?: ContainerResources;
 }
 
 export interface PhpSettings {
@@ -201,6 +215,8 @@ export interface ResolvedSettings {
   readonly adminUser: string;
   readonly phoneRegion?: string;
   readonly apps: string[];
+  /** Local hour the maintenance window starts (the hook converts it to the UTC hour Nextcloud wants). */
+  readonly maintenanceWindowStart: number;
   readonly storage: {
     readonly nextcloudBytes: number;
     readonly databaseBytes: number;
@@ -220,7 +236,7 @@ export interface ResolvedSettings {
 }
 
 export const DEFAULT_IMAGES: Required<ImageSettings> = {
-  nextcloud: 'nextcloud:33-fpm-alpine',
+  nextcloud: 'nextcloud:34-fpm-alpine',
   postgres: 'postgres:18-alpine',
   cache: 'valkey/valkey:8-alpine',
   nginx: 'nginx:1.28-alpine',
@@ -228,16 +244,22 @@ export const DEFAULT_IMAGES: Required<ImageSettings> = {
 
 /**
  * What runs at the same time (the three Deployments and the nightly backup's two containers)
- * requests 512 MiB and is limited to 3040 MiB in total (under 3 GiB).
+ * requests 512 MiB and is limited to 3296 MiB in total (about 3¼ GiB).
  */
 export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResources>> = {
-  nextcloud: { cpuRequest: '100m', cpuLimit: '2', memoryRequest: '256Mi', memoryLimit: '1408Mi' },
+  // 5 PHP workers (lib/php-sizing.ts); with nginx buffering responses, enough for a family.
+  nextcloud: { cpuRequest: '100m', cpuLimit: '2', memoryRequest: '256Mi', memoryLimit: '1280Mi' },
   cron: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '576Mi' },
   web: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
   database: { cpuRequest: '50m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '512Mi' },
   cache: { cpuRequest: '20m', cpuLimit: '250m', memoryRequest: '16Mi', memoryLimit: '96Mi' },
-  backup: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '192Mi' },
+  // occ at Nextcloud's memory_limit of 512M, as in the cron container.
+  backup: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '576Mi' },
+  backupDatabase: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '192Mi' },
 };
+
+/** Nextcloud runs its heavy background jobs during this many hours from maintenance_window_start. */
+export const MAINTENANCE_WINDOW_HOURS = 4;
 
 export const DEFAULT_APPS = ['contacts', 'calendar', 'tasks', 'notes'];
 
@@ -320,6 +342,14 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
   const catchUpSeconds = (input.backup?.catchUpWindow ?? Duration.hours(20)).toSeconds();
   v.check(catchUpSeconds >= 60, 'backup.catchUpWindow', `${catchUpSeconds}s`, 'allow at least Duration.minutes(1); hours are better for a PC that sleeps');
 
+  const maintenanceWindowStart = input.maintenanceWindowStart ?? defaultMaintenanceWindow(schedule);
+  const hourOk = Number.isInteger(maintenanceWindowStart) && maintenanceWindowStart >= 0 && maintenanceWindowStart <= 23;
+  v.check(hourOk, 'maintenanceWindowStart', maintenanceWindowStart, 'use a whole hour from 0 to 23 (local time), e.g. 21');
+  const overlap = hourOk ? windowOverlapsBackup(maintenanceWindowStart, schedule, timeoutSeconds) : undefined;
+  v.check(overlap === undefined, 'maintenanceWindowStart', maintenanceWindowStart,
+    `its ${MAINTENANCE_WINDOW_HOURS}-hour window overlaps the nightly backup at ${overlap} (which may run for up to ${timeoutSeconds / 3600} h); `
+    + `choose an hour whose window ends before the backup starts, e.g. ${defaultMaintenanceWindow(schedule)}`);
+
   const images = { ...DEFAULT_IMAGES, ...input.images };
   for (const [k, ref] of Object.entries(images)) {
     const why = imageProblem(ref);
@@ -351,6 +381,13 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
     uploadLimitBytes: v.size('php.uploadLimit', input.php?.uploadLimit ?? '2Gi'),
   };
 
+  // cron.php and occ in the backup jobs run one PHP process at memory_limit, plus PHP itself.
+  for (const name of ['cron', 'backup'] as const) {
+    const needed = php.memoryLimitBytes + 64 * 2 ** 20;
+    v.check(resources[name].memoryLimitBytes >= needed, `resources.${name}.memoryLimit`, `${mebibytes(resources[name].memoryLimitBytes)}Mi`,
+      `it must hold one PHP run at php.memoryLimit plus 64Mi; raise it to at least ${mebibytes(needed)}Mi or lower php.memoryLimit`);
+  }
+
   const fpm = phpFpmSizing(resources.nextcloud.memoryLimitBytes, php.memoryLimitBytes);
   v.check(fpm.maxChildren >= MIN_PHP_WORKERS, 'resources.nextcloud.memoryLimit', `${mebibytes(resources.nextcloud.memoryLimitBytes)}Mi`,
     `it fits only ${fpm.maxChildren} PHP worker(s) of php.memoryLimit ${fpm.memoryLimitMiB}Mi (see lib/php-sizing.ts); `
@@ -358,7 +395,7 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
 
   if (problems.length > 0) throw new SettingsError(problems);
   return {
-    namespace, timeZone, trustedDomains, httpPort, adminUser, phoneRegion, apps, storage,
+    namespace, timeZone, trustedDomains, httpPort, adminUser, phoneRegion, apps, maintenanceWindowStart, storage,
     backup: { schedule, retention, maintenanceMode: input.backup?.maintenanceMode ?? true, timeoutSeconds, catchUpSeconds },
     images, resources, php,
   };
@@ -447,6 +484,33 @@ const CRON_RANGES: Array<[string, number, number]> = [
   ['minute', 0, 59], ['hour', 0, 23], ['day of month', 1, 31], ['month', 1, 12], ['day of week', 0, 7],
 ];
 
+/** The local start times (minutes after midnight) of a daily schedule, or [] when they are not plain numbers. */
+export function dailyStartMinutes(schedule: string): number[] {
+  const [minute, hour] = schedule.trim().split(/\s+/);
+  const list = (field: string | undefined) => (field && /^[0-9]+(,[0-9]+)*$/.test(field) ? field.split(',').map(Number) : []);
+  return list(hour).flatMap((h) => list(minute).map((m) => h * 60 + m));
+}
+
+/** Five hours before the (first) backup's hour, so the four-hour window ends an hour before it. */
+export function defaultMaintenanceWindow(schedule: string): number {
+  const [first] = dailyStartMinutes(schedule);
+  return (Math.floor((first ?? 150) / 60) - MAINTENANCE_WINDOW_HOURS - 1 + 24) % 24;
+}
+
+/** The backup start ("HH:MM") that the maintenance window overlaps, or undefined. */
+export function windowOverlapsBackup(startHour: number, schedule: string, backupSeconds: number): string | undefined {
+  const day = 24 * 60;
+  const window = [startHour * 60, startHour * 60 + MAINTENANCE_WINDOW_HOURS * 60];
+  for (const b of dailyStartMinutes(schedule)) {
+    const run = [b, b + Math.ceil(backupSeconds / 60)];
+    // Compare on the 24-hour circle: shift the run by a day either way.
+    if ([-day, 0, day].some((d) => run[0] + d < window[1] && window[0] < run[1] + d)) {
+      return `${String(Math.floor(b / 60)).padStart(2, '0')}:${String(b % 60).padStart(2, '0')}`;
+    }
+  }
+  return undefined;
+}
+
 /** Why a five-field cron expression is invalid, or undefined when it is valid. */
 export function cronProblem(expr: string): string | undefined {
   const fields = expr.trim().split(/\s+/);
@@ -479,7 +543,7 @@ export function imageProblem(ref: string): string | undefined {
   return undefined;
 }
 
-/** The major version in an image tag ("33-fpm-alpine" → 33), or undefined for a digest-only reference. */
+/** The major version in an image tag ("34-fpm-alpine" → 34), or undefined for a digest-only reference. */
 export function imageMajor(ref: string): number | undefined {
   const tag = /:v?([0-9]+)[^/@]*(@|$)/.exec(ref.slice(ref.lastIndexOf('/') + 1));
   return tag ? Number(tag[1]) : undefined;

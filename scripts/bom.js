@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run bom`: writes dist/bom.cdx.json (CycloneDX) and dist/BOM.md. The images come from
-// a fresh synth; the npm side from cyclonedx-npm (runtime dependencies only).
+// `npm run bom`: writes dist/bom/bom.cdx.json (CycloneDX) and dist/bom/BOM.md. The images come
+// from a fresh synth; the npm side from cyclonedx-npm (runtime dependencies only). A folder of
+// their own: `kubectl apply -f dist/` reads every file at dist/'s top level as a manifest.
 // Exit codes: 0 written and clean, 1 written but a component has no allowed licence, 2 could not run.
 'use strict';
 require('./ts-register');
@@ -17,7 +18,7 @@ const { settings } = require('../main.ts');
 const bom = require('../tools/bom.ts');
 
 function main() {
-  const outdir = process.env.HOMECLOUD_OUTDIR ?? path.join(root, 'dist');
+  const outdir = path.join(process.env.HOMECLOUD_OUTDIR ?? path.join(root, 'dist'), 'bom');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-'));
   // The user's settings (they choose the images); a throw-away credentials file (images do not depend on it).
   if (synth(settings, detectHostFacts(), { outdir: tmp, credentials: path.join(tmp, 'c.json') }, (s) => process.stderr.write(s)) !== 0) return 2;

@@ -1,50 +1,23 @@
 import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { Readable } from 'stream';
-import { parseAllDocuments } from 'yaml';
-import { MANIFEST_FILE, synth } from '../../lib/synth';
 import { SECURITY_HEADERS } from '../../lib/nginx-conf';
 import { describeWhen } from '../support/requirements';
-import { HOST, K8sObject } from '../support/stack';
-import { WebStack, request, startWebStack } from '../support/web-stack';
+import { WebStack, startWebStack, synthesizedWeb, webTierAvailable } from '../support/web-stack';
 
 const MiB = 2 ** 20;
 const UPLOAD_LIMIT = '150Mi';
 
-/** Synthesizes as `npm run synth` does and reads nginx.conf and PHP's limits back from the output. */
-function synthesized() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-nginx-synth-'));
-  const code = synth({ php: { uploadLimit: UPLOAD_LIMIT } }, HOST, { outdir: dir, credentials: path.join(dir, 'c.json') }, () => undefined);
-  if (code !== 0) throw new Error('synth failed');
-  const objects: K8sObject[] = parseAllDocuments(fs.readFileSync(path.join(dir, MANIFEST_FILE), 'utf8')).map((d) => d.toJSON());
-  const conf = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nextcloud-web').data['nginx.conf'];
-  const fpm = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'nextcloud').spec.template.spec.containers
-    .find((c: K8sObject) => c.name === 'nextcloud');
-  const env = (n: string) => fpm.env.find((e: K8sObject) => e.name === n).value as string;
-  return { conf, uploadLimit: env('PHP_UPLOAD_LIMIT'), memoryLimit: env('PHP_MEMORY_LIMIT') };
-}
-
-// Jest collects tests synchronously, before any hook runs: check availability in a child process.
-const available = (() => {
-  const { execFileSync } = require('child_process') as typeof import('child_process');
-  const out = execFileSync(process.execPath, ['-e', `
-    require(${JSON.stringify(path.join(__dirname, '..', '..', 'scripts', 'ts-register.js'))});
-    require(${JSON.stringify(path.join(__dirname, '..', 'support', 'web-stack.ts'))}).webStackAvailable().then((r) => console.log(JSON.stringify(r)));
-  `], { encoding: 'utf8' });
-  return JSON.parse(out) as { ok: boolean; reason: string };
-})();
+const available = webTierAvailable();
 
 describeWhen(available, 'nginx.conf on a real nginx and php-fpm', () => {
   let web: WebStack;
   let limits: { uploadLimit: string; memoryLimit: string };
-  const get = (p: string, opts = {}) => request(`${web.baseUrl}${p}`, opts);
+  const get = (p: string, opts = {}) => web.request(p, opts);
 
   beforeAll(async () => {
-    const s = synthesized();
+    const s = synthesizedWeb({ php: { uploadLimit: UPLOAD_LIMIT } });
     limits = { uploadLimit: s.uploadLimit, memoryLimit: s.memoryLimit };
-    web = await startWebStack(s.conf, limits);
+    web = await startWebStack(s.conf, { ...limits, pool: s.pool });
   }, 30_000);
   afterAll(async () => { await web?.stop(); });
 
@@ -153,7 +126,7 @@ describeWhen(available, 'nginx.conf on a real nginx and php-fpm', () => {
   describe('uploads', () => {
     it('follows PHP\'s upload limit: both come from the same setting', () => {
       expect(limits.uploadLimit).toBe('150M');
-      expect(synthesized().conf).toMatch(new RegExp(`client_max_body_size ${150 * MiB};`));
+      expect(synthesizedWeb({ php: { uploadLimit: UPLOAD_LIMIT } }).conf).toMatch(new RegExp(`client_max_body_size ${150 * MiB};`));
     });
 
     it('delivers a 100 MB chunked upload to remote.php whole', async () => {

@@ -1,9 +1,11 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { calls, fakeCommand, runScript, startScript } from '../support/busybox';
 import { commands, describeWhen } from '../support/requirements';
+import { synthStack } from '../support/stack';
 
 // occ is Nextcloud's own CLI and cannot run here: these tests use a double that records
 // its calls and keeps trusted_domains in a small file, as config.php would.
@@ -80,6 +82,78 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'Nextcloud hooks 
       expect(run.status).toBe(0);
       expect(run.stderr).toMatch(/could not install the calendar app now \(is the PC offline\?\)/);
       expect(calls(log)).toContain('app:install tasks');
+    });
+  });
+
+  describeWhen(commands(['php'], 'apt-get install php-cli'), 'sync-settings.sh with PHP', () => {
+    const sync = (env: Record<string, string>) => {
+      const dir = tmp();
+      const log = fakeOcc(dir);
+      const run = runScript('nextcloud/sync-settings.sh', { env: { OCC: path.join(dir, 'occ'), HOMECLOUD_TRUSTED_DOMAINS: 'localhost', ...env } });
+      return { run, calls: calls(log) };
+    };
+
+    it('sets overwrite.cli.url to the address the family uses', () => {
+      const { run, calls: c } = sync({ HOMECLOUD_CLI_URL: 'http://familypc' });
+      expect(run.status).toBe(0);
+      expect(c).toContain('config:system:set overwrite.cli.url --value=http://familypc');
+    });
+
+    it('converts the local maintenance hour to the UTC hour Nextcloud counts in, by the zone\'s rules that day', () => {
+      // 21:00 in Berlin is 20:00 UTC in winter (CET) and 19:00 UTC in summer (CEST): ask PHP which applies today.
+      const expected = spawnSync('php', ['-r', 'echo (int) (new DateTime("today 21:00", new DateTimeZone("Europe/Berlin")))->setTimezone(new DateTimeZone("UTC"))->format("G");'], { encoding: 'utf8' }).stdout;
+      expect(['19', '20']).toContain(expected);
+      const { run, calls: c } = sync({ HOMECLOUD_MAINTENANCE_WINDOW_START: '21', TZ: 'Europe/Berlin' });
+      expect(run.status).toBe(0);
+      expect(c).toContain(`config:system:set maintenance_window_start --type=integer --value=${expected}`);
+      expect(run.stdout).toMatch(new RegExp(`maintenance window from 21:00 local time \\(${expected}:00 UTC\\)`));
+    });
+
+    it('wraps past midnight: 01:00 in Tokyo is 16:00 UTC', () => {
+      const { calls: c } = sync({ HOMECLOUD_MAINTENANCE_WINDOW_START: '1', TZ: 'Asia/Tokyo' });
+      expect(c).toContain('config:system:set maintenance_window_start --type=integer --value=16');
+    });
+  });
+
+  describeWhen(commands(['php'], 'apt-get install php-cli'), 'fpm-alive.sh (php-fpm\'s liveness probe)', () => {
+    // A stand-in /proc with only what the script reads: PID 1's command name.
+    const proc = (comm: string) => {
+      const dir = tmp();
+      fs.mkdirSync(path.join(dir, '1'));
+      fs.writeFileSync(path.join(dir, '1', 'comm'), `${comm}\n`);
+      return dir;
+    };
+    const probe = (procRoot: string, port: number) =>
+      runScript('nextcloud/fpm-alive.sh', { env: { PROC_ROOT: procRoot, FPM_PORT: String(port) } }).status;
+
+    it('never fails while the entrypoint installs or upgrades, through a simulated hour of probes', () => {
+      // The kubelet's view: one probe every periodSeconds; failureThreshold in a row restarts.
+      const spec = synthStack().get('Deployment', 'nextcloud').spec.template.spec.containers
+        .find((c: { name: string }) => c.name === 'nextcloud').livenessProbe;
+      const upgrading = proc('entrypoint.sh');
+      let failuresInARow = 0;
+      let restarts = 0;
+      for (let t = 0; t < 3600; t += spec.periodSeconds) {
+        failuresInARow = probe(upgrading, 1) === 0 ? 0 : failuresInARow + 1;
+        if (failuresInARow >= spec.failureThreshold) { restarts++; failuresInARow = 0; }
+      }
+      expect(restarts).toBe(0);
+    });
+
+    it('passes once php-fpm runs and accepts connections', async () => {
+      const server = net.createServer().listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      const status = probe(proc('php-fpm'), (server.address() as net.AddressInfo).port);
+      server.close();
+      expect(status).toBe(0);
+    });
+
+    it('fails when php-fpm runs but no longer accepts connections', async () => {
+      const server = net.createServer().listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      const port = (server.address() as net.AddressInfo).port;
+      await new Promise((r) => server.close(r));
+      expect(probe(proc('php-fpm'), port)).toBe(1);
     });
   });
 

@@ -13,7 +13,7 @@ describe('bill of materials: images', () => {
   const images = imagesInManifests(synthStack().objects);
 
   it('finds every image the manifests use, init containers and on-demand jobs included', () => {
-    expect(images.map((i) => i.reference)).toEqual(['nextcloud:33-fpm-alpine', 'nginx:1.28-alpine', 'postgres:18-alpine', 'valkey/valkey:8-alpine']);
+    expect(images.map((i) => i.reference)).toEqual(['nextcloud:34-fpm-alpine', 'nginx:1.28-alpine', 'postgres:18-alpine', 'valkey/valkey:8-alpine']);
     expect(images.find((i) => i.repository === 'postgres')!.usedBy).toEqual(expect.arrayContaining(['CronJob/restore database', 'CronJob/backup database']));
   });
 
@@ -61,17 +61,21 @@ describe('npm run bom', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-'));
   const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bom.js')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HOMECLOUD_OUTDIR: out } });
 
+  it('writes into dist/bom/, never at dist/\'s top level where kubectl reads manifests', () => {
+    expect(fs.readdirSync(out)).toEqual(['bom']);
+  });
+
   it('writes CycloneDX JSON and BOM.md, and finds no licence problem', () => {
     expect(run.stderr).toMatch(/4 images, \d+ npm packages, 0 problem\(s\)/);
     expect(run.status).toBe(0);
-    const doc = JSON.parse(fs.readFileSync(path.join(out, 'bom.cdx.json'), 'utf8'));
+    const doc = JSON.parse(fs.readFileSync(path.join(out, 'bom', 'bom.cdx.json'), 'utf8'));
     expect(doc.bomFormat).toBe('CycloneDX');
     expect(doc.components.filter((c: { type: string }) => c.type === 'container')).toHaveLength(4);
-    expect(fs.readFileSync(path.join(out, 'BOM.md'), 'utf8')).toMatch(/\| `postgres:18-alpine` \| PostgreSQL \|/);
+    expect(fs.readFileSync(path.join(out, 'bom', 'BOM.md'), 'utf8')).toMatch(/\| `postgres:18-alpine` \| PostgreSQL \|/);
   });
 
   it('lists the runtime npm packages, not the development ones', () => {
-    const doc = JSON.parse(fs.readFileSync(path.join(out, 'bom.cdx.json'), 'utf8'));
+    const doc = JSON.parse(fs.readFileSync(path.join(out, 'bom', 'bom.cdx.json'), 'utf8'));
     const names = doc.components.map((c: { group?: string; name: string }) => (c.group ? `${c.group}/${c.name}` : c.name));
     expect(names).toEqual(expect.arrayContaining(['cdk8s', 'cdk8s-plus-27', 'constructs', '@kubernetes/client-node']));
     expect(names).not.toContain('jest');

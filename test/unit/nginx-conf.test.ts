@@ -10,11 +10,12 @@ const conf = synthStack().get('ConfigMap', 'nextcloud-web').data['nginx.conf'] a
 
 describe('rendered nginx.conf', () => {
   it('is the same text for the same options', () => {
-    const o = { listenPort: 8080, phpFpm: '127.0.0.1:9000', webRoot: '/var/www/html', maxBodyBytes: 1, tempDir: '/tmp' };
+    const o = { listenPort: 8080, phpFpm: '127.0.0.1:9000', webRoot: '/var/www/html', maxBodyBytes: 1, tempDir: '/tmp', responseBufferBytes: 1 };
     expect(renderNginxConf(o)).toBe(renderNginxConf({ ...o }));
   });
-  it('listens unprivileged on 8080 and reaches php-fpm on loopback', () => {
-    expect(conf).toMatch(/listen 8080 default_server;/);
+  it('listens on the family\'s port (80 by default) and reaches php-fpm on loopback', () => {
+    expect(conf).toMatch(/listen 80 default_server;/);
+    expect(synthStack({ httpPort: 8081 }).get('ConfigMap', 'nextcloud-web').data['nginx.conf']).toMatch(/listen 8081 default_server;/);
     expect(conf).toMatch(/server 127\.0\.0\.1:9000;/);
   });
   it('keeps the pid and every temp path under /tmp, the only writable folder', () => {
@@ -29,7 +30,14 @@ describe('rendered nginx.conf', () => {
   });
   it('buffers request bodies for php-fpm, which cannot take chunked ones', () => {
     expect(conf).toMatch(/fastcgi_request_buffering on;/);
-    expect(conf).toMatch(/fastcgi_max_temp_file_size 0;/);
+  });
+  it('buffers PHP responses up to 128 MiB each on disk, so a slow client does not hold a PHP worker', () => {
+    expect(conf).toMatch(/fastcgi_buffering on;/);
+    expect(conf).toMatch(new RegExp(`fastcgi_max_temp_file_size ${128 * 2 ** 20};`));
+  });
+  it('gives /tmp room for the largest upload and sixteen buffered responses', () => {
+    const tmp = synthStack().get('Deployment', 'nextcloud').spec.template.spec.volumes.find((v: { name: string }) => v.name === 'web-tmp');
+    expect(tmp.emptyDir.sizeLimit).toBe('4608Mi');
   });
   it('serves .mjs as JavaScript', () => expect(MIME_TYPES['text/javascript']).toContain('mjs'));
   it('has a type for every static extension it caches', () => {

@@ -21,6 +21,11 @@ describe('defaults', () => {
     expect(s.trustedDomains).toEqual(['localhost', '127.0.0.1', 'familypc', '192.168.1.20']);
   });
   it('backs up nightly at 02:30', () => expect(s.backup.schedule).toBe('30 2 * * *'));
+  it('starts the maintenance window at 21:00, so it ends an hour before the backup', () => expect(s.maintenanceWindowStart).toBe(21));
+  it('moves the default maintenance window with the backup time', () => {
+    expect(resolveSettings({ backup: { time: '04:10' } }, HOST).maintenanceWindowStart).toBe(23);
+    expect(resolveSettings({ backup: { time: '00:30' } }, HOST).maintenanceWindowStart).toBe(19);
+  });
   it('keeps 7 daily, 4 weekly and 6 monthly backups', () => expect(s.backup.retention).toEqual({ daily: 7, weekly: 4, monthly: 6 }));
   it('takes the phone region from the locale', () => expect(s.phoneRegion).toBe('DE'));
   it('installs contacts, calendar, tasks and notes', () => expect(s.apps).toEqual(['contacts', 'calendar', 'tasks', 'notes']));
@@ -47,13 +52,22 @@ describe('bad input names the setting, the value and the fix', () => {
     ['a retention count below 1', { backup: { retention: { weekly: 0 } } }, /backup.retention.weekly = 0.*at least 1/],
     ['a memory limit below its request', { resources: { database: { memoryRequest: '1Gi', memoryLimit: '512Mi' } } }, /resources.database.memoryLimit = "512Mi".*below the request \(1Gi\)/],
     ['a CPU limit below its request', { resources: { cache: { cpuRequest: '500m', cpuLimit: '100m' } } }, /resources.cache.cpuLimit = "100m".*below the request/],
-    ['an image without a tag', { images: { nextcloud: 'nextcloud' } }, /images.nextcloud = "nextcloud".*no tag.*"nextcloud:33-fpm-alpine"/],
+    ['an image without a tag', { images: { nextcloud: 'nextcloud' } }, /images.nextcloud = "nextcloud".*no tag.*"nextcloud:34-fpm-alpine"/],
     ['an image on latest', { images: { postgres: 'postgres:latest' } }, /images.postgres = "postgres:latest".*does not start with a version/],
     ['an image on a floating tag', { images: { nginx: 'nginx:alpine' } }, /images.nginx = "nginx:alpine"/],
     ['a port out of range', { httpPort: 70000 }, /httpPort = 70000/],
     ['a namespace with capitals', { namespace: 'HomeCloud' }, /namespace = "HomeCloud"/],
     ['a phone region that is not a country code', { phoneRegion: 'Germany' }, /phoneRegion = "Germany".*"DE"/],
-    ['a PHP memory limit that leaves fewer than two workers', { php: { memoryLimit: '1Gi' } }, /resources.nextcloud.memoryLimit = "1408Mi".*fits only 1 PHP worker.*at least 2256Mi/],
+    ['a PHP memory limit that leaves fewer than two workers',
+      { php: { memoryLimit: '1Gi' }, resources: { cron: { memoryLimit: '2Gi' }, backup: { memoryLimit: '2Gi' } } },
+      /resources.nextcloud.memoryLimit = "1280Mi".*fits only 1 PHP worker.*at least 1360Mi/],
+    ['a backup container too small for occ at PHP\'s memory_limit', { resources: { backup: { memoryLimit: '256Mi' } } },
+      /resources.backup.memoryLimit = "256Mi".*one PHP run at php.memoryLimit plus 64Mi.*at least 576Mi/],
+    ['a maintenance hour that is not an hour', { maintenanceWindowStart: 24 }, /maintenanceWindowStart = 24 .*0 to 23/],
+    ['a maintenance window that overlaps the backup', { maintenanceWindowStart: 0 },
+      /maintenanceWindowStart = 0 .*overlaps the nightly backup at 02:30.*e\.g\. 21/],
+    ['a maintenance window that overlaps a long backup', { maintenanceWindowStart: 4 },
+      /maintenanceWindowStart = 4 .*overlaps the nightly backup at 02:30 \(which may run for up to 3 h\)/],
     ['a backup timeout under five minutes', { backup: { timeout: Duration.seconds(30) } }, /backup.timeout = "30s"/],
   ])('%s', (_what, settings, expected) => {
     const problems = problemsOf(settings);
@@ -74,7 +88,7 @@ describe('accepted values', () => {
   it.each(['localhost', 'homepc', 'homepc.local', 'cloud.example.org', '192.168.1.20', '192.168.1.20:8080', '[fe80::1]', 'fe80::1', 'DESKTOP-AB12CD'])(
     'trusts %s', (d) => expect(isTrustedDomain(d)).toBe(true));
   it.each(['*/15 1-5 * * 1,3,5', '0 3 1 * *', '30 2 * * 0'])('accepts the schedule %s', (c) => expect(cronProblem(c)).toBeUndefined());
-  it.each(['nextcloud:33-fpm-alpine', 'valkey/valkey:8-alpine', 'ghcr.io/x/y:1.2', `postgres@sha256:${'a'.repeat(64)}`, 'localhost:5000/pg:18'])(
+  it.each(['nextcloud:34-fpm-alpine', 'valkey/valkey:8-alpine', 'ghcr.io/x/y:1.2', `postgres@sha256:${'a'.repeat(64)}`, 'localhost:5000/pg:18'])(
     'accepts the pinned image %s', (ref) => expect(imageProblem(ref)).toBeUndefined());
   it('reads the major from an image tag', () => {
     expect(imageMajor('postgres:18-alpine')).toBe(18);

@@ -125,7 +125,7 @@ describe('Nextcloud', () => {
   const volumes = nextcloud.spec.template.spec.volumes;
 
   it('runs a pinned major of the fpm-alpine image with php-fpm as its command', () => {
-    expect(fpm.image).toBe('nextcloud:33-fpm-alpine');
+    expect(fpm.image).toBe('nextcloud:34-fpm-alpine');
     expect(fpm.args).toEqual(['php-fpm']);
   });
   it('runs one replica with Recreate', () => {
@@ -149,7 +149,8 @@ describe('Nextcloud', () => {
     expect(envOf(fpm, 'HOMECLOUD_TRUSTED_DOMAINS').value).toBe('localhost 127.0.0.1 familypc 192.168.1.20');
   });
   it('mounts the entrypoint hooks from the scripts ConfigMap, executable', () => {
-    const paths = fpm.volumeMounts.filter((m: K8sObject) => m.name === 'scripts').map((m: K8sObject) => m.mountPath);
+    const paths = fpm.volumeMounts.filter((m: K8sObject) => m.name === 'scripts' && m.mountPath.startsWith('/docker-entrypoint-hooks.d/'))
+      .map((m: K8sObject) => m.mountPath);
     expect(paths).toEqual([
       '/docker-entrypoint-hooks.d/post-installation/10-install-apps.sh',
       '/docker-entrypoint-hooks.d/before-starting/10-wait-for-database.sh',
@@ -162,21 +163,48 @@ describe('Nextcloud', () => {
     expect(fpm.securityContext).toMatchObject({ runAsNonRoot: false, readOnlyRootFilesystem: false });
     expect(fpm.securityContext.runAsUser).toBeUndefined();
   });
-  it('probes /status.php through nginx with a trusted Host header', () => {
-    for (const probe of [fpm.startupProbe, fpm.readinessProbe, fpm.livenessProbe]) {
-      expect(probe.httpGet).toEqual({ path: '/status.php', port: 8080, httpHeaders: [{ name: 'Host', value: 'localhost' }] });
+  it('checks php-fpm\'s liveness with its own script, on its own process only', () => {
+    expect(fpm.livenessProbe.exec.command).toEqual(['/bin/sh', '/homecloud/fpm-alive.sh']);
+    expect(fpm.volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/homecloud/fpm-alive.sh', subPath: 'fpm-alive.sh', readOnly: true });
+    expect(stack.get('ConfigMap', 'nextcloud-scripts').data['fpm-alive.sh']).toMatch(/^#!\/bin\/sh/);
+    expect(fpm.readinessProbe.tcpSocket.port).toBe('fastcgi');
+  });
+  it('gives an install or upgrade no deadline: no startup probe on php-fpm', () => {
+    expect(fpm.startupProbe).toBeUndefined();
+  });
+  it('checks nginx\'s liveness by an answer of nginx itself, and readiness through the whole path', () => {
+    expect(web.livenessProbe.httpGet).toEqual({ path: '/homecloud-nginx-alive', port: 'http' });
+    expect(web.readinessProbe.httpGet).toEqual({ path: '/status.php', port: 'http', httpHeaders: [{ name: 'Host', value: 'localhost' }] });
+  });
+  it('sends no liveness probe to another container\'s port', () => {
+    for (const c of nextcloud.spec.template.spec.containers) {
+      const port = c.livenessProbe?.httpGet?.port ?? c.livenessProbe?.tcpSocket?.port;
+      if (port !== undefined) expect([c.name, (c.ports ?? []).some((p: K8sObject) => p.name === port || p.containerPort === port)]).toEqual([c.name, true]);
     }
   });
-  it('tolerates a first install of at least 15 minutes before restarting', () => {
-    expect(fpm.startupProbe.periodSeconds * fpm.startupProbe.failureThreshold).toBeGreaterThanOrEqual(15 * 60);
-  });
-  it('runs nginx unprivileged on 8080 with a read-only web root and only /tmp writable', () => {
+  it('runs nginx unprivileged on the family\'s port with a read-only web root and only /tmp writable', () => {
     expect(web.securityContext).toMatchObject({ runAsUser: 101, runAsNonRoot: true, readOnlyRootFilesystem: true });
-    expect(web.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
+    expect(web.ports).toEqual([{ name: 'http', containerPort: 80 }]);
+    expect(nextcloud.spec.template.spec.securityContext.sysctls).toEqual([{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }]);
     expect(web.volumeMounts).toContainEqual({ name: 'html', mountPath: '/var/www/html', readOnly: true });
     const writable = web.volumeMounts.filter((m: K8sObject) => !m.readOnly).map((m: K8sObject) => m.mountPath);
     expect(writable).toEqual(['/tmp']);
     expect(volumes.find((v: K8sObject) => v.name === 'web-tmp').emptyDir).toBeDefined();
+  });
+  it('needs no sysctl when the family\'s port is unprivileged anyway', () => {
+    const pod = synthStack({ httpPort: 8080 }).get('Deployment', 'nextcloud').spec.template.spec;
+    expect(pod.securityContext.sysctls).toBeUndefined();
+    expect(containerOf({ spec: { template: { spec: pod } }, metadata: {} }, 'web').ports).toEqual([{ name: 'http', containerPort: 8080 }]);
+  });
+  it('tells Nextcloud the address the family uses, and resolves its names to the pod itself', () => {
+    expect(envOf(fpm, 'HOMECLOUD_CLI_URL').value).toBe('http://familypc');
+    expect(nextcloud.spec.template.spec.hostAliases).toEqual([{ ip: '127.0.0.1', hostnames: ['familypc'] }]);
+    const onlyAddresses = synthStack({ trustedDomains: ['localhost', '192.168.1.20'], httpPort: 8081 }).get('Deployment', 'nextcloud');
+    expect(envOf(containerOf(onlyAddresses, 'nextcloud'), 'HOMECLOUD_CLI_URL').value).toBe('http://192.168.1.20:8081');
+    expect(onlyAddresses.spec.template.spec.hostAliases).toBeUndefined();
+  });
+  it('passes the maintenance window\'s local start hour to the start-up hook', () => {
+    expect(envOf(fpm, 'HOMECLOUD_MAINTENANCE_WINDOW_START').value).toBe('21');
   });
   it('feeds nginx the rendered config from the ConfigMap', () => {
     expect(web.command).toEqual(['nginx', '-c', '/etc/nginx/homecloud/nginx.conf']);
@@ -201,7 +229,7 @@ describe('Nextcloud', () => {
   });
   it('rolls the pod when a hook script changes', () => {
     const scripts = stack.get('ConfigMap', 'nextcloud-scripts');
-    expect(Object.keys(scripts.data).sort()).toEqual(['cron-loop.sh', 'install-apps.sh', 'sync-settings.sh', 'wait-for-database.sh']);
+    expect(Object.keys(scripts.data).sort()).toEqual(['cron-loop.sh', 'fpm-alive.sh', 'install-apps.sh', 'sync-settings.sh', 'wait-for-database.sh']);
     const chart = new Chart(new App(), 'c');
     const map = (script: string) => new k8s.KubeConfigMap(chart, script, { data: { 'install-apps.sh': script } });
     expect(configHash([map('echo a')])).not.toBe(configHash([map('echo b')]));
@@ -224,7 +252,7 @@ describe('Nextcloud', () => {
   });
   it('sizes the php-fpm pool and PHP limits from the settings', () => {
     const php = stack.get('ConfigMap', 'nextcloud-php').data;
-    expect(php['zz-homecloud-pool.conf']).toMatch(/pm.max_children = 2/);
+    expect(php['zz-homecloud-pool.conf']).toMatch(/pm.max_children = 5/);
     expect(envOf(fpm, 'PHP_MEMORY_LIMIT').value).toBe('512M');
     expect(envOf(fpm, 'PHP_UPLOAD_LIMIT').value).toBe('2048M');
   });
@@ -286,7 +314,7 @@ describe('backup CronJob', () => {
     const pod = stack.get('CronJob', 'restore').spec.jobTemplate.spec.template.spec;
     expect(pod.initContainers.map((c: K8sObject) => c.name)).toEqual(['check', 'database']);
     expect(pod.containers.map((c: K8sObject) => c.name)).toEqual(['files']);
-    expect(envOf(pod.initContainers[0], 'NEXTCLOUD_IMAGE_MAJOR').value).toBe('33');
+    expect(envOf(pod.initContainers[0], 'NEXTCLOUD_IMAGE_MAJOR').value).toBe('34');
     expect(pod.initContainers[1].image).toBe(containerOf(database, 'postgres').image);
   });
   it('mounts the backup volume read-only for export', () => {
@@ -303,11 +331,34 @@ describe('network policies', () => {
     .map((f: K8sObject) => f.podSelector.matchLabels['app.kubernetes.io/component']);
 
   it('lets only Nextcloud and the backup reach the database', () => expect(from('database-clients')).toEqual(['web', 'backup']));
-  it('lets only Nextcloud reach the cache', () => expect(from('cache-clients')).toEqual(['web']));
+  it('lets only Nextcloud and the backup (occ opens the cache) reach the cache', () => expect(from('cache-clients')).toEqual(['web', 'backup']));
   it('admits LAN clients to nginx only', () => {
     const web = stack.get('NetworkPolicy', 'web-clients').spec;
     expect(web.ingress[0].from).toBeUndefined();
-    expect(web.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 8080 }]);
+    expect(web.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 80 }]);
+  });
+  it('admits every pod that is given a Service\'s name to that Service\'s pods', () => {
+    const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+      Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+    const services = stack.ofKind('Service');
+    const policies = stack.ofKind('NetworkPolicy');
+    const refused: string[] = [];
+    let pairs = 0;
+    for (const { owner, template } of stack.podTemplates()) {
+      for (const c of [...(template.spec.initContainers ?? []), ...template.spec.containers]) {
+        for (const e of c.env ?? []) {
+          const service = services.find((sv) => sv.metadata.name === e.value);
+          if (!service) continue;
+          pairs++;
+          const policy = policies.find((p) => matches(p.spec.podSelector.matchLabels, service.spec.selector));
+          const admitted = !policy || policy.spec.ingress.some((rule: K8sObject) => !rule.from
+            || rule.from.some((f: K8sObject) => matches(f.podSelector.matchLabels, template.metadata.labels)));
+          if (!admitted) refused.push(`${owner}/${c.name} → ${service.metadata.name} (${e.name})`);
+        }
+      }
+    }
+    expect(pairs).toBeGreaterThanOrEqual(8);
+    expect(refused).toEqual([]);
   });
 });
 

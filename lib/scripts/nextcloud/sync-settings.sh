@@ -25,3 +25,19 @@ fi
 
 # Background jobs run from the cron container every 5 minutes, not on page loads.
 $OCC background:cron >/dev/null
+
+# The address the family uses: links in mails and shares, and the first URL Nextcloud's
+# setup checks request (the pod resolves its names to itself, where nginx listens).
+if [ -n "${HOMECLOUD_CLI_URL:-}" ]; then
+  $OCC config:system:set overwrite.cli.url --value="$HOMECLOUD_CLI_URL" >/dev/null
+fi
+
+# Heavy background jobs run in a four-hour window that Nextcloud counts in UTC hours; the
+# setting is a local hour, converted here on every start (PHP knows the zone rules, and
+# a restart after a daylight-saving change picks up the new offset).
+if [ -n "${HOMECLOUD_MAINTENANCE_WINDOW_START:-}" ]; then
+  utc=$(php -r '$d = new DateTime(sprintf("today %02d:00", $argv[1]), new DateTimeZone(getenv("TZ") ?: "UTC"));
+    echo (int) $d->setTimezone(new DateTimeZone("UTC"))->format("G");' "$HOMECLOUD_MAINTENANCE_WINDOW_START")
+  $OCC config:system:set maintenance_window_start --type=integer --value="$utc" >/dev/null
+  echo "homecloud: maintenance window from $HOMECLOUD_MAINTENANCE_WINDOW_START:00 local time ($utc:00 UTC)"
+fi
