@@ -126,17 +126,22 @@ start kube-scheduler "$bin/kube-scheduler" --kubeconfig "$dir/kubeconfig" \
 # `kubectl exec` names runs inside the pod's simulated file system, never on the host's.
 kubectl apply -f "$bin/kwok-config/kwok.x-k8s.io_execs.yaml" -f "$bin/kwok-config/kwok.x-k8s.io_logs.yaml" >/dev/null
 wait_for "kwok's resource types" 30 kubectl get execs.kwok.x-k8s.io,logs.kwok.x-k8s.io -A
-# kwok's default pod stages, but a pod whose container only sleeps (the export helper) stays
-# Running, as on a real node, instead of completing at once like every other Job's pod.
+# kwok's default pod stages, changed in two ways a real node behaves: a pod becomes Running
+# only once its containers can be exec'd into (pod-sim.py marks it prepared), and a pod whose
+# container only sleeps (the export helper) stays Running instead of completing at once like
+# every other Job's pod.
 python3 - "$bin/kwok-config" "$dir/kwok-stages.yaml" <<'PY'
 import sys
 conf, out = sys.argv[1:]
-complete = open(f"{conf}/pod-complete.yaml").read()
-anchor = "      values:\n      - 'Job'\n"
-assert complete.count(anchor) == 1, "kwok's pod-complete stage changed: adapt cluster.sh"
-complete = complete.replace(anchor, anchor + "    - key: '.spec.containers.[].command.[0]'\n      operator: 'NotIn'\n      values:\n      - 'sleep'\n")
+def extend(text, anchor, extra):
+    assert text.count(anchor) == 1, "kwok's pod stages changed: adapt cluster.sh"
+    return text.replace(anchor, anchor + extra)
+ready = extend(open(f"{conf}/pod-ready.yaml").read(), "    - key: '.status.podIP'\n      operator: 'DoesNotExist'\n",
+               "    - key: '.metadata.annotations[\"homecloud-test/prepared\"]'\n      operator: 'Exists'\n")
+complete = extend(open(f"{conf}/pod-complete.yaml").read(), "      values:\n      - 'Job'\n",
+                  "    - key: '.spec.containers.[].command.[0]'\n      operator: 'NotIn'\n      values:\n      - 'sleep'\n")
 with open(out, "w") as f:
-    f.write("\n---\n".join([open(f"{conf}/pod-ready.yaml").read(), complete, open(f"{conf}/pod-delete.yaml").read()]))
+    f.write("\n---\n".join([ready, complete, open(f"{conf}/pod-delete.yaml").read()]))
 PY
 mkdir -p "$dir/pod-bin"
 names="sh bash tar php sha256sum cat ls env test true false"

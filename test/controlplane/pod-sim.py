@@ -11,7 +11,9 @@ resources, per pod:
   pod's volumes bind-mounted where the pod spec mounts them (a claim's volume is the
   PersistentVolume's hostPath folder, shared with every other pod that mounts it, as on a
   real node; emptyDir, ConfigMap and Secret volumes are folders of the pod);
-- a Logs whose file per container (CRI log format) tests append to, as a runtime would.
+- a Logs whose file per container (CRI log format) tests append to, as a runtime would;
+
+and then marks the pod prepared, the sign kwok waits for before it reports the pod Running.
 
     pod-sim.py DIR      (KUBECONFIG=DIR/kubeconfig), runs until killed
 """
@@ -108,6 +110,12 @@ def prepare(pod):
     r = kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
     if r.returncode != 0:
         print(f"could not configure {meta['namespace']}/{meta['name']}: {r.stderr.strip()}", flush=True)
+        return False
+    # Only now may kwok report the pod Running (see cluster.sh), as a kubelet does once the
+    # containers have started.
+    r = kubectl("annotate", "pod", "-n", meta["namespace"], meta["name"], "homecloud-test/prepared=true", "--overwrite")
+    if r.returncode != 0:
+        print(f"could not mark {meta['namespace']}/{meta['name']} prepared: {r.stderr.strip()}", flush=True)
         return False
     # Tests find a pod's folder by name through this link (the newest pod of that name wins).
     link = os.path.join(cluster, "pods", f"{meta['namespace']}_{meta['name']}")
