@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // The homecloud command: thin entry point; everything else is in client/.
 'use strict';
-require('../scripts/ts-register');
-const { run, processIo } = require('../client/cli.ts');
+const { guard, exitIfEnvironment } = require('../scripts/preflight');
 
-run(process.argv.slice(2), processIo()).then(
-  (code) => { process.exitCode = code; },
-  (e) => {
-    process.stderr.write(`homecloud: unexpected error (please report it): ${e && e.stack ? e.stack : e}\n`);
-    process.exitCode = 2;
-  },
-);
+guard(() => {
+  require('../scripts/ts-register');
+  const { run, processIo } = require('../client/cli.ts');
+  return run(process.argv.slice(2), processIo()).then(
+    (code) => { process.exitCode = code; },
+    (e) => {
+      exitIfEnvironment(e);
+      process.stderr.write(`homecloud: unexpected error (please report it): ${e && e.stack ? e.stack : e}\n`);
+      process.exitCode = 2;
+    },
+  );
+});

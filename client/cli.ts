@@ -6,13 +6,18 @@ import { UserFacingError } from '../lib/errors';
 import { lanAddresses } from '../lib/host-facts';
 import { MANIFEST_FILE } from '../lib/synth';
 import {
-  Io, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, isStale, readLive, readManifests, readNamespace, runJob, scaleNextcloud, status, waitReady,
+  Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, isStale, readLive, readManifests, readNamespace, runJob, scaleNextcloud, status, waitReady,
 } from './commands';
+import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from './capacity';
 import { Kube, connect } from './kube';
 import { formatReport } from './status';
 
 /** Exit codes: documented in --help and the README. */
 export const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
+
+// Kubernetes objects are open-ended JSON, as in the rest of the client.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
 
 const ROOT = path.join(__dirname, '..');
 
@@ -41,6 +46,7 @@ Options:
   --snapshot NAME  restore/export: which snapshot (default: the newest)
   --to FOLDER      export: where to copy it (e.g. D:\\homecloud-backups)
   --yes            do not ask for confirmation (restore, uninstall)
+  --force          deploy: even when Kubernetes looks too small for it
   --help           this text
 
 Exit codes: 0 healthy / done, 1 not healthy, 2 could not run.
@@ -59,6 +65,7 @@ export interface Options {
   readonly snapshot?: string;
   readonly to?: string;
   readonly yes: boolean;
+  readonly force: boolean;
   readonly help: boolean;
 }
 
@@ -66,7 +73,7 @@ const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'uninstall'
 
 /** Parses argv; throws a UserFacingError naming the bad argument. Pure. */
 export function parseArgs(argv: string[]): Options {
-  const o: { -readonly [K in keyof Options]: Options[K] } = { output: 'text', dryRun: false, wait: true, watch: false, yes: false, help: false };
+  const o: { -readonly [K in keyof Options]: Options[K] } = { output: 'text', dryRun: false, wait: true, watch: false, yes: false, force: false, help: false };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UserFacingError(`${flag} needs a value (see --help)`);
@@ -88,6 +95,7 @@ export function parseArgs(argv: string[]): Options {
       case '--no-wait': o.wait = false; break;
       case '--watch': o.watch = true; break;
       case '--yes': case '-y': o.yes = true; break;
+      case '--force': o.force = true; break;
       case '--snapshot': o.snapshot = value(i++, a); break;
       case '--to': o.to = value(i++, a); break;
       case '--timeout': {
@@ -157,6 +165,7 @@ async function commandDeploy(kube: Kube, o: Options, io: Io): Promise<number> {
   const m = freshManifests(io);
   const live = await readLive(kube, m.namespace);
   checkUpgrade(m, live);
+  await checkCapacity(kube, m, o, io);
   const results = await applyManifests(kube, m, live, { dryRun: o.dryRun }, io);
   if (o.dryRun) {
     if (o.output === 'json') printJson(io, results);
@@ -168,6 +177,19 @@ async function commandDeploy(kube: Kube, o: Options, io: Io): Promise<number> {
   const ready = await waitReady(kube, m.namespace, (o.timeoutSeconds ?? 1800) * 1000, io);
   const code = await commandStatus(kube, { ...o, watch: false }, io);
   return ready ? code : EXIT.UNHEALTHY;
+}
+
+/** Refuses (unless --force) when the PC's Kubernetes cannot hold the home cloud; warns when it is tight. */
+async function checkCapacity(kube: Kube, m: Manifests, o: Options, io: Io): Promise<void> {
+  const [nodes, pods] = await Promise.all([kube.list<Obj>('/api/v1/nodes'), kube.list<Obj>('/api/v1/pods')]);
+  const room = roomiest(nodes.map((n) => nodeRoom(n, pods, m.namespace)));
+  if (!room) throw new UserFacingError('Kubernetes reports no node to run the home cloud on. Is Docker Desktop\'s Kubernetes started?');
+  const verdict = capacityVerdict(demandOf(workloadsIn(m.objects)), room);
+  for (const f of verdict.findings) io.err(`homecloud: ${f}\n`);
+  if (verdict.level === 'too-small' && !o.force) {
+    throw new UserFacingError('Not deploying: this PC\'s Kubernetes is too small for the home cloud (see above); nothing was changed. '
+      + 'Add --force to deploy anyway.');
+  }
 }
 
 async function commandBackup(kube: Kube, o: Options, io: Io): Promise<number> {

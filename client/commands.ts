@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import { UserFacingError } from '../lib/errors';
+import { nodeRoom, roomiest } from './capacity';
 import { KINDS, collectionPath, describe, kindInfo, objectPath } from './kinds';
 import { ApiError, Kube } from './kube';
 import { PRUNABLE_KINDS, applyOrder, ownedBy, pruneCandidates, selector } from './plan';
@@ -224,15 +225,18 @@ export async function waitReady(kube: Kube, namespace: string, timeoutMs: number
 
 /** Reads everything the report needs in a fixed number of list calls (plus logs of crashing containers). */
 export async function readState(kube: Kube, namespace: string, io: Io): Promise<ClusterState> {
-  const [namespaceObject, deployments, pods, pvcs, cronJobs, jobs, services] = await Promise.all([
+  const [namespaceObject, deployments, allPods, pvcs, cronJobs, jobs, services, nodes] = await Promise.all([
     kube.get<Obj>(`/api/v1/namespaces/${namespace}`),
     kube.list<Obj>(collectionPath('Deployment', namespace)),
-    kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods`),
+    // Every namespace's pods: the capacity check counts what other programs reserved.
+    kube.list<Obj>('/api/v1/pods'),
     kube.list<Obj>(collectionPath('PersistentVolumeClaim', namespace)),
     kube.list<Obj>(collectionPath('CronJob', namespace)),
     kube.list<Obj>(`/apis/batch/v1/namespaces/${namespace}/jobs`),
     kube.list<Obj>(collectionPath('Service', namespace)),
+    kube.list<Obj>('/api/v1/nodes'),
   ]);
+  const pods = allPods.filter((p) => p.metadata.namespace === namespace);
   const logs: Record<string, string[]> = {};
   for (const p of pods) {
     for (const c of p.status?.containerStatuses ?? []) {
@@ -243,7 +247,8 @@ export async function readState(kube: Kube, namespace: string, io: Io): Promise<
         : [`(its log could not be read: HTTP ${r.status})`];
     }
   }
-  return { now: io.now(), context: kube.context, namespace, namespaceObject, deployments, pods, pvcs, cronJobs, jobs, services, logs };
+  const room = roomiest(nodes.map((n) => nodeRoom(n, allPods, namespace)));
+  return { now: io.now(), context: kube.context, namespace, namespaceObject, deployments, pods, pvcs, cronJobs, jobs, services, logs, room };
 }
 
 export async function status(kube: Kube, namespace: string, host: HostInfo, io: Io): Promise<Report> {

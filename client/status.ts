@@ -3,6 +3,8 @@
  * API lists. Pure: the lists come in, the report (and its text) goes out.
  */
 
+import { CapacityVerdict, NodeRoom, capacityVerdict, demandOf } from './capacity';
+
 // Kubernetes objects as the API returns them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -20,6 +22,8 @@ export interface ClusterState {
   readonly services: Obj[];
   /** Last log lines of crash-looping containers, by "pod/container". */
   readonly logs: Record<string, string[]>;
+  /** The node with the most room, when the cluster has one. */
+  readonly room?: NodeRoom;
 }
 
 export interface HostInfo {
@@ -55,6 +59,8 @@ export interface Report {
   readonly addresses: { readonly thisPc: string; readonly lan: string[] };
   readonly clients: { readonly caldav: string; readonly carddav: string; readonly webdav: string };
   readonly backup: BackupReport;
+  /** Whether the PC's Kubernetes has room for the home cloud (see capacity.ts). */
+  readonly capacity?: CapacityVerdict;
   readonly warnings: string[];
 }
 
@@ -235,6 +241,8 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     warnings.push('Docker Desktop has not published the web port yet, so other devices cannot reach it.');
   }
   if (host.lanAddresses.length === 0) warnings.push('No LAN address found on this PC: phones can reach it only once the PC is on the home network.');
+  const capacity = installed && state.room ? capacityVerdict(demandOf(state), state.room) : undefined;
+  warnings.push(...(capacity?.findings ?? []));
 
   const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue;
   return {
@@ -247,6 +255,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     addresses: { thisPc: `http://localhost${suffix}/`, lan: host.lanAddresses.map((a) => `http://${a}${suffix}/`) },
     clients: { caldav: `${base}/remote.php/dav`, carddav: `${base}/remote.php/dav`, webdav: `${base}/remote.php/dav/files/USERNAME/` },
     backup,
+    capacity,
     warnings,
   };
 }

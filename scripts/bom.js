@@ -4,20 +4,21 @@
 // their own: `kubectl apply -f dist/` reads every file at dist/'s top level as a manifest.
 // Exit codes: 0 written and clean, 1 written but a component has no allowed licence, 2 could not run.
 'use strict';
-require('./ts-register');
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { parseAllDocuments } = require('yaml');
 
 const root = path.join(__dirname, '..');
-const { synth, MANIFEST_FILE } = require('../lib/synth.ts');
-const { detectHostFacts } = require('../lib/host-facts.ts');
-const { settings } = require('../main.ts');
-const bom = require('../tools/bom.ts');
 
 function main() {
+  require('./ts-register');
+  const { parseAllDocuments } = require('yaml');
+  const { synth, MANIFEST_FILE } = require('../lib/synth.ts');
+  const { detectHostFacts } = require('../lib/host-facts.ts');
+  const { settings } = require('../main.ts');
+  const bom = require('../tools/bom.ts');
+
   const outdir = path.join(process.env.HOMECLOUD_OUTDIR ?? path.join(root, 'dist'), 'bom');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-'));
   // The user's settings (they choose the images); a throw-away credentials file (images do not depend on it).
@@ -30,6 +31,10 @@ function main() {
   const npmFile = path.join(tmp, 'npm.cdx.json');
   // The package exports no path to its CLI; locate it from its package folder.
   const cli = path.join(root, 'node_modules', '@cyclonedx', 'cyclonedx-npm', 'bin', 'cyclonedx-npm-cli.js');
+  if (!fs.existsSync(cli)) {
+    process.stderr.write('homecloud bom: the bill of materials needs the developer tools: run `npm ci` (not --omit=dev) first.\n');
+    return 2;
+  }
   const r = spawnSync(process.execPath, [cli, '--omit', 'dev', '--output-format', 'JSON', '--output-file', npmFile], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) {
     process.stderr.write(`homecloud bom: cyclonedx-npm failed (run \`npm ci\` first?):\n${r.stderr}\n`);
@@ -47,4 +52,4 @@ function main() {
   return problems.length ? 1 : 0;
 }
 
-process.exitCode = main();
+process.exitCode = require('./preflight').guard(main);

@@ -1,0 +1,138 @@
+import { cpuToMillis, sizeToBytes } from '../lib/quantity';
+
+// Kubernetes objects are open-ended JSON here, as in the rest of the client.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+/**
+ * Does the PC's Kubernetes have room for the home cloud? Pure: the manifests, the node and
+ * the pods already on it come in; a verdict in plain words comes out.
+ *
+ * What homecloud asks for is what runs at once: the Deployments and the nightly backup (the
+ * restore and export templates run on demand, the restore only while Nextcloud is stopped).
+ * Requests must fit into what the node can still hand out, or Kubernetes leaves the pods
+ * Pending: deploy refuses. Limits beyond it mean the programs may be killed for memory when
+ * busy: a warning. CPU limits only slow things down, so only CPU requests count.
+ */
+export interface Demand {
+  readonly cpuRequestMillis: number;
+  readonly memoryRequestBytes: number;
+  readonly memoryLimitBytes: number;
+  /** What the pods' emptyDir volumes may fill, at most (their sizeLimits). */
+  readonly scratchBytes: number;
+}
+
+export interface NodeRoom {
+  readonly node: string;
+  readonly cpuMillis: number;
+  readonly memoryBytes: number;
+  readonly ephemeralBytes: number;
+  /** Requests of the pods already on the node that are not homecloud's. */
+  readonly othersCpuMillis: number;
+  readonly othersMemoryBytes: number;
+}
+
+export type CapacityLevel = 'fits' | 'tight' | 'too-small';
+
+export interface CapacityVerdict {
+  readonly level: CapacityLevel;
+  /** One sentence per finding, each with the fix. */
+  readonly findings: string[];
+}
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+
+/** The workloads, from the manifests or from the cluster (list items carry no `kind`). */
+export interface Workloads {
+  readonly deployments: Obj[];
+  readonly cronJobs: Obj[];
+}
+
+export function workloadsIn(objects: Obj[]): Workloads {
+  return { deployments: objects.filter((o) => o.kind === 'Deployment'), cronJobs: objects.filter((o) => o.kind === 'CronJob') };
+}
+
+function podTemplates(w: Workloads): Array<{ spec: Obj; replicas: number }> {
+  return [
+    // A Deployment someone scaled to zero (an interrupted restore) still counts: it comes back.
+    ...w.deployments.map((d) => ({ spec: d.spec.template.spec, replicas: Math.max(1, d.spec.replicas ?? 1) })),
+    ...w.cronJobs.filter((c) => !c.spec.suspend).map((c) => ({ spec: c.spec.jobTemplate.spec.template.spec, replicas: 1 })),
+  ];
+}
+
+/** What the workloads ask of the node when everything that runs together runs. */
+export function demandOf(workloads: Workloads): Demand {
+  let cpu = 0;
+  let memory = 0;
+  let limit = 0;
+  let scratch = 0;
+  for (const { spec, replicas } of podTemplates(workloads)) {
+    // Init containers run before the others, one at a time: the larger of the two counts.
+    const sum = (cs: Obj[] = [], pick: (r: Obj) => string | undefined, parse: (q: string) => number | undefined) =>
+      cs.reduce((n, c) => n + (parse(pick(c.resources ?? {}) ?? '0') ?? 0), 0);
+    const max = (cs: Obj[] = [], pick: (r: Obj) => string | undefined, parse: (q: string) => number | undefined) =>
+      cs.reduce((n, c) => Math.max(n, parse(pick(c.resources ?? {}) ?? '0') ?? 0), 0);
+    const both = (pick: (r: Obj) => string | undefined, parse: (q: string) => number | undefined) =>
+      Math.max(sum(spec.containers, pick, parse), max(spec.initContainers, pick, parse));
+    cpu += replicas * both((r) => r.requests?.cpu, cpuToMillis);
+    memory += replicas * both((r) => r.requests?.memory, sizeToBytes);
+    limit += replicas * both((r) => r.limits?.memory, sizeToBytes);
+    scratch += replicas * (spec.volumes ?? []).reduce((n: number, v: Obj) => n + (v.emptyDir ? sizeToBytes(v.emptyDir.sizeLimit ?? '0') ?? 0 : 0), 0);
+  }
+  return { cpuRequestMillis: cpu, memoryRequestBytes: memory, memoryLimitBytes: limit, scratchBytes: scratch };
+}
+
+/** The room on one node: its allocatable resources and what other programs' pods already reserved. */
+export function nodeRoom(node: Obj, pods: Obj[], namespace: string): NodeRoom {
+  const allocatable = node.status?.allocatable ?? {};
+  const others = pods.filter((p) => p.spec?.nodeName === node.metadata.name && p.metadata.namespace !== namespace
+    && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  const requested = (pick: (r: Obj) => string | undefined, parse: (q: string) => number | undefined) => others
+    .flatMap((p) => p.spec.containers ?? []).reduce((n: number, c: Obj) => n + (parse(pick(c.resources?.requests ?? {}) ?? '0') ?? 0), 0);
+  return {
+    node: node.metadata.name,
+    cpuMillis: cpuToMillis(String(allocatable.cpu ?? '0')) ?? 0,
+    memoryBytes: sizeToBytes(String(allocatable.memory ?? '0')) ?? 0,
+    ephemeralBytes: sizeToBytes(String(allocatable['ephemeral-storage'] ?? '0')) ?? 0,
+    othersCpuMillis: requested((r) => r.cpu, cpuToMillis),
+    othersMemoryBytes: requested((r) => r.memory, sizeToBytes),
+  };
+}
+
+const mib = (b: number) => `${Math.round(b / MiB)} MiB`;
+const gib = (b: number) => `${(b / GiB).toFixed(1)} GiB`;
+const cores = (m: number) => `${(m / 1000).toFixed(2).replace(/\.?0+$/, '')} CPU`;
+
+/** Docker Desktop on Windows gives its WSL 2 VM half the PC's memory unless .wslconfig says more. */
+export const WSL_FIX = 'On Windows, give Docker Desktop more memory: in %UserProfile%\\.wslconfig put the lines '
+  + '"[wsl2]" and "memory=8GB" (or more, below what the PC has), run `wsl --shutdown`, and start Docker Desktop again.';
+
+export function capacityVerdict(demand: Demand, room: NodeRoom): CapacityVerdict {
+  const freeMemory = room.memoryBytes - room.othersMemoryBytes;
+  const freeCpu = room.cpuMillis - room.othersCpuMillis;
+  const refusals: string[] = [];
+  const warnings: string[] = [];
+  if (demand.memoryRequestBytes > freeMemory) {
+    refusals.push(`Kubernetes on this PC has ${mib(Math.max(0, freeMemory))} of memory left for new programs, but the home cloud `
+      + `needs ${mib(demand.memoryRequestBytes)} reserved; its parts would wait forever to start. ${WSL_FIX}`);
+  }
+  if (demand.cpuRequestMillis > freeCpu) {
+    refusals.push(`Kubernetes on this PC has ${cores(Math.max(0, freeCpu))} left, but the home cloud needs ${cores(demand.cpuRequestMillis)} reserved. `
+      + 'Give Docker Desktop more processors (Settings → Resources), or stop other programs in Kubernetes.');
+  }
+  if (refusals.length === 0 && demand.memoryLimitBytes > freeMemory) {
+    warnings.push(`Memory is tight: the home cloud may use up to ${mib(demand.memoryLimitBytes)} when busy, but Kubernetes has `
+      + `${mib(Math.max(0, freeMemory))} left; under load a part may be stopped and restarted. ${WSL_FIX}`);
+  }
+  if (room.ephemeralBytes > 0 && demand.scratchBytes > room.ephemeralBytes) {
+    warnings.push(`Temporary space is tight: the home cloud's temporary folders may grow to ${gib(demand.scratchBytes)}, `
+      + `but Docker Desktop's disk has ${gib(room.ephemeralBytes)} for them. Enlarge its disk (Settings → Resources → Disk image size).`);
+  }
+  return { level: refusals.length ? 'too-small' : warnings.length ? 'tight' : 'fits', findings: [...refusals, ...warnings] };
+}
+
+/** The node with the most memory left (Docker Desktop has one). */
+export function roomiest(rooms: NodeRoom[]): NodeRoom | undefined {
+  return [...rooms].sort((a, b) => (b.memoryBytes - b.othersMemoryBytes) - (a.memoryBytes - a.othersMemoryBytes))[0];
+}
