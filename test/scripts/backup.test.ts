@@ -317,6 +317,44 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(lastRun(f)).toMatchObject({ result: 'failed', damagedSnapshot: good });
     });
 
+    it('keeps bit rot out of a fresh snapshot: an older snapshot is verified before it becomes the link base', async () => {
+      // Night 1 (moved to an earlier day, so retention keeps it) and night 2, which hard-links
+      // the unchanged files to night 1: one inode, two snapshots.
+      const { f, good } = await withEarlierBackup();
+      const snapshots = path.join(f.backupDir, 'snapshots');
+      fs.renameSync(path.join(snapshots, good), path.join(snapshots, '2026-01-01T013000Z'));
+      expect((await nightly(f)).files.code).toBe(0);
+      const [older, newer] = snapshotsOf(f);
+      await new Promise((r) => setTimeout(r, 1100));
+      // Silent rot: same size and modification time, different bytes, in the shared inode.
+      const rotten = path.join(snapshots, older, 'files/data/alice/files/Photos/beach.jpg');
+      const { mtime, size } = fs.statSync(rotten);
+      fs.writeFileSync(rotten, Buffer.alloc(size, 0x58));
+      fs.utimesSync(rotten, mtime, mtime);
+      expect(fs.statSync(path.join(snapshots, newer, 'files/data/alice/files/Photos/beach.jpg')).ino).toBe(fs.statSync(rotten).ino);
+
+      const run = await nightly(f);
+      expect(run.files.code).toBe(1);
+      const fresh = snapshotsOf(f).filter((s) => s !== older && s !== newer);
+      expect(fresh).toHaveLength(1);
+      expect(intact(f, fresh[0])).toBe(true);
+      expect(fs.existsSync(path.join(snapshots, newer, 'DAMAGED'))).toBe(true);
+      expect(fs.existsSync(path.join(snapshots, older, 'DAMAGED'))).toBe(true);
+      expect(summary(f, fresh[0]).base).toBe('');
+      expect(f.maintenance()).toBe('off');
+    });
+
+    it('removes the half-written snapshot a killed run left behind', async () => {
+      const { f } = await withEarlierBackup();
+      const leftover = path.join(f.backupDir, 'snapshots', '.incomplete-2026-01-01T013000Z');
+      fs.mkdirSync(path.join(leftover, 'files'), { recursive: true });
+      fs.writeFileSync(path.join(leftover, 'files', 'big.bin'), crypto.randomBytes(2 ** 20));
+      const run = await nightly(f);
+      expect(run.files.code).toBe(0);
+      expect(fs.existsSync(leftover)).toBe(false);
+      expect(run.files.out).toMatch(/removed .incomplete-2026-01-01T013000Z, left by a run that was stopped/);
+    });
+
     it('a stale lock from a killed run does not block the next night', async () => {
       const { f } = await withEarlierBackup();
       fs.mkdirSync(path.join(f.backupDir, '.lock'));
@@ -343,6 +381,33 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(lastRun(f).error).toMatch(/stopped by a signal/);
     });
   });
+});
+
+// In the pod, dump-database.sh is its container's PID 1: the kernel delivers no signal to a
+// PID 1 that has no handler for it, so without an early trap the job's deadline or a node
+// shutdown waits out the whole grace period.
+const asPid1 = (() => {
+  const tools = commands(['busybox', 'unshare'], 'apt-get install busybox util-linux');
+  if (!tools.ok) return tools;
+  return process.getuid?.() === 0 ? tools : { ok: false, reason: 'needs root for a PID namespace (unshare --pid)' };
+})();
+describeWhen(asPid1, 'dump-database.sh as PID 1', () => {
+  it('stops at once on SIGTERM while it waits for the backup to start', async () => {
+    const coord = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-pid1-'));
+    const child = spawn(which('unshare')!, ['--pid', '--fork', '--kill-child', which('busybox')!, 'sh', path.join(SCRIPTS_DIR, 'backup', 'dump-database.sh')],
+      { env: { PATH: [applets(), '/usr/bin', '/bin'].join(':'), COORD_DIR: coord, DUMP_WAIT_SECONDS: '20' } });
+    await new Promise((r) => setTimeout(r, 700));
+    // The script is PID 1 in its namespace; here it is unshare's child.
+    const pid1 = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => {
+      try { return new RegExp(`^PPid:\\s+${child.pid}$`, 'm').test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; }
+    })!;
+    expect(fs.readFileSync(`/proc/${pid1}/status`, 'utf8')).toMatch(/^NSpid:\s+\d+\s+1$/m);
+    const stopped = Date.now();
+    process.kill(pid1, 'SIGTERM');
+    const code = await new Promise((r) => child.once('exit', (c) => r(c)));
+    expect(Date.now() - stopped).toBeLessThan(3000);
+    expect(code).toBe(143);
+  }, 30_000);
 });
 
 describeWhen(commands(['busybox'], 'apt-get install busybox'), 'retention under busybox sh', () => {

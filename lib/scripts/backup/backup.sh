@@ -3,7 +3,9 @@
 # beside dump-database.sh in the postgres image; see that script for how they talk.
 #
 #  1. takes the backup lock (a second run exits at once; a stale lock from a killed run expires)
-#  2. verifies the newest earlier snapshot against its checksums before building on it
+#     and removes what killed runs left half-written
+#  2. verifies the newest earlier snapshot against its checksums before building on it (a damaged
+#     one is marked, and the next older one is verified in its place)
 #  3. puts Nextcloud in maintenance mode, and takes it out again on every exit path
 #  4. asks for the database dump and, meanwhile, snapshots config/ data/ themes/ custom_apps/
 #     with rsync --link-dest: unchanged files are hard links to the previous snapshot
@@ -106,22 +108,31 @@ fi
 echo "$started" > "$backup_dir/.lock/since"
 owns_lock=true
 log "starting snapshot $stamp"
+# Half-written snapshots of runs that were killed (power cut, PC shut down, out of memory):
+# whoever holds the lock is the only writer, so any that exist now belong to nobody.
+for stale in "$snapshots"/.incomplete-*; do
+  [ -e "$stale" ] || continue
+  rm -rf "$stale" && log "removed ${stale##*/}, left by a run that was stopped"
+done
 
 # --- 2. the newest earlier snapshot, verified before anything is linked to it
 good_snapshots() { sh "$(dirname "$0")/good-snapshots.sh" "$snapshots"; }
 # Quiet checksum verification that works with busybox and GNU sha256sum alike.
 verify_sums() { sha256sum -c "$1" >/dev/null 2>&1; }
+# A damaged one is marked and the next older one is verified in turn: unchanged files are hard
+# links shared between snapshots, so rot in one inode shows in every snapshot that links it, and
+# an unverified older base would carry the rotten file into tonight's snapshot.
 base=$(good_snapshots | tail -n 1)
-if [ -n "$base" ] && [ "$verify_previous" = true ]; then
+while [ -n "$base" ] && [ "$verify_previous" = true ]; do
   log "verifying the previous snapshot $base"
-  if ! (cd "$snapshots/$base" && verify_sums database.sha256 && cd files && verify_sums ../MANIFEST); then
-    damaged=$base
-    (cd "$snapshots/$base" && { sha256sum -c database.sha256; cd files && sha256sum -c ../MANIFEST; } 2>/dev/null | grep -v ': OK$' > DAMAGED) || true
-    [ -s "$snapshots/$base/DAMAGED" ] || echo "checksum mismatch" > "$snapshots/$base/DAMAGED"
-    log "snapshot $base does not match its checksums ($(wc -l < "$snapshots/$base/DAMAGED" | tr -d ' ') damaged); it is kept and marked DAMAGED, and this backup copies everything afresh"
-    base=$(good_snapshots | tail -n 1)
-  fi
-fi
+  (cd "$snapshots/$base" && verify_sums database.sha256 && cd files && verify_sums ../MANIFEST) && break
+  damaged="${damaged:+$damaged }$base"
+  (cd "$snapshots/$base" && { sha256sum -c database.sha256; cd files && sha256sum -c ../MANIFEST; } 2>/dev/null | grep -v ': OK$' > DAMAGED) || true
+  [ -s "$snapshots/$base/DAMAGED" ] || echo "checksum mismatch" > "$snapshots/$base/DAMAGED"
+  log "snapshot $base does not match its checksums ($(wc -l < "$snapshots/$base/DAMAGED" | tr -d ' ') damaged); it is kept and marked DAMAGED"
+  base=$(good_snapshots | tail -n 1)
+done
+if [ -n "$damaged" ]; then log "building on ${base:-nothing}: ${base:+unchanged files are linked to it, }everything else is copied afresh"; fi
 
 # --- 3. maintenance mode
 if [ "$maintenance" = true ]; then
@@ -196,7 +207,7 @@ log "snapshot $stamp complete: database $db_bytes bytes, files ${files_bytes} Ki
 
 # --- 6. retention, only now that a full backup succeeded
 if [ -n "$damaged" ]; then
-  error="snapshot $damaged is damaged (see its DAMAGED file); a fresh full snapshot $stamp was made"
+  error="snapshot(s) $damaged damaged (see their DAMAGED files); a fresh snapshot $stamp was made from verified data"
   log "retention skipped: $error"
   exit 1
 fi

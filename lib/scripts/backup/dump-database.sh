@@ -14,6 +14,9 @@ set -o pipefail
 
 coord=${COORD_DIR:?COORD_DIR is not set}
 wait_limit=${DUMP_WAIT_SECONDS:-7200}
+# This script is its container's PID 1, and the kernel gives a PID 1 no signal it has no
+# handler for: without this, SIGTERM (the job's deadline, a shutdown) would be ignored.
+trap 'exit 143' TERM INT
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) database: $*"; }
 fail() {
@@ -37,7 +40,6 @@ target=$(cat "$coord/start")
 partial="$target/.database.dump.partial"
 errors="$coord/database.err"
 trap 'rm -f "$partial" "$target/.roles.sql.partial"' EXIT
-trap 'exit 143' TERM INT
 
 version=$(psql -X -t -A -c 'SHOW server_version' 2>"$errors") \
   || fail "cannot reach the database: $(tail -n 2 "$errors" | tr '\n' ' ')"
