@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SCRIPTS_DIR } from '../../lib/container-scripts';
-import { applets, calls, fakeCommand, runScript } from '../support/busybox';
+import { applets, calls, fakeCommand, runScript, startScript } from '../support/busybox';
 import { TestPostgres, postgresAvailable, startPostgres } from '../support/postgres';
 import { commands, describeWhen, which } from '../support/requirements';
 
@@ -362,6 +362,46 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       const run = await nightly(f, { env: { LOCK_STALE_SECONDS: '14400' } });
       expect(run.files.code).toBe(0);
       expect(run.files.out).toMatch(/removing a stale lock/);
+    });
+
+    it('a backup killed outright (power cut, OOM) leaves maintenance on only until the cron container notices, within minutes', async () => {
+      const { f, good } = await withEarlierBackup();
+      const slow = path.join(f.root, 'slow');
+      fs.mkdirSync(slow);
+      fakeCommand(slow, 'pg_dump', 'sleep 30');
+      const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
+      const env = { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: f.backupDir, COORD_DIR: coord,
+        NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', BACKUP_HEARTBEAT_SECONDS: '1',
+        TERMINATION_LOG: path.join(f.root, 'termination-log') };
+      const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'backup.sh')], { env, detached: true, stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 2500));
+      const marker = path.join(f.webroot, '.homecloud-backup-maintenance');
+      expect(f.maintenance()).toBe('on');
+      expect(Math.floor(Date.now() / 1000) - Number(fs.readFileSync(marker, 'utf8'))).toBeLessThanOrEqual(2);
+      process.kill(-child.pid!, 'SIGKILL'); // the whole container at once: no trap runs
+      await new Promise((r) => setTimeout(r, 500));
+      expect(f.maintenance()).toBe('on');
+
+      // The Nextcloud pod's cron container, with its occ going to the same double.
+      const php = path.join(f.root, 'php-double');
+      fs.mkdirSync(php);
+      const phpLog = fakeCommand(php, 'php', `case "$1" in */occ) shift; exec ${path.join(f.doubles, 'occ')} "$@" ;; esac`);
+      const cron = startScript('nextcloud/cron-loop.sh', { path: [php], env: { NEXTCLOUD_WEBROOT: f.webroot, CRON_INTERVAL_SECONDS: '1', BACKUP_HEARTBEAT_STALE_SECONDS: '3' } });
+      let out = '';
+      cron.stdout.on('data', (d) => { out += d; });
+      await new Promise((r) => setTimeout(r, 5000));
+      cron.kill('SIGTERM');
+      await new Promise((r) => cron.once('exit', r));
+      expect(f.maintenance()).toBe('off');
+      expect(fs.existsSync(marker)).toBe(false);
+      expect(out).toMatch(/a backup stopped midway left maintenance mode on; turned it off/);
+      expect(calls(phpLog).filter((c) => c.includes('maintenance:mode --off'))).toHaveLength(1);
+      expect(snapshotsOf(f)).toContain(good);
+    }, 30_000);
+
+    it('a normal night leaves no maintenance marker behind', async () => {
+      const { f } = await withEarlierBackup();
+      expect(fs.existsSync(path.join(f.webroot, '.homecloud-backup-maintenance'))).toBe(false);
     });
 
     it('SIGTERM (the job\'s deadline) still takes Nextcloud out of maintenance mode', async () => {

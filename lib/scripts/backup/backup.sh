@@ -24,6 +24,11 @@ occ=${OCC:-php $webroot/occ}
 maintenance=${MAINTENANCE_MODE:-true}
 verify_previous=${VERIFY_PREVIOUS:-true}
 lock_stale=${LOCK_STALE_SECONDS:-14400}
+heartbeat_every=${BACKUP_HEARTBEAT_SECONDS:-30}
+# Refreshed while this run holds maintenance mode; the cron container turns maintenance off
+# when it goes stale (a run killed midway), see cron-loop.sh.
+marker="$webroot/.homecloud-backup-maintenance"
+heartbeat_pid=''
 dump_wait=${DUMP_WAIT_SECONDS:-7200}
 snapshots="$backup_dir/snapshots"
 termination_log=${TERMINATION_LOG:-/dev/termination-log}
@@ -70,18 +75,36 @@ write_last_run() { # result
   fi
 }
 
+maintenance_heartbeat() {
+  while :; do
+    date -u +%s > "$marker.tmp" && mv "$marker.tmp" "$marker"
+    sleep "$heartbeat_every"
+  done
+}
+maintenance_release() { # turns maintenance off and stops the heartbeat; fails when occ does
+  $occ maintenance:mode --off >/dev/null || return 1
+  maintenance_on=false
+  [ -n "$heartbeat_pid" ] && kill "$heartbeat_pid" 2>/dev/null
+  heartbeat_pid=''
+  rm -f "$marker" "$marker.tmp"
+}
+
 finish() {
   code=$?
   # Never leave the database container waiting for a dump that will not be asked for.
   [ -f "$coord/start" ] || touch "$coord/abort" 2>/dev/null || true
   if [ "$maintenance_on" = true ]; then
-    if $occ maintenance:mode --off >/dev/null 2>&1; then
+    if maintenance_release 2>/dev/null; then
       log "maintenance mode off"
     else
+      # The heartbeat stops, so the cron container turns it off within minutes.
       log "could not turn maintenance mode off: run 'occ maintenance:mode --off'"
       code=1
     fi
+  elif [ -n "$heartbeat_pid" ]; then
+    rm -f "$marker" "$marker.tmp"
   fi
+  [ -n "$heartbeat_pid" ] && kill "$heartbeat_pid" 2>/dev/null
   if [ "$owns_lock" = true ]; then
     rm -rf "$work"
     [ "$code" -eq 0 ] && result=success || result=failed
@@ -136,6 +159,9 @@ if [ -n "$damaged" ]; then log "building on ${base:-nothing}: ${base:+unchanged 
 
 # --- 3. maintenance mode
 if [ "$maintenance" = true ]; then
+  date -u +%s > "$marker" || fail "cannot write $marker in the Nextcloud volume"
+  maintenance_heartbeat &
+  heartbeat_pid=$!
   $occ maintenance:mode --on >/dev/null || fail "could not put Nextcloud in maintenance mode"
   maintenance_on=true
   log "maintenance mode on"
@@ -168,8 +194,7 @@ read -r db_sum db_bytes pg_version < "$coord/database.done"
 
 # Everything is copied: the family can use Nextcloud again while checksums are computed.
 if [ "$maintenance_on" = true ]; then
-  $occ maintenance:mode --off >/dev/null || fail "could not turn maintenance mode off"
-  maintenance_on=false
+  maintenance_release || fail "could not turn maintenance mode off"
   log "maintenance mode off"
 fi
 

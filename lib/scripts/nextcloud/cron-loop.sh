@@ -7,6 +7,23 @@ set -u
 interval=${CRON_INTERVAL_SECONDS:-300}
 webroot=${NEXTCLOUD_WEBROOT:-/var/www/html}
 php_bin=${PHP_BIN:-php}
+# While the nightly backup holds Nextcloud in maintenance mode it refreshes this file (see
+# backup.sh). A backup killed midway (PC shut down, out of memory) cannot turn maintenance
+# off again: when the file has not been refreshed for this long, this loop does.
+marker="$webroot/.homecloud-backup-maintenance"
+stale=${BACKUP_HEARTBEAT_STALE_SECONDS:-180}
+
+release_orphaned_maintenance() {
+  [ -f "$marker" ] || return 0
+  beat=$(cat "$marker" 2>/dev/null || echo 0)
+  [ $(( $(date +%s) - ${beat:-0} )) -ge "$stale" ] || return 0
+  if $php_bin "$webroot/occ" maintenance:mode --off >/dev/null; then
+    rm -f "$marker"
+    echo "homecloud cron: a backup stopped midway left maintenance mode on; turned it off"
+  else
+    echo "homecloud cron: could not turn off the maintenance mode a stopped backup left on" >&2
+  fi
+}
 
 # Stop promptly when Kubernetes stops the pod, even in the middle of a sleep.
 trap 'echo "homecloud cron: stopping"; exit 0' TERM INT
@@ -15,6 +32,7 @@ echo "homecloud cron: running cron.php every ${interval}s"
 while :; do
   started=$(date +%s)
   if grep -qs "'installed' => true" "$webroot/config/config.php"; then
+    release_orphaned_maintenance
     $php_bin -f "$webroot/cron.php" || echo "homecloud cron: cron.php failed with exit code $?" >&2
   else
     echo "homecloud cron: Nextcloud is not installed yet; waiting"
