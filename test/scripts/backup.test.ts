@@ -458,7 +458,7 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'retention under 
       { env: { PATH: '/usr/bin:/bin', ...env }, encoding: 'utf8' });
     expect(r.status).toBe(0);
     const gone = new Set(r.stdout.trim().split('\n').filter(Boolean));
-    return names.filter((n) => !gone.has(n)).sort();
+    return names.map((n) => n.split(' ')[0]).filter((n) => !gone.has(n)).sort();
   };
   /** One snapshot a night at 02:30 from `from` for `days` days, skipping the dates in `off`. */
   const nightlyFrom = (from: string, days: number, off: string[] = []) => Array.from({ length: days }, (_, i) => {
@@ -466,6 +466,30 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'retention under 
     d.setUTCDate(d.getUTCDate() + i);
     return d.toISOString().slice(0, 10);
   }).filter((d) => !off.includes(d)).map((d) => `${d}T023000Z`);
+
+  describeWhen(commands(['php'], 'apt-get install php-cli'), 'by the local night (nights.sh), across daylight-saving changes', () => {
+    // A 01:30 backup in Berlin, every night around the spring change (29 March 2026): 00:30 UTC
+    // in winter, 23:30 UTC the day before in summer.
+    const berlin = ['2026-03-25T003000Z', '2026-03-26T003000Z', '2026-03-27T003000Z', '2026-03-28T003000Z',
+      '2026-03-28T233000Z', '2026-03-29T233000Z', '2026-03-30T233000Z', '2026-03-31T233000Z'];
+    const nights = (names: string[], tz: string) => spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'nights.sh')],
+      { env: { PATH: '/usr/bin:/bin', TZ: tz }, input: names.join('\n') + '\n', encoding: 'utf8' }).stdout.trim().split('\n');
+
+    it('gives each night its own date, whatever the UTC date', () => {
+      expect(nights(['2026-03-28T003000Z', '2026-03-28T233000Z'], 'Europe/Berlin'))
+        .toEqual(['2026-03-28T003000Z 2026-03-27', '2026-03-28T233000Z 2026-03-28']);
+    });
+
+    it('keeps a snapshot of each of the last 7 nights after the clocks change', () => {
+      const kept = keep(nights(berlin, 'Europe/Berlin'), { KEEP_DAILY: '7', KEEP_WEEKLY: '1', KEEP_MONTHLY: '1' });
+      expect(kept).toEqual(berlin.slice(1).sort());
+    });
+
+    it('(by UTC days, the night after the change would have lost its snapshot)', () => {
+      const kept = keep(berlin, { KEEP_DAILY: '7', KEEP_WEEKLY: '1', KEEP_MONTHLY: '1' });
+      expect(kept).not.toContain('2026-03-28T003000Z');
+    });
+  });
 
   it('keeps 7 daily, 4 weekly and 6 monthly over half a year of nights', () => {
     const kept = keep(nightlyFrom('2026-05-01', 210));

@@ -236,7 +236,7 @@ if [ -n "$damaged" ]; then
   log "retention skipped: $error"
   exit 1
 fi
-good_snapshots | KEEP_DAILY=${RETAIN_DAILY:-7} KEEP_WEEKLY=${RETAIN_WEEKLY:-4} KEEP_MONTHLY=${RETAIN_MONTHLY:-6} \
+good_snapshots | sh "$(dirname "$0")/nights.sh" | KEEP_DAILY=${RETAIN_DAILY:-7} KEEP_WEEKLY=${RETAIN_WEEKLY:-4} KEEP_MONTHLY=${RETAIN_MONTHLY:-6} \
   sh "$(dirname "$0")/retention.sh" | while read -r old; do
   [ "$old" = "$stamp" ] && continue
   rm -rf "$snapshots/$old" && log "retention: removed $old"

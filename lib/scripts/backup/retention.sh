@@ -1,8 +1,10 @@
 #!/bin/sh
-# Which snapshots retention removes. Reads snapshot names (YYYY-MM-DDTHHMMSSZ, UTC) on stdin
-# and prints the ones to delete. Keeps the newest snapshot of each of the newest KEEP_DAILY
-# days, KEEP_WEEKLY ISO weeks and KEEP_MONTHLY months that have one, and always the newest
-# snapshot. Days without a snapshot (the PC was off) do not use up the allowance.
+# Which snapshots retention removes. Reads snapshot names (YYYY-MM-DDTHHMMSSZ, UTC) on stdin,
+# each optionally followed by the local night it belongs to (YYYY-MM-DD, from nights.sh), and
+# prints the names to delete. Keeps the newest snapshot of each of the newest KEEP_DAILY nights,
+# KEEP_WEEKLY ISO weeks and KEEP_MONTHLY months that have one, and always the newest snapshot.
+# Nights without a snapshot (the PC was off) do not use up the allowance. Without a night, the
+# snapshot's UTC date counts.
 # Pure date arithmetic in awk: no GNU date needed, so it runs under busybox.
 set -eu
 
@@ -16,10 +18,11 @@ sort -r | awk -v daily="${KEEP_DAILY:-7}" -v weekly="${KEEP_WEEKLY:-4}" -v month
     doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
     return era * 146097 + doe - 719468
   }
-  /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9]+Z$/ {
+  $1 ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9]+Z$/ {
     n++
-    name[n] = $0
-    y = substr($0, 1, 4) + 0; m = substr($0, 6, 2) + 0; d = substr($0, 9, 2) + 0
+    name[n] = $1
+    date = ($2 ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$/) ? $2 : $1
+    y = substr(date, 1, 4) + 0; m = substr(date, 6, 2) + 0; d = substr(date, 9, 2) + 0
     dn = days(y, m, d)
     dayKey[n] = dn
     # 1970-01-01 was a Thursday: shift so weeks start on Monday, as ISO weeks do.
