@@ -17,6 +17,8 @@ fpm=$(command -v php-fpm || ls /usr/sbin/php-fpm* 2>/dev/null | head -n1)
 
 mkdir -p /run/homecloud-test /var/www/html
 mount --bind "$dir" /run/homecloud-test
+# The checkout may itself be under /tmp, which the tmpfs below hides: take the forwarder along.
+cp "$here/forward.js" /run/homecloud-test/forward.js
 mount --bind "$dir/webroot" /var/www/html
 mount -o remount,bind,ro /var/www/html
 mount -t tmpfs -o size=2g,mode=1777 tmpfs /tmp
@@ -39,7 +41,7 @@ chown nobody /proc/$$/fd/2
 setpriv --reuid=nobody --regid=nogroup --clear-groups \
   nginx -e /dev/stderr -c /run/homecloud-test/nginx.conf &
 nginx_pid=$!
-"${NODE:-node}" "$here/forward.js" /run/homecloud-test/http.sock "$port" &
+"${NODE:-node}" /run/homecloud-test/forward.js /run/homecloud-test/http.sock "$port" &
 forward_pid=$!
 trap 'kill -TERM $fpm_pid $nginx_pid $forward_pid 2>/dev/null; wait' EXIT
 wait "$nginx_pid"
