@@ -61,6 +61,16 @@ function podTemplates(w: Workloads): Array<{ spec: Obj; replicas: number }> {
   ];
 }
 
+type Pick = (resources: Obj) => string | undefined;
+type Parse = (quantity: string) => number | undefined;
+
+/** One pod's share of a resource: its containers together, or its largest init container (init containers run one at a time, before the others). */
+function podQuantity(spec: Obj, pick: Pick, parse: Parse): number {
+  const of = (c: Obj) => parse(pick(c.resources ?? {}) ?? '0') ?? 0;
+  const containers = (spec.containers ?? []).reduce((n: number, c: Obj) => n + of(c), 0);
+  return Math.max(containers, ...(spec.initContainers ?? []).map(of));
+}
+
 /** What the workloads ask of the node when everything that runs together runs. */
 export function demandOf(workloads: Workloads): Demand {
   let cpu = 0;
@@ -68,16 +78,9 @@ export function demandOf(workloads: Workloads): Demand {
   let limit = 0;
   let scratch = 0;
   for (const { spec, replicas } of podTemplates(workloads)) {
-    // Init containers run before the others, one at a time: the larger of the two counts.
-    const sum = (cs: Obj[] = [], pick: (r: Obj) => string | undefined, parse: (q: string) => number | undefined) =>
-      cs.reduce((n, c) => n + (parse(pick(c.resources ?? {}) ?? '0') ?? 0), 0);
-    const max = (cs: Obj[] = [], pick: (r: Obj) => string | undefined, parse: (q: string) => number | undefined) =>
-      cs.reduce((n, c) => Math.max(n, parse(pick(c.resources ?? {}) ?? '0') ?? 0), 0);
-    const both = (pick: (r: Obj) => string | undefined, parse: (q: string) => number | undefined) =>
-      Math.max(sum(spec.containers, pick, parse), max(spec.initContainers, pick, parse));
-    cpu += replicas * both((r) => r.requests?.cpu, cpuToMillis);
-    memory += replicas * both((r) => r.requests?.memory, sizeToBytes);
-    limit += replicas * both((r) => r.limits?.memory, sizeToBytes);
+    cpu += replicas * podQuantity(spec, (r) => r.requests?.cpu, cpuToMillis);
+    memory += replicas * podQuantity(spec, (r) => r.requests?.memory, sizeToBytes);
+    limit += replicas * podQuantity(spec, (r) => r.limits?.memory, sizeToBytes);
     scratch += replicas * (spec.volumes ?? []).reduce((n: number, v: Obj) => n + (v.emptyDir ? sizeToBytes(v.emptyDir.sizeLimit ?? '0') ?? 0 : 0), 0);
   }
   return { cpuRequestMillis: cpu, memoryRequestBytes: memory, memoryLimitBytes: limit, scratchBytes: scratch };
@@ -88,15 +91,14 @@ export function nodeRoom(node: Obj, pods: Obj[], namespace: string): NodeRoom {
   const allocatable = node.status?.allocatable ?? {};
   const others = pods.filter((p) => p.spec?.nodeName === node.metadata.name && p.metadata.namespace !== namespace
     && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-  const requested = (pick: (r: Obj) => string | undefined, parse: (q: string) => number | undefined) => others
-    .flatMap((p) => p.spec.containers ?? []).reduce((n: number, c: Obj) => n + (parse(pick(c.resources?.requests ?? {}) ?? '0') ?? 0), 0);
+  const requested = (pick: Pick, parse: Parse) => others.reduce((n, p) => n + podQuantity(p.spec, pick, parse), 0);
   return {
     node: node.metadata.name,
     cpuMillis: cpuToMillis(String(allocatable.cpu ?? '0')) ?? 0,
     memoryBytes: sizeToBytes(String(allocatable.memory ?? '0')) ?? 0,
     ephemeralBytes: sizeToBytes(String(allocatable['ephemeral-storage'] ?? '0')) ?? 0,
-    othersCpuMillis: requested((r) => r.cpu, cpuToMillis),
-    othersMemoryBytes: requested((r) => r.memory, sizeToBytes),
+    othersCpuMillis: requested((r) => r.requests?.cpu, cpuToMillis),
+    othersMemoryBytes: requested((r) => r.requests?.memory, sizeToBytes),
   };
 }
 
