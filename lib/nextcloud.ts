@@ -119,6 +119,7 @@ export class Nextcloud extends Construct {
       { name: 'TZ', value: s.timeZone },
     ];
     const trusted = s.trustedDomains.join(' ');
+    const ownNames = inPodHostNames(s.trustedDomains);
 
     // Probes, per container. Liveness asks only whether the container's own process works
     // (a restart mends nothing else); readiness asks whether the whole path answers, as a
@@ -232,7 +233,7 @@ export class Nextcloud extends Construct {
               ...(this.webPort < 1024 ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
             },
             // Nextcloud's setup checks request its public names from inside the pod: keep them here.
-            ...(inPodHostNames(s.trustedDomains).length ? { hostAliases: [{ ip: '127.0.0.1', hostnames: inPodHostNames(s.trustedDomains) }] } : {}),
+            ...(ownNames.length ? { hostAliases: [{ ip: '127.0.0.1', hostnames: ownNames }] } : {}),
             terminationGracePeriodSeconds: 60,
             containers: [phpFpm, nginx, cron],
             volumes: [

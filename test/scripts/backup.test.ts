@@ -249,6 +249,16 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(lastRun(f).result).toBe('failed');
     }
 
+    /** backup.sh alone, as if its database container never answered: it holds maintenance mode and waits. */
+    function startWaitingBackup(f: Fixture, env: Record<string, string> = {}, detached = false) {
+      const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
+      return spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'backup.sh')], {
+        env: { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: f.backupDir, COORD_DIR: coord,
+          NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', TERMINATION_LOG: path.join(f.root, 'termination-log'), ...env },
+        ...(detached ? { detached: true, stdio: 'ignore' as const } : {}),
+      });
+    }
+
     it('the database is unreachable', async () => {
       const { f, good } = await withEarlierBackup();
       const run = await nightly(f, { dbEnv: { PGPORT: '1' } });
@@ -366,14 +376,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
 
     it('a backup killed outright (power cut, OOM) leaves maintenance on only until the cron container notices, within minutes', async () => {
       const { f, good } = await withEarlierBackup();
-      const slow = path.join(f.root, 'slow');
-      fs.mkdirSync(slow);
-      fakeCommand(slow, 'pg_dump', 'sleep 30');
-      const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
-      const env = { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: f.backupDir, COORD_DIR: coord,
-        NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', BACKUP_HEARTBEAT_SECONDS: '1',
-        TERMINATION_LOG: path.join(f.root, 'termination-log') };
-      const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'backup.sh')], { env, detached: true, stdio: 'ignore' });
+      const child = startWaitingBackup(f, { BACKUP_HEARTBEAT_SECONDS: '1' }, true);
       await new Promise((r) => setTimeout(r, 2500));
       const marker = path.join(f.webroot, '.homecloud-backup-maintenance');
       expect(f.maintenance()).toBe('on');
@@ -406,13 +409,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
 
     it('SIGTERM (the job\'s deadline) still takes Nextcloud out of maintenance mode', async () => {
       const { f, good } = await withEarlierBackup();
-      const slow = path.join(f.root, 'slow');
-      fs.mkdirSync(slow);
-      fakeCommand(slow, 'pg_dump', 'sleep 30');
-      const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
-      const env = { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: f.backupDir, COORD_DIR: coord,
-        NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', TERMINATION_LOG: path.join(f.root, 'termination-log') };
-      const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'backup.sh')], { env });
+      const child = startWaitingBackup(f);
       await new Promise((r) => setTimeout(r, 1500));
       expect(f.maintenance()).toBe('on');
       child.kill('SIGTERM');
