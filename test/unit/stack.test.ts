@@ -262,6 +262,14 @@ describe('backup CronJob', () => {
   const dump = backupContainer('database');
   const files = backupContainer('files');
 
+  it('runs occ in the backup and restore jobs with Nextcloud\'s memory_limit of 512M, and room for it', () => {
+    const restore = stack.get('CronJob', 'restore').spec.jobTemplate.spec.template.spec;
+    for (const c of [files, ...restore.initContainers.filter((x: K8sObject) => x.name === 'check'), ...restore.containers]) {
+      expect([c.name, envOf(c, 'PHP_MEMORY_LIMIT').value]).toEqual([c.name, '512M']);
+      expect([c.name, c.resources.limits.memory]).toEqual([c.name, '576Mi']);
+    }
+  });
+
   it('runs nightly at the configured local time in the configured zone', () => {
     expect(backup.spec.schedule).toBe('30 2 * * *');
     expect(backup.spec.timeZone).toBe('Europe/Berlin');
