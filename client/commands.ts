@@ -7,6 +7,7 @@ import { UserFacingError } from '../lib/errors';
 import { nodeRoom, roomiest } from './capacity';
 import { KINDS, collectionPath, describe, kindInfo, objectPath } from './kinds';
 import { ApiError, Kube } from './kube';
+import { parseManifest } from './manifest';
 import { PRUNABLE_KINDS, applyOrder, ownedBy, pruneCandidates, selector } from './plan';
 import { ClusterState, HostInfo, Report, buildReport } from './status';
 import { upgradeProblems } from './upgrade-guard';
@@ -353,7 +354,7 @@ export async function scaleNextcloud(kube: Kube, namespace: string, replicas: nu
 }
 
 /** Sums to a hex sha256 of a file, streaming. */
-function sha256File(file: string): Promise<string> {
+function sha256File(file: fs.PathLike): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = crypto.createHash('sha256');
     fs.createReadStream(file).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
@@ -364,11 +365,10 @@ function sha256File(file: string): Promise<string> {
 export async function verifySnapshotFolder(dir: string): Promise<string[]> {
   const bad: string[] = [];
   const check = async (listFile: string, root: string) => {
-    for (const line of fs.readFileSync(listFile, 'utf8').split('\n').filter(Boolean)) {
-      const sum = line.slice(0, 64);
-      const rel = line.slice(66);
-      const file = path.join(root, ...rel.split('/'));
-      if (!fs.existsSync(file) || (await sha256File(file)) !== sum) bad.push(rel);
+    for (const entry of parseManifest(fs.readFileSync(listFile))) {
+      // Buffer paths keep names that are not valid UTF-8.
+      const file = Buffer.concat([Buffer.from(root + path.sep), Buffer.from(entry.name.toString('latin1').split('/').join(path.sep), 'latin1')]);
+      if (!fs.existsSync(file) || (await sha256File(file)) !== entry.sha256) bad.push(entry.key);
     }
   };
   await check(path.join(dir, 'database.sha256'), dir);

@@ -16,7 +16,7 @@ export interface BackupProps {
   readonly nextcloud: Nextcloud;
 }
 
-const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'nights.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
+const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'manifest.sh', 'nights.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
 
 /**
  * A schedule that never comes (31 February): the restore and export CronJobs are suspended

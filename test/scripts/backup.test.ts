@@ -196,6 +196,88 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
     expect(calls(f.occLog)).toContain('maintenance:data-fingerprint');
   });
 
+  // Names a family (or a phone's camera app) really produces, and the ones POSIX allows that
+  // break line-based tools: rsync escapes non-ASCII names under a C locale, sha256sum escapes
+  // backslashes and newlines. The scripts must not depend on the locale at all.
+  const HARD_NAMES: Buffer[] = [
+    'Geburtstag Müller.jpg', 'line\nbreak.txt', 'back\\slash.txt', '-leading-dash.txt', '  two spaces first',
+    'tab\there', 'carriage\rreturn', 'ends with newline\n', 'colon: star* quote" pipe|.txt', 'Ǆ 漢字 😀.png',
+  ].map((n) => Buffer.from(n)).concat([Buffer.concat([Buffer.from('not-utf8-'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('.bin')])]);
+  /** sha256 of every file under dir, by its name as bytes (readdir with buffers keeps invalid UTF-8). */
+  const byteTree = (dir: string): Map<string, string> => {
+    const out = new Map<string, string>();
+    const walk = (d: Buffer, rel: string) => {
+      for (const e of fs.readdirSync(d, { encoding: 'buffer', withFileTypes: true })) {
+        const full = Buffer.concat([d, Buffer.from('/'), e.name]);
+        const key = `${rel}/${e.name.toString('hex')}`;
+        if (e.isDirectory()) walk(full, key);
+        else out.set(key, crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex'));
+      }
+    };
+    walk(Buffer.from(dir), '');
+    return out;
+  };
+  const hardFolder = (f: Fixture) => Buffer.from(path.join(f.webroot, 'data/alice/files/Hard'));
+  const writeHard = (f: Fixture, name: Buffer, content: string) =>
+    fs.writeFileSync(Buffer.concat([hardFolder(f), Buffer.from('/'), name]), content);
+
+  describe.each(['C', 'POSIX', 'C.UTF-8'])('file names that are hard for line-based tools, under LC_ALL=%s', (locale) => {
+    const env = { LANG: locale, LC_ALL: locale };
+    let f: Fixture;
+    beforeAll(async () => {
+      f = fixture();
+      fs.mkdirSync(hardFolder(f), { recursive: true });
+      HARD_NAMES.forEach((n, i) => writeHard(f, n, `content ${i}\n`));
+    });
+
+    it('are backed up, checksummed and verified like any other name', async () => {
+      const run = await nightly(f, { env });
+      expect(run.files.out).toMatch(/done/);
+      expect(run.files.code).toBe(0);
+      const [first] = snapshotsOf(f);
+      expect(summary(f, first).files).toMatchObject({ count: 6 + HARD_NAMES.length, changed: 6 + HARD_NAMES.length });
+      expect(byteTree(path.join(f.backupDir, 'snapshots', first, 'files/data'))).toEqual(byteTree(path.join(f.webroot, 'data')));
+      expect(intact(f, first)).toBe(true);
+    });
+
+    it('a changed file with a hard name is checksummed afresh on the next night, the others carried over', async () => {
+      await new Promise((r) => setTimeout(r, 1100));
+      writeHard(f, HARD_NAMES[0], 'Müller, retouched\n');
+      writeHard(f, HARD_NAMES[1], 'a new line\n');
+      const run = await nightly(f, { env });
+      expect(run.files.code).toBe(0);
+      const [second] = snapshotsOf(f);
+      expect(summary(f, second).files).toMatchObject({ count: 6 + HARD_NAMES.length, changed: 2 });
+      expect(intact(f, second)).toBe(true);
+    });
+
+    it('rot in a file with a hard name is found by restore and by the next night', async () => {
+      const [name] = snapshotsOf(f);
+      const victim = Buffer.concat([Buffer.from(path.join(f.backupDir, 'snapshots', name, 'files/data/alice/files/Hard/')), HARD_NAMES[1]]);
+      fs.writeFileSync(victim, 'a new lint\n');
+      const check = runScript('backup/restore-check.sh', {
+        env: { ...env, BACKUP_DIR: f.backupDir, COORD_DIR: fs.mkdtempSync(path.join(f.root, 'c-')), NEXTCLOUD_IMAGE_MAJOR: '33' },
+      });
+      expect(check.stdout).toMatch(/1 file\(s\) in .* do not match their checksums/);
+      expect(check.status).toBe(1);
+      await new Promise((r) => setTimeout(r, 1100));
+      const run = await nightly(f, { env });
+      expect(run.files.code).toBe(1);
+      expect(fs.readFileSync(path.join(f.backupDir, 'snapshots', name, 'DAMAGED'), 'utf8')).toMatch(/line\\nbreak\.txt: FAILED/);
+    });
+
+    it('are restored byte for byte', async () => {
+      const good = snapshotsOf(f).filter((s) => !fs.existsSync(path.join(f.backupDir, 'snapshots', s, 'DAMAGED'))).pop()!;
+      const before = byteTree(path.join(f.backupDir, 'snapshots', good, 'files/data'));
+      fs.rmSync(path.join(f.webroot, 'data'), { recursive: true });
+      const renv = { ...env, BACKUP_DIR: f.backupDir, COORD_DIR: fs.mkdtempSync(path.join(f.root, 'r-')), NEXTCLOUD_WEBROOT: f.webroot,
+        OCC: path.join(f.doubles, 'occ'), NEXTCLOUD_IMAGE_MAJOR: '33', RESTORE_SNAPSHOT: good };
+      expect(runScript('backup/restore-check.sh', { env: renv }).status).toBe(0);
+      expect(runScript('backup/restore-files.sh', { env: renv }).status).toBe(0);
+      expect(byteTree(path.join(f.webroot, 'data'))).toEqual(before);
+    });
+  });
+
   describe('restore refuses', () => {
     let f: Fixture;
     let name: string;

@@ -140,17 +140,16 @@ done
 
 # --- 2. the newest earlier snapshot, verified before anything is linked to it
 good_snapshots() { sh "$(dirname "$0")/good-snapshots.sh" "$snapshots"; }
-# Quiet checksum verification that works with busybox and GNU sha256sum alike.
-verify_sums() { sha256sum -c "$1" >/dev/null 2>&1; }
+manifest() { sh "$(dirname "$0")/manifest.sh" "$@"; }
 # A damaged one is marked and the next older one is verified in turn: unchanged files are hard
 # links shared between snapshots, so rot in one inode shows in every snapshot that links it, and
 # an unverified older base would carry the rotten file into tonight's snapshot.
 base=$(good_snapshots | tail -n 1)
 while [ -n "$base" ] && [ "$verify_previous" = true ]; do
   log "verifying the previous snapshot $base"
-  (cd "$snapshots/$base" && verify_sums database.sha256 && cd files && verify_sums ../MANIFEST) && break
+  (cd "$snapshots/$base" && sha256sum -c database.sha256 >/dev/null 2>&1 && manifest check files MANIFEST >/dev/null) && break
   damaged="${damaged:+$damaged }$base"
-  (cd "$snapshots/$base" && { sha256sum -c database.sha256; cd files && sha256sum -c ../MANIFEST; } 2>/dev/null | grep -v ': OK$' > DAMAGED) || true
+  (cd "$snapshots/$base" && { sha256sum -c database.sha256 2>/dev/null; manifest check files MANIFEST; } | grep -v ': OK$' > DAMAGED) || true
   [ -s "$snapshots/$base/DAMAGED" ] || echo "checksum mismatch" > "$snapshots/$base/DAMAGED"
   log "snapshot $base does not match its checksums ($(wc -l < "$snapshots/$base/DAMAGED" | tr -d ' ') damaged); it is kept and marked DAMAGED"
   base=$(good_snapshots | tail -n 1)
@@ -170,17 +169,18 @@ fi
 # --- 4. database dump (other container) and files snapshot (here), side by side
 mkdir -p "$work/files"
 echo "$work" > "$coord/start.tmp" && mv "$coord/start.tmp" "$coord/start"
-: > "$work/.changed"
 for dir in config data themes custom_apps; do
   [ -d "$webroot/$dir" ] || continue
   link=''
   [ -n "$base" ] && [ -d "$snapshots/$base/files/$dir" ] && link="--link-dest=$snapshots/$base/files/$dir/"
   # Only regular files and folders: the manifest covers files, and nothing else belongs here.
-  nice -n 19 rsync -a --no-specials --no-devices $link --out-format='%i %n' "$webroot/$dir/" "$work/files/$dir/" \
-    > "$work/.rsync-$dir" 2> "$work/.rsync-err" || fail "copying $dir failed: $(tail -n 2 "$work/.rsync-err" | tr '\n' ' ')"
-  sed -n "s|^>f[^ ]* |$dir/|p" "$work/.rsync-$dir" >> "$work/.changed"
-  rm -f "$work/.rsync-$dir"
+  nice -n 19 rsync -a --no-specials --no-devices $link "$webroot/$dir/" "$work/files/$dir/" \
+    2> "$work/.rsync-err" || fail "copying $dir failed: $(tail -n 2 "$work/.rsync-err" | tr '\n' ' ')"
 done
+# What rsync copied rather than linked to the previous snapshot has one link: a new or changed
+# file. (Its own list of names is escaped by locale, so it is not used; see manifest.sh.)
+(cd "$work/files" && find . -type f -links 1 -print0 | manifest keys) > "$work/.changed" \
+  || fail "could not list the copied files"
 log "files copied: $(wc -l < "$work/.changed" | tr -d ' ') new or changed"
 
 waited=0
@@ -199,14 +199,14 @@ if [ "$maintenance_on" = true ]; then
 fi
 
 # --- 5. checksums: new ones for what changed, the previous manifest for the rest
-(cd "$work/files" && find . -type f | sed 's|^\./||') > "$work/.present"
-(cd "$work/files" && tr '\n' '\0' < "../.changed" | xargs -0 -r sha256sum) > "$work/.new-sums" \
+(cd "$work/files" && find . -type f -print0 | manifest keys) > "$work/.present" || fail "could not list the copied files"
+(cd "$work/files" && find . -type f -links 1 -print0 | manifest sum .) > "$work/.new-sums" \
   || fail "could not checksum the copied files"
 {
   if [ -n "$base" ] && [ -f "$snapshots/$base/MANIFEST" ]; then
     awk -v changed="$work/.changed" -v present="$work/.present" '
       BEGIN { while ((getline p < changed) > 0) skip[p] = 1; while ((getline p < present) > 0) keep[p] = 1 }
-      { path = substr($0, 67); if ((path in keep) && !(path in skip)) print }' "$snapshots/$base/MANIFEST"
+      { key = substr($0, 1, 1) == "\\" ? substr($0, 68) : substr($0, 67); if ((key in keep) && !(key in skip)) print }' "$snapshots/$base/MANIFEST"
   fi
   cat "$work/.new-sums"
 } > "$work/MANIFEST"

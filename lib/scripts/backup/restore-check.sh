@@ -29,7 +29,7 @@ fi
 
 log "verifying snapshot $name (Nextcloud ${version:-unknown})"
 (cd "$dir" && sha256sum -c database.sha256 >/dev/null 2>&1) || refuse "the database dump in $name does not match its checksum"
-(cd "$dir/files" && sha256sum -c ../MANIFEST 2>/dev/null | grep -v ': OK$' > "$coord/damaged") || true
+sh "$(dirname "$0")/manifest.sh" check "$dir/files" "$dir/MANIFEST" > "$coord/damaged" || true
 if [ -s "$coord/damaged" ]; then
   refuse "$(wc -l < "$coord/damaged" | tr -d ' ') file(s) in $name do not match their checksums, e.g. $(head -n 1 "$coord/damaged")"
 fi

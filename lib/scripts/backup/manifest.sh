@@ -1,0 +1,96 @@
+#!/bin/sh
+# A snapshot's MANIFEST: one "<sha256>  <name>" line a file, in GNU sha256sum's format, so
+# `sha256sum -c MANIFEST` checks a copy on any Linux PC. Names that would break a line (newline,
+# carriage return, backslash) are escaped as GNU does it: the line starts with a backslash and
+# the name has \\, \n and \r. Every other byte is kept as it is, whatever the locale: names
+# reach this script NUL-separated (find -print0) and leave it as arguments, never through a
+# tool that prints names for humans (rsync --out-format and ls escape them under a C locale).
+#
+#   manifest.sh keys            NUL-separated ./names on stdin -> one key a line (the name as
+#                               the MANIFEST writes it, "./" removed), for set arithmetic
+#   manifest.sh sum DIR         NUL-separated names relative to DIR on stdin -> MANIFEST lines
+#   manifest.sh check DIR FILE  verifies FILE's lines against DIR; prints "<key>: FAILED" for
+#                               each file that is missing or differs, and fails if any does
+set -eu
+set -o pipefail
+
+nl='
+'
+cr=$(printf '\r')
+self=$0
+
+special() { case $1 in *"$nl"* | *\\* | *"$cr"*) return 0 ;; esac; return 1; }
+
+# The GNU escaping of one name. A trailing "/" (no name contains one) keeps the final newlines
+# of a name from being eaten by the command substitution.
+escape() {
+  e=$(printf '%s/' "$1" | sed "s/\\\\/\\\\\\\\/g; s/$cr/\\\\r/g" | awk 'NR > 1 { printf "%s", "\\n" } { printf "%s", $0 }')
+  printf '%s' "${e%/}"
+}
+key() { if special "$1"; then escape "$1"; else printf '%s' "$1"; fi; }
+
+case ${1:-} in
+keys)
+  xargs -0 -r sh "$self" _keys
+  ;;
+_keys)
+  shift
+  for p; do
+    key "${p#./}"
+    echo
+  done
+  ;;
+sum)
+  cd "${2:?usage: manifest.sh sum DIR}"
+  xargs -0 -r sh "$self" _sum
+  ;;
+_sum)
+  # Plain names go to one sha256sum (fast); the few special ones are read through stdin, so
+  # sha256sum never prints them.
+  shift
+  n=$#
+  while [ "$n" -gt 0 ]; do
+    p=${1#./}
+    shift
+    n=$((n - 1))
+    if special "$p"; then
+      sum=$(sha256sum < "./$p" | cut -c1-64)
+      printf '\\%s  %s\n' "$sum" "$(escape "$p")"
+    else
+      set -- "$@" "./$p"
+    fi
+  done
+  [ "$#" -eq 0 ] || sha256sum "$@" | sed 's|^\([0-9a-f]*\)  \./|\1  |'
+  ;;
+check)
+  dir=${2:?usage: manifest.sh check DIR MANIFEST}
+  manifest=${3:?usage: manifest.sh check DIR MANIFEST}
+  case $manifest in /*) ;; *) manifest="$PWD/$manifest" ;; esac
+  cd "$dir"
+  failed="${TMPDIR:-/tmp}/.manifest-failed.$$"
+  plain="${TMPDIR:-/tmp}/.manifest-plain.$$"
+  trap 'rm -f "$failed" "$plain"' EXIT
+  : > "$failed"
+  # Plain lines: one sha256sum -c, which prints "name: FAILED" for a missing or changed file.
+  if grep -v '^\\' "$manifest" > "$plain"; then
+    { sha256sum -c "$plain" 2>/dev/null || true; } | { grep -v ': OK$' || true; } >> "$failed"
+  fi
+  # Escaped lines: decoded by printf %b (the key holds no backslash that is not \\, \n or \r).
+  { grep '^\\' "$manifest" || true; } | while IFS= read -r line; do
+    rest=${line#\\}
+    want=${rest%%  *}
+    k=${rest#*  }
+    p=$(printf '%b/' "$k")
+    p=${p%/}
+    got=$(sha256sum 2>/dev/null < "./$p" | cut -c1-64) || got=''
+    [ "$got" = "$want" ] || echo "$k: FAILED"
+  done >> "$failed"
+  cat "$failed"
+  [ -s "$failed" ] && bad=1 || bad=0
+  exit "$bad"
+  ;;
+*)
+  echo "usage: manifest.sh keys | sum DIR | check DIR MANIFEST" >&2
+  exit 2
+  ;;
+esac
