@@ -1,3 +1,4 @@
+import { RUNS_LAST_ANNOTATION } from '../lib/labels';
 import { cpuToMillis, sizeToBytes } from '../lib/quantity';
 
 // Kubernetes objects are open-ended JSON here, as in the rest of the client.
@@ -53,21 +54,29 @@ export function workloadsIn(objects: Obj[]): Workloads {
   return { deployments: objects.filter((o) => o.kind === 'Deployment'), cronJobs: objects.filter((o) => o.kind === 'CronJob') };
 }
 
-function podTemplates(w: Workloads): Array<{ spec: Obj; replicas: number }> {
+
+function podTemplates(w: Workloads): Array<{ spec: Obj; replicas: number; runsLast: string[] }> {
+  const runsLast = (t: Obj) => String(t.metadata?.annotations?.[RUNS_LAST_ANNOTATION] ?? '').split(',').filter(Boolean);
   return [
     // A Deployment someone scaled to zero (an interrupted restore) still counts: it comes back.
-    ...w.deployments.map((d) => ({ spec: d.spec.template.spec, replicas: Math.max(1, d.spec.replicas ?? 1) })),
-    ...w.cronJobs.filter((c) => !c.spec.suspend).map((c) => ({ spec: c.spec.jobTemplate.spec.template.spec, replicas: 1 })),
+    ...w.deployments.map((d) => ({ spec: d.spec.template.spec, replicas: Math.max(1, d.spec.replicas ?? 1), runsLast: runsLast(d.spec.template) })),
+    ...w.cronJobs.filter((c) => !c.spec.suspend).map((c) => ({ spec: c.spec.jobTemplate.spec.template.spec, replicas: 1, runsLast: runsLast(c.spec.jobTemplate.spec.template) })),
   ];
 }
 
 type Pick = (resources: Obj) => string | undefined;
 type Parse = (quantity: string) => number | undefined;
 
-/** One pod's share of a resource: its containers together, or its largest init container (init containers run one at a time, before the others). */
-function podQuantity(spec: Obj, pick: Pick, parse: Parse): number {
+/**
+ * One pod's share of a resource: its containers together, or its largest init container (init
+ * containers run one at a time, before the others). The scheduler reserves requests for every
+ * container at once; for use (limits), containers in `runsLast` count as a phase of their own.
+ */
+function podQuantity(spec: Obj, pick: Pick, parse: Parse, runsLast: string[] = []): number {
   const of = (c: Obj) => parse(pick(c.resources ?? {}) ?? '0') ?? 0;
-  const containers = (spec.containers ?? []).reduce((n: number, c: Obj) => n + of(c), 0);
+  const sum = (cs: Obj[]) => cs.reduce((n: number, c: Obj) => n + of(c), 0);
+  const all: Obj[] = spec.containers ?? [];
+  const containers = Math.max(sum(all.filter((c) => !runsLast.includes(c.name))), sum(all.filter((c) => runsLast.includes(c.name))));
   return Math.max(containers, ...(spec.initContainers ?? []).map(of));
 }
 
@@ -77,10 +86,10 @@ export function demandOf(workloads: Workloads): Demand {
   let memory = 0;
   let limit = 0;
   let scratch = 0;
-  for (const { spec, replicas } of podTemplates(workloads)) {
+  for (const { spec, replicas, runsLast } of podTemplates(workloads)) {
     cpu += replicas * podQuantity(spec, (r) => r.requests?.cpu, cpuToMillis);
     memory += replicas * podQuantity(spec, (r) => r.requests?.memory, sizeToBytes);
-    limit += replicas * podQuantity(spec, (r) => r.limits?.memory, sizeToBytes);
+    limit += replicas * podQuantity(spec, (r) => r.limits?.memory, sizeToBytes, runsLast);
     scratch += replicas * (spec.volumes ?? []).reduce((n: number, v: Obj) => n + (v.emptyDir ? sizeToBytes(v.emptyDir.sizeLimit ?? '0') ?? 0 : 0), 0);
   }
   return { cpuRequestMillis: cpu, memoryRequestBytes: memory, memoryLimitBytes: limit, scratchBytes: scratch };

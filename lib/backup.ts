@@ -3,7 +3,7 @@ import * as k8s from '../imports/k8s';
 import { readScript } from './container-scripts';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
 import { Database } from './database';
-import { Component, componentLabels, componentSelector } from './labels';
+import { Component, RUNS_LAST_ANNOTATION, componentLabels, componentSelector } from './labels';
 import { Nextcloud } from './nextcloud';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements } from './pod-security';
 import { formatBytes } from './quantity';
@@ -16,7 +16,7 @@ export interface BackupProps {
   readonly nextcloud: Nextcloud;
 }
 
-const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'manifest.sh', 'nights.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
+const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'manifest.sh', 'mirror.sh', 'nights.sh', 'offsite.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
 
 /**
  * A schedule that never comes (31 February): the restore and export CronJobs are suspended
@@ -32,6 +32,8 @@ const NEVER = '0 0 31 2 *';
 export class Backup extends Construct {
   public static readonly COMPONENT: Component = { name: 'homecloud-backup', component: 'backup' };
   public static readonly MOUNT = '/backup';
+  /** Where the off-disk folder is mounted in the nightly job (kubeadm clusters). */
+  public static readonly OFFSITE_MOUNT = '/offsite';
   public readonly cronJob: k8s.KubeCronJob;
   public readonly restoreTemplate: k8s.KubeCronJob;
   public readonly exportTemplate: k8s.KubeCronJob;
@@ -118,8 +120,8 @@ export class Backup extends Construct {
       resources: resourceRequirements(s.resources.backupDatabase),
       securityContext: nonRoot(uid, uid),
     });
-    const podSpec = (spec: Partial<k8s.PodSpec> & Pick<k8s.PodSpec, 'containers'>): k8s.PodTemplateSpec => ({
-      metadata: { labels },
+    const podSpec = ({ annotations, ...spec }: Partial<k8s.PodSpec> & Pick<k8s.PodSpec, 'containers'> & { annotations?: Record<string, string> }): k8s.PodTemplateSpec => ({
+      metadata: { labels, ...(annotations ? { annotations } : {}) },
       spec: {
         ...POD_DEFAULTS,
         restartPolicy: 'Never',
@@ -138,6 +140,36 @@ export class Backup extends Construct {
         jobTemplate: { metadata: { labels }, spec: { backoffLimit: 0, activeDeadlineSeconds: deadlineSeconds, template } },
       },
     });
+
+    // The third container of the nightly job (offsite.sh): the restic repository and its copy
+    // outside Docker Desktop's disk. On kubeadm clusters the folder on the PC is mounted here;
+    // kind clusters show such folders empty, so there the PC's scheduled task copies it.
+    const off = s.backup.offsite;
+    const inCluster = off.clusterType === 'kubeadm';
+    const offsiteContainer: k8s.Container = {
+      name: 'offsite',
+      image: s.images.backupStore,
+      imagePullPolicy: PULL_POLICY,
+      command: ['/bin/sh', '/homecloud/offsite.sh'],
+      env: [
+        ...common,
+        props.credentials.env('RESTIC_PASSWORD', CREDENTIAL_KEYS.backupKey),
+        { name: 'OFFSITE_MODE', value: inCluster ? 'cluster' : 'client' },
+        ...(inCluster ? [{ name: 'OFFSITE_FOLDER', value: Backup.OFFSITE_MOUNT }] : []),
+        { name: 'OFFSITE_FOLDER_NAME', value: off.folder },
+        { name: 'KEEP_DAILY', value: String(off.retention.daily) },
+        { name: 'KEEP_WEEKLY', value: String(off.retention.weekly) },
+        { name: 'KEEP_MONTHLY', value: String(off.retention.monthly) },
+        { name: 'SCRUB_EVERY_DAYS', value: String(off.scrubEveryDays) },
+        { name: 'BACKUP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) },
+      ],
+      volumeMounts: mounts(...(inCluster ? [{ name: 'offsite', mountPath: Backup.OFFSITE_MOUNT }] : [])),
+      resources: resourceRequirements(s.resources.offsite),
+      securityContext: nonRoot(uid, uid),
+    };
+    const offsiteVolumes: k8s.Volume[] = inCluster
+      ? [{ name: 'offsite', hostPath: { path: off.hostPath, type: 'DirectoryOrCreate' } }]
+      : [];
 
     this.cronJob = new k8s.KubeCronJob(this, 'cronjob', {
       metadata: { name: 'backup', labels },
@@ -159,6 +191,8 @@ export class Backup extends Construct {
             backoffLimit: 0,
             activeDeadlineSeconds: s.backup.timeoutSeconds,
             template: podSpec({
+              // offsite.sh starts work only after backup.sh has exited (see client/capacity.ts).
+              annotations: { [RUNS_LAST_ANNOTATION]: offsiteContainer.name },
               containers: [
                 nextcloudContainer('files', 'backup.sh', [
                   { name: 'MAINTENANCE_MODE', value: String(s.backup.maintenanceMode) },
@@ -169,7 +203,9 @@ export class Backup extends Construct {
                   { name: 'DUMP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) },
                 ], { readOnly: false }),
                 postgresContainer('database', 'dump-database.sh'),
+                offsiteContainer,
               ],
+              volumes: [...volumes, ...offsiteVolumes],
             }),
           },
         },

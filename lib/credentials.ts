@@ -18,6 +18,8 @@ export const CREDENTIAL_KEYS = {
   cachePassword: 'cache-password',
   /** The cache's password as a config line, so it never appears on a command line. */
   cacheAuthConf: 'cache-auth.conf',
+  /** The backup repository's key (restic's password); the client shows it as the recovery key. */
+  backupKey: 'backup-key',
 } as const;
 
 export type CredentialKey = (typeof CREDENTIAL_KEYS)[keyof typeof CREDENTIAL_KEYS];
@@ -36,6 +38,7 @@ export class HomecloudCredentials extends Construct {
       [CREDENTIAL_KEYS.adminPassword]: c.adminPassword,
       [CREDENTIAL_KEYS.cachePassword]: c.cachePassword,
       [CREDENTIAL_KEYS.cacheAuthConf]: `requirepass ${c.cachePassword}\n`,
+      [CREDENTIAL_KEYS.backupKey]: c.backupKey,
     };
     // `data`, not `stringData`: the server stores only `data`, so a repeated apply
     // (client- or server-side) compares like with like and changes nothing.

@@ -37,5 +37,6 @@ export function detectHostFacts(): HostFacts {
     lanAddresses: lanAddresses(os.networkInterfaces()),
     timeZone: process.env.TZ && process.env.TZ.includes('/') ? process.env.TZ : resolved.timeZone,
     region,
+    homeDir: os.homedir(),
   };
 }

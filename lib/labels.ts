@@ -30,3 +30,10 @@ export function componentLabels(instance: string, c: Component): Record<string, 
 export function componentSelector(instance: string, c: Component): Record<string, string> {
   return { 'app.kubernetes.io/instance': instance, 'app.kubernetes.io/component': c.component };
 }
+
+/**
+ * A pod template annotation naming containers that start work only once the others have exited
+ * (the nightly job's offsite container): their memory use follows the others', it does not add
+ * to it. The client's capacity check and the budget test read it.
+ */
+export const RUNS_LAST_ANNOTATION = 'homecloud.io/runs-last';

@@ -8,9 +8,14 @@ export interface Credentials {
   readonly postgresPassword: string;
   readonly adminPassword: string;
   readonly cachePassword: string;
+  /**
+   * The backup repository's key (restic encrypts everything it stores). Whoever restores on a
+   * new PC needs it: shown by `npm run admin-password`.
+   */
+  readonly backupKey: string;
 }
 
-const KEYS: Array<keyof Credentials> = ['postgresPassword', 'adminPassword', 'cachePassword'];
+const KEYS: Array<keyof Credentials> = ['postgresPassword', 'adminPassword', 'cachePassword', 'backupKey'];
 
 /** 192 random bits, URL-safe: usable unquoted in DSNs, redis URLs and config files. */
 export function generatePassword(): string {

@@ -1,3 +1,4 @@
+import { defaultOffsiteFolder, hostPathOf, offsiteFolderProblem } from './offsite-folder';
 import { Duration } from 'cdk8s';
 import { MIN_PHP_WORKERS, minimumContainerMiB, phpFpmSizing } from './php-sizing';
 import { CpuInput, SizeInput, cpuToMillis, mebibytes, sizeToBytes } from './quantity';
@@ -128,6 +129,36 @@ export interface BackupSettings {
    * @default Duration.hours(20)
    */
   readonly catchUpWindow?: Duration;
+  /** The nightly copy outside Docker Desktop's disk. */
+  readonly offsite?: OffsiteSettings;
+}
+
+/**
+ * The nightly off-disk copy: the backup repository (restic) mirrored to a folder on the PC, so
+ * that resetting the cluster, switching its type or uninstalling Docker Desktop loses nothing.
+ */
+export interface OffsiteSettings {
+  /**
+   * A folder on this PC, outside Docker Desktop. A USB disk works if its drive letter is fixed
+   * (Disk Management) and it stays plugged in at backup time.
+   * @default - homecloud-backups in your user profile, e.g. C:\Users\Anna\homecloud-backups
+   */
+  readonly folder?: string;
+  /**
+   * Docker Desktop's cluster type (Settings → Kubernetes). 'kubeadm': the cluster writes the copy
+   * itself. 'kind': folders on the PC come up empty inside kind clusters, so a scheduled task on
+   * the PC makes the copy (`npm run deploy` offers to register it). `deploy` checks this.
+   * @default 'kubeadm'
+   */
+  readonly clusterType?: 'kubeadm' | 'kind';
+  /** How many nightly versions the copy keeps. @default 7 daily, 4 weekly, 12 monthly */
+  readonly retention?: RetentionSettings;
+  /**
+   * Every this many days the night also reads back everything kept (snapshots, repository, the
+   * copy) to find damage long before a restore needs it.
+   * @default 7
+   */
+  readonly scrubEveryDays?: number;
 }
 
 /**
@@ -143,6 +174,8 @@ export interface ImageSettings {
   readonly cache?: string;
   /** @default 'nginx:1.28-alpine' */
   readonly nginx?: string;
+  /** The backup repository and its off-disk copy (restic: one static binary, BSD-2-Clause). @default 'restic/restic:0.18.1' */
+  readonly backupStore?: string;
 }
 
 /** CPU and memory for one container. Requests are reserved; limits are hard caps. */
@@ -173,6 +206,11 @@ export interface ResourceSettings {
   readonly backup?: ContainerResources;
   /** The backup, restore and export jobs' PostgreSQL-side containers (pg_dump, pg_restore, kubectl cp). */
   readonly backupDatabase?: ContainerResources;
+  /**
+   * The nightly job's restic container: it starts work only once the other two have finished,
+   * so its memory is not added to theirs.
+   */
+  readonly offsite?: ContainerResources;
 }
 
 export interface PhpSettings {
@@ -195,6 +233,8 @@ export interface HostFacts {
   readonly lanAddresses: string[];
   readonly timeZone: string;
   readonly region?: string;
+  /** The user's home folder (on Windows: C:\Users\<name>), for the off-disk copy's default folder. */
+  readonly homeDir?: string;
 }
 
 export type ContainerName = keyof Required<ResourceSettings>;
@@ -229,6 +269,15 @@ export interface ResolvedSettings {
     readonly maintenanceMode: boolean;
     readonly timeoutSeconds: number;
     readonly catchUpSeconds: number;
+    readonly offsite: {
+      /** As the user wrote it (shown in messages). */
+      readonly folder: string;
+      /** As the node sees it. */
+      readonly hostPath: string;
+      readonly clusterType: 'kubeadm' | 'kind';
+      readonly retention: Required<RetentionSettings>;
+      readonly scrubEveryDays: number;
+    };
   };
   readonly images: Required<ImageSettings>;
   readonly resources: Record<ContainerName, ResolvedResources>;
@@ -240,6 +289,7 @@ export const DEFAULT_IMAGES: Required<ImageSettings> = {
   postgres: 'postgres:18-alpine',
   cache: 'valkey/valkey:8-alpine',
   nginx: 'nginx:1.28-alpine',
+  backupStore: 'restic/restic:0.18.1',
 };
 
 /**
@@ -256,6 +306,8 @@ export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResource
   // occ at Nextcloud's memory_limit of 512M, as in the cron container.
   backup: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '576Mi' },
   backupDatabase: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '192Mi' },
+  // restic: its index of a family's repository, and a few packs in flight.
+  offsite: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '384Mi' },
 };
 
 /** Nextcloud runs its heavy background jobs during this many hours from maintenance_window_start. */
@@ -393,10 +445,26 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
     `it fits only ${fpm.maxChildren} PHP worker(s) of php.memoryLimit ${fpm.memoryLimitMiB}Mi (see lib/php-sizing.ts); `
     + `raise it to at least ${minimumContainerMiB(php.memoryLimitBytes)}Mi or lower php.memoryLimit`);
 
+  const o = input.backup?.offsite;
+  const folder = o?.folder ?? defaultOffsiteFolder(host.homeDir ?? '/root');
+  const folderProblem = offsiteFolderProblem(folder);
+  v.check(folderProblem === undefined, 'backup.offsite.folder', folder, folderProblem ?? '');
+  const clusterType = o?.clusterType ?? 'kubeadm';
+  v.check(clusterType === 'kubeadm' || clusterType === 'kind', 'backup.offsite.clusterType', clusterType,
+    'use "kubeadm" or "kind", as shown in Docker Desktop\'s Settings → Kubernetes');
+  const offsiteRetention = { daily: o?.retention?.daily ?? 7, weekly: o?.retention?.weekly ?? 4, monthly: o?.retention?.monthly ?? 12 };
+  for (const [k, n] of Object.entries(offsiteRetention)) {
+    v.check(Number.isInteger(n) && n >= 1, `backup.offsite.retention.${k}`, n, 'keep at least 1 (a whole number)');
+  }
+  const scrubEveryDays = o?.scrubEveryDays ?? 7;
+  v.check(Number.isInteger(scrubEveryDays) && scrubEveryDays >= 1 && scrubEveryDays <= 90, 'backup.offsite.scrubEveryDays', scrubEveryDays,
+    'use a whole number of days from 1 to 90');
+  const offsite = { folder, hostPath: hostPathOf(folder), clusterType, retention: offsiteRetention, scrubEveryDays };
+
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     namespace, timeZone, trustedDomains, httpPort, adminUser, phoneRegion, apps, maintenanceWindowStart, storage,
-    backup: { schedule, retention, maintenanceMode: input.backup?.maintenanceMode ?? true, timeoutSeconds, catchUpSeconds },
+    backup: { schedule, retention, maintenanceMode: input.backup?.maintenanceMode ?? true, timeoutSeconds, catchUpSeconds, offsite },
     images, resources, php,
   };
 }

@@ -10,7 +10,8 @@ resources, per pod:
   container's folder in a private mount namespace, with the host's programs read-only and the
   pod's volumes bind-mounted where the pod spec mounts them (a claim's volume is the
   PersistentVolume's hostPath folder, shared with every other pod that mounts it, as on a
-  real node; emptyDir, ConfigMap and Secret volumes are folders of the pod);
+  real node; a hostPath volume is DIR/node/<path>; emptyDir, ConfigMap and Secret volumes are
+  folders of the pod);
 - a Logs whose file per container (CRI log format) tests append to, as a runtime would;
 
 and then marks the pod prepared, the sign kwok waits for before it reports the pod Running.
@@ -69,6 +70,13 @@ def volume_sources(pod, folder):
             secret = get_json("get", "secret", "-n", ns, v["secret"]["secretName"]) or {}
             write_data(own, secret.get("data"), binary=True)
             sources[name] = own
+        elif "hostPath" in v:
+            # The node's own file system, kept under the cluster folder (DIR/node/<path>) and
+            # shared by every pod, as on a real node: tests look there for what a pod wrote.
+            path = os.path.join(cluster, "node", v["hostPath"]["path"].lstrip("/"))
+            if v["hostPath"].get("type") == "DirectoryOrCreate":
+                os.makedirs(path, exist_ok=True)
+            sources[name] = path
         else:  # emptyDir and anything else: a folder of the pod's own
             os.makedirs(own, exist_ok=True)
             sources[name] = own

@@ -18,6 +18,9 @@ const ready = (() => {
   return { ok: tools.ok && pg.ok, reason: [tools.ok ? '' : tools.reason, pg.ok ? '' : pg.reason].filter(Boolean).join('; ') };
 })();
 
+/** The restic repository's password in these tests (in a real install: the generated recovery key). */
+const RECOVERY_KEY = 'test-recovery-key';
+
 interface Fixture {
   readonly root: string;
   readonly webroot: string;
@@ -69,7 +72,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
   afterAll(() => pg?.stop());
 
   /** One nightly run: both containers at once, as in the pod. */
-  async function nightly(f: Fixture, opts: { env?: Record<string, string>; dbEnv?: Record<string, string>; dbPath?: string[] } = {}) {
+  async function nightly(f: Fixture, opts: { env?: Record<string, string>; dbEnv?: Record<string, string>; dbPath?: string[]; offsite?: Record<string, string> } = {}) {
     const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
     const env = {
       PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), LANG: 'C', HOME: f.root,
@@ -87,8 +90,10 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       child.stderr.on('data', (d) => { out += d; });
       child.on('exit', (code) => resolve({ code, out }));
     });
-    const [files, database] = await Promise.all([run('backup.sh', env), run('dump-database.sh', dbEnv)]);
-    return { files, database, coord };
+    const offsiteEnv = { ...env, RESTIC_PASSWORD: RECOVERY_KEY, TERMINATION_LOG: path.join(f.root, 'offsite-termination-log'), ...opts.offsite };
+    const [files, database, offsite] = await Promise.all([run('backup.sh', env), run('dump-database.sh', dbEnv),
+      opts.offsite ? run('offsite.sh', offsiteEnv) : Promise.resolve(undefined)]);
+    return { files, database, offsite, coord };
   }
 
 
@@ -275,6 +280,201 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(runScript('backup/restore-check.sh', { env: renv }).status).toBe(0);
       expect(runScript('backup/restore-files.sh', { env: renv }).status).toBe(0);
       expect(byteTree(path.join(f.webroot, 'data'))).toEqual(before);
+    });
+  });
+
+  describeWhen(commands(['restic'], 'apt-get install restic'), 'the off-disk copy (restic repository, mirrored to a Windows folder)', () => {
+    const restic = (repo: string, ...args: string[]) => spawnSync('restic', ['-r', repo, ...args],
+      { env: { PATH: '/usr/bin:/bin', RESTIC_PASSWORD: RECOVERY_KEY, HOME: os.tmpdir(), RESTIC_CACHE_DIR: path.join(os.tmpdir(), 'hc-restic-cache') }, encoding: 'utf8' });
+    /** The biggest pack holds the file contents: retention keeps it while the files are kept. */
+    const largestFile = (dir: string) => execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n')
+      .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+    const offsiteJson = (f: Fixture) => JSON.parse(fs.readFileSync(path.join(f.backupDir, 'offsite.json'), 'utf8'));
+    const cluster = (folder: string, extra: Record<string, string> = {}) => ({ OFFSITE_MODE: 'cluster', OFFSITE_FOLDER: folder, OFFSITE_FOLDER_NAME: 'C:\\Users\\family\\homecloud-backups', ...extra });
+
+    describe('on a kubeadm cluster (written in-cluster through hostPath)', () => {
+      let f: Fixture;
+      let folder: string;
+      let first: { code: number | null; out: string };
+      beforeAll(async () => {
+        f = fixture();
+        folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        fs.mkdirSync(hardFolder(f), { recursive: true });
+        HARD_NAMES.forEach((n, i) => writeHard(f, n, `content ${i}\n`));
+        fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/holiday.mp4'), crypto.randomBytes(3 * 2 ** 20));
+        const run = await nightly(f, { offsite: cluster(folder) });
+        expect(run.files.code).toBe(0);
+        first = run.offsite!;
+      });
+
+      it('puts tonight\'s snapshot into the repository and copies the repository to the folder', () => {
+        expect(first.out).toMatch(/off-disk copy in C:\\Users\\family\\homecloud-backups is up to date/);
+        expect(first.code).toBe(0);
+        expect(offsiteJson(f)).toMatchObject({ result: 'success', mode: 'cluster', snapshot: snapshotsOf(f)[0], error: '' });
+        expect(offsiteJson(f).copy.bytes).toBeGreaterThan(3 * 2 ** 20);
+        expect(JSON.parse(fs.readFileSync(path.join(f.root, 'offsite-termination-log'), 'utf8')).result).toBe('success');
+      });
+
+      it('exposes no family file name to Windows: only hash-named repository files', () => {
+        const names = execFileSync('find', [folder, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').map((p) => path.basename(p));
+        for (const n of names) expect(n).toMatch(/^([0-9a-f]{64}|config)$/);
+      });
+
+      it('the copy alone restores every file byte for byte and the database dump', () => {
+        expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
+        const target = fs.mkdtempSync(path.join(f.root, 'restored-'));
+        expect(restic(path.join(folder, 'repository'), 'restore', 'latest', '--target', target).status).toBe(0);
+        const restored = path.join(target, f.backupDir, '.offsite-stage');
+        const snapshot = path.join(f.backupDir, 'snapshots', snapshotsOf(f)[0]);
+        expect(byteTree(restored)).toEqual(byteTree(snapshot));
+      });
+
+      it('the second night of an unchanged tree copies next to nothing', async () => {
+        await new Promise((r) => setTimeout(r, 1100));
+        const run = await nightly(f, { offsite: cluster(folder) });
+        expect(run.offsite!.code).toBe(0);
+        expect(offsiteJson(f).copy.bytes).toBeLessThan(64 * 1024);
+        expect(restic(path.join(folder, 'repository'), 'snapshots', '--json').stdout).toContain(snapshotsOf(f)[0]);
+      });
+
+      it('a missing folder (USB disk unplugged) fails with the reason, and the backup itself is kept', async () => {
+        await new Promise((r) => setTimeout(r, 1100));
+        const run = await nightly(f, { offsite: cluster(path.join(f.root, 'unplugged')) });
+        expect(run.files.code).toBe(0);
+        expect(run.offsite!.code).toBe(1);
+        expect(offsiteJson(f).error).toMatch(/is not there \(USB disk unplugged\? drive letter changed\?\)/);
+      });
+
+      (process.getuid?.() === 0 ? it : it.skip)('a read-only folder fails with the reason and changes nothing there', async () => {
+        const ro = fs.mkdtempSync(path.join(f.root, 'ro-'));
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]);
+        try {
+          const run = await nightly(f, { offsite: cluster(ro) });
+          expect(run.offsite!.code).toBe(1);
+          expect(offsiteJson(f).error).toMatch(/cannot write to .* \(read-only, or no permission\)/);
+        } finally {
+          spawnSync('umount', [ro]);
+        }
+      });
+
+      (process.getuid?.() === 0 ? it : it.skip)('a full folder fails with the reason; the earlier copy there stays usable', async () => {
+        const small = fs.mkdtempSync(path.join(f.root, 'full-'));
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=5m', 'tmpfs', small]);
+        try {
+          execFileSync('cp', ['-a', path.join(folder, 'repository'), small]);
+          fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/another.mp4'), crypto.randomBytes(4 * 2 ** 20));
+          await new Promise((r) => setTimeout(r, 1100));
+          const run = await nightly(f, { offsite: cluster(small) });
+          expect(run.offsite!.code).toBe(1);
+          expect(offsiteJson(f).error).toMatch(/folder full\?|No space left/);
+          expect(fs.readdirSync(small)).toEqual(['repository']); // the half-copied pack does not keep the space
+          expect(restic(path.join(small, 'repository'), 'check', '--read-data', '--no-lock').status).toBe(0);
+        } finally {
+          spawnSync('umount', [small]);
+        }
+      });
+    });
+
+    it('on a kind cluster it leaves the copy to the PC\'s scheduled task and says so', async () => {
+      const f = fixture();
+      const run = await nightly(f, { offsite: { OFFSITE_MODE: 'client', OFFSITE_FOLDER_NAME: 'D:\\homecloud-backups' } });
+      expect(run.offsite!.code).toBe(0);
+      expect(run.offsite!.out).toMatch(/the off-disk copy to D:\\homecloud-backups is made by the PC's scheduled task/);
+      expect(restic(path.join(f.backupDir, 'repository'), 'snapshots', '--json').stdout).toContain(snapshotsOf(f)[0]);
+    });
+
+    it('does nothing, and says why, when the backup made no snapshot', async () => {
+      const f = fixture();
+      const run = await nightly(f, { dbEnv: { PGPORT: '1' }, offsite: { OFFSITE_MODE: 'client' } });
+      expect(run.files.code).not.toBe(0);
+      expect(run.offsite!.code).toBe(0);
+      expect(offsiteJson(f)).toMatchObject({ result: 'skipped' });
+      expect(offsiteJson(f).error).toMatch(/made no snapshot tonight/);
+    });
+
+    it('a copy killed at 25 random moments always leaves a usable repository outside, and the next copy completes it', async () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-mirror-kill-'));
+      const repo = path.join(root, 'repository');
+      const folder = path.join(root, 'windows');
+      const source = path.join(root, 'source');
+      fs.mkdirSync(folder);
+      fs.mkdirSync(source);
+      expect(restic(repo, 'init').status).toBe(0);
+      const mirror = (detached: boolean) => {
+        const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'mirror.sh'), 'copy', repo, folder],
+          { env: { PATH: [applets(), '/usr/bin', '/bin'].join(':') }, detached, stdio: 'ignore' });
+        return { child, done: new Promise<number | null>((r) => child.once('exit', (c) => r(c))) };
+      };
+      let kills = 0;
+      for (let night = 0; night < 25; night++) {
+        // Each night the repository changes: new data, and every fifth night retention drops old snapshots.
+        fs.writeFileSync(path.join(source, `night-${night}.bin`), crypto.randomBytes(1.5 * 2 ** 20));
+        if (night % 5 === 4) fs.rmSync(path.join(source, `night-${night - 3}.bin`));
+        expect(restic(repo, 'backup', '--host', 'homecloud', source).status).toBe(0);
+        if (night % 5 === 4) expect(restic(repo, 'forget', '--keep-last', '2', '--prune').status).toBe(0);
+        const run = mirror(true);
+        const finished = await Promise.race([run.done.then(() => true), new Promise((r) => setTimeout(() => r(false), Math.random() * 120))]);
+        if (!finished) {
+          process.kill(-run.child.pid!, 'SIGKILL');
+          kills++;
+        }
+        await run.done;
+        if (fs.existsSync(path.join(folder, 'repository', 'config'))) {
+          const check = restic(path.join(folder, 'repository'), 'check', '--no-lock');
+          expect([night, check.status, check.stderr]).toEqual([night, 0, expect.anything()]);
+        }
+      }
+      expect(kills).toBeGreaterThanOrEqual(20);
+      expect(await mirror(false).done).toBe(0);
+      expect(fs.readdirSync(folder)).toEqual(['repository']); // nothing half-copied is left
+      const files = (dir: string) => execFileSync('find', ['.', '-type', 'f', '!', '-path', './locks/*'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').sort();
+      expect(files(path.join(folder, 'repository'))).toEqual(files(repo));
+      expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
+    }, 180_000);
+
+    describe('scrub', () => {
+      it('finds rot in an older kept snapshot and in the off-disk copy, marks it, repairs the copy, and fails the night', async () => {
+        const f = fixture();
+        const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        const snapshots = path.join(f.backupDir, 'snapshots');
+        // Night 1 (moved to an earlier day, so retention keeps it) holds a file night 2 does not:
+        // the nightly check of the newest snapshot never reads it; only a scrub does.
+        fs.writeFileSync(path.join(f.webroot, 'data/bob/files/only-in-first.txt'), 'first night');
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        fs.renameSync(path.join(snapshots, snapshotsOf(f)[0]), path.join(snapshots, '2026-01-01T013000Z'));
+        fs.rmSync(path.join(f.webroot, 'data/bob/files/only-in-first.txt'));
+        await new Promise((r) => setTimeout(r, 1100));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        fs.writeFileSync(path.join(snapshots, '2026-01-01T013000Z', 'files/data/bob/files/only-in-first.txt'), 'first nighX');
+        const pack = largestFile(path.join(folder, 'repository', 'data'));
+        const bytes = fs.readFileSync(pack);
+        bytes[100] ^= 0xff; // same size: only reading it finds this
+        fs.writeFileSync(pack, bytes);
+
+        await new Promise((r) => setTimeout(r, 1100));
+        const run = await nightly(f, { offsite: cluster(folder, { SCRUB_NOW: 'true' }) });
+        expect(run.offsite!.out).toMatch(/scrub: damaged \(snapshots marked DAMAGED: 2026-01-01T013000Z\)/);
+        expect(run.offsite!.out).toMatch(/DAMAGED: data\/.* \(removed; the next copy replaces it\)/);
+        expect(run.offsite!.code).toBe(1);
+        expect(fs.readFileSync(path.join(snapshots, '2026-01-01T013000Z', 'DAMAGED'), 'utf8')).toMatch(/only-in-first\.txt: FAILED/);
+        const scrub = JSON.parse(fs.readFileSync(path.join(f.backupDir, 'scrub.json'), 'utf8'));
+        expect(scrub).toMatchObject({ result: 'damaged', damagedSnapshots: '2026-01-01T013000Z', repository: 'good', offsiteCopy: 'damaged' });
+        expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
+      });
+
+      it('finds rot in the in-cluster repository and fails the night before copying anything', async () => {
+        const f = fixture();
+        fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/holiday.mp4'), crypto.randomBytes(2 * 2 ** 20));
+        expect((await nightly(f, { offsite: { OFFSITE_MODE: 'client' } })).offsite!.code).toBe(0);
+        const pack = largestFile(path.join(f.backupDir, 'repository', 'data'));
+        const data = fs.readFileSync(pack);
+        data[100] ^= 0xff;
+        fs.writeFileSync(pack, data);
+        await new Promise((r) => setTimeout(r, 1100));
+        const run = await nightly(f, { offsite: { OFFSITE_MODE: 'client', SCRUB_NOW: 'true' } });
+        expect(run.offsite!.code).toBe(1);
+        expect(JSON.parse(fs.readFileSync(path.join(f.backupDir, 'scrub.json'), 'utf8'))).toMatchObject({ result: 'damaged', repository: 'damaged' });
+      });
     });
   });
 

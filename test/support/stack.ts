@@ -6,13 +6,14 @@ import { Credentials } from '../../lib/secrets-store';
 import { HomecloudSettings, HostFacts, resolveSettings } from '../../lib/settings';
 
 /** A PC as synth would see it; fixed so tests do not depend on the machine they run on. */
-export const HOST: HostFacts = { hostname: 'familypc', lanAddresses: ['192.168.1.20'], timeZone: 'Europe/Berlin', region: 'DE' };
+export const HOST: HostFacts = { hostname: 'familypc', lanAddresses: ['192.168.1.20'], timeZone: 'Europe/Berlin', region: 'DE', homeDir: 'C:\\Users\\Anna' };
 
 /** Recognisable fake passwords, so a test can look for them in output. */
 export const CREDENTIALS: Credentials = {
   postgresPassword: 'test-postgres-password-0001',
   adminPassword: 'test-admin-password-0002',
   cachePassword: 'test-cache-password-0003',
+  backupKey: 'test-backup-key-0004',
 };
 
 // Kubernetes objects are open-ended JSON; tests read them as such.

@@ -13,7 +13,7 @@ describe('bill of materials: images', () => {
   const images = imagesInManifests(synthStack().objects);
 
   it('finds every image the manifests use, init containers and on-demand jobs included', () => {
-    expect(images.map((i) => i.reference)).toEqual(['nextcloud:34-fpm-alpine', 'nginx:1.28-alpine', 'postgres:18-alpine', 'valkey/valkey:8-alpine']);
+    expect(images.map((i) => i.reference)).toEqual(['nextcloud:34-fpm-alpine', 'nginx:1.28-alpine', 'postgres:18-alpine', 'restic/restic:0.18.1', 'valkey/valkey:8-alpine']);
     expect(images.find((i) => i.repository === 'postgres')!.usedBy).toEqual(expect.arrayContaining(['CronJob/restore database', 'CronJob/backup database']));
   });
 
@@ -66,11 +66,11 @@ describe('npm run bom', () => {
   });
 
   it('writes CycloneDX JSON and BOM.md, and finds no licence problem', () => {
-    expect(run.stderr).toMatch(/4 images, \d+ npm packages, 0 problem\(s\)/);
+    expect(run.stderr).toMatch(/5 images, \d+ npm packages, 0 problem\(s\)/);
     expect(run.status).toBe(0);
     const doc = JSON.parse(fs.readFileSync(path.join(out, 'bom', 'bom.cdx.json'), 'utf8'));
     expect(doc.bomFormat).toBe('CycloneDX');
-    expect(doc.components.filter((c: { type: string }) => c.type === 'container')).toHaveLength(4);
+    expect(doc.components.filter((c: { type: string }) => c.type === 'container')).toHaveLength(5);
     expect(fs.readFileSync(path.join(out, 'bom', 'BOM.md'), 'utf8')).toMatch(/\| `postgres:18-alpine` \| PostgreSQL \|/);
   });
 

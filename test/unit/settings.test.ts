@@ -28,6 +28,16 @@ describe('defaults', () => {
   });
   it('keeps 7 daily, 4 weekly and 6 monthly backups', () => expect(s.backup.retention).toEqual({ daily: 7, weekly: 4, monthly: 6 }));
   it('takes the phone region from the locale', () => expect(s.phoneRegion).toBe('DE'));
+  it('copies the backups nightly to homecloud-backups in the user\'s profile, written by a kubeadm cluster', () => {
+    expect(s.backup.offsite).toEqual({
+      folder: 'C:\\Users\\Anna\\homecloud-backups', hostPath: '/run/desktop/mnt/host/c/Users/Anna/homecloud-backups',
+      clusterType: 'kubeadm', retention: { daily: 7, weekly: 4, monthly: 12 }, scrubEveryDays: 7,
+    });
+  });
+  it.each([['D:\\', '/run/desktop/mnt/host/d'], ['e:\\Familie\\Sicherung\\', '/run/desktop/mnt/host/e/Familie/Sicherung'],
+    ['/srv/homecloud-backups/', '/srv/homecloud-backups']])('maps the off-disk folder %s to the node path %s', (folder, hostPath) => {
+    expect(resolveSettings({ backup: { offsite: { folder } } }, HOST).backup.offsite.hostPath).toBe(hostPath);
+  });
   it('installs contacts, calendar, tasks and notes', () => expect(s.apps).toEqual(['contacts', 'calendar', 'tasks', 'notes']));
   it('uses the default StorageClass', () => expect(s.storage.storageClassName).toBeUndefined());
   it('pins every image to a version', () => {
@@ -58,6 +68,12 @@ describe('bad input names the setting, the value and the fix', () => {
     ['a port out of range', { httpPort: 70000 }, /httpPort = 70000/],
     ['a namespace with capitals', { namespace: 'HomeCloud' }, /namespace = "HomeCloud"/],
     ['a phone region that is not a country code', { phoneRegion: 'Germany' }, /phoneRegion = "Germany".*"DE"/],
+    ['an off-disk folder given relative', { backup: { offsite: { folder: 'backups' } } }, /backup.offsite.folder = "backups".*full path to a folder, e\.g\. "D:.*homecloud-backups"/],
+    ['an off-disk folder on a network share', { backup: { offsite: { folder: '\\\\nas\\family' } } }, /backup.offsite.folder = .*network share .*cannot be reached from the cluster/],
+    ['an off-disk folder with a character Windows forbids', { backup: { offsite: { folder: 'D:\\back|ups' } } }, /backup.offsite.folder = .*full path/],
+    ['an unknown cluster type', { backup: { offsite: { clusterType: 'k3s' as never } } }, /backup.offsite.clusterType = "k3s".*"kubeadm" or "kind"/],
+    ['a scrub interval of 0 days', { backup: { offsite: { scrubEveryDays: 0 } } }, /backup.offsite.scrubEveryDays = 0.*1 to 90/],
+    ['an off-disk retention below 1', { backup: { offsite: { retention: { monthly: 0 } } } }, /backup.offsite.retention.monthly = 0.*at least 1/],
     ['a PHP memory limit that leaves fewer than two workers',
       { php: { memoryLimit: '1Gi' }, resources: { cron: { memoryLimit: '2Gi' }, backup: { memoryLimit: '2Gi' } } },
       /resources.nextcloud.memoryLimit = "1280Mi".*fits only 1 PHP worker.*at least 1360Mi/],

@@ -262,6 +262,36 @@ describe('backup CronJob', () => {
   const dump = backupContainer('database');
   const files = backupContainer('files');
 
+  describe('off-disk copy', () => {
+    const offsite = backupContainer('offsite');
+    const template = backup.spec.jobTemplate.spec.template;
+    it('runs restic from its pinned image, keyed by the recovery key in the Secret', () => {
+      expect(offsite.image).toBe('restic/restic:0.18.1');
+      expect(offsite.command).toEqual(['/bin/sh', '/homecloud/offsite.sh']);
+      expect(offsite.env).toContainEqual({ name: 'RESTIC_PASSWORD', valueFrom: { secretKeyRef: { name: 'homecloud-credentials', key: 'backup-key' } } });
+      expect(offsite.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 82 });
+    });
+    it('on kubeadm, mounts the folder on the PC and writes the copy itself', () => {
+      expect(template.spec.volumes).toContainEqual({ name: 'offsite', hostPath: { path: '/run/desktop/mnt/host/c/Users/Anna/homecloud-backups', type: 'DirectoryOrCreate' } });
+      expect(offsite.volumeMounts).toContainEqual({ name: 'offsite', mountPath: '/offsite' });
+      expect(['OFFSITE_MODE', 'OFFSITE_FOLDER', 'OFFSITE_FOLDER_NAME'].map((n) => envOf(offsite, n).value))
+        .toEqual(['cluster', '/offsite', 'C:\\Users\\Anna\\homecloud-backups']);
+    });
+    it('on kind, mounts nothing from the PC (it would be empty) and leaves the copy to the PC', () => {
+      const kind = synthStack({ backup: { offsite: { clusterType: 'kind' } } }).get('CronJob', 'backup').spec.jobTemplate.spec.template.spec;
+      const c = kind.containers.find((x: K8sObject) => x.name === 'offsite');
+      expect(kind.volumes.filter((v: K8sObject) => v.hostPath)).toEqual([]);
+      expect(envOf(c, 'OFFSITE_MODE').value).toBe('client');
+      expect(c.env.find((e: K8sObject) => e.name === 'OFFSITE_FOLDER')).toBeUndefined();
+    });
+    it('passes the copy\'s own retention and scrub interval', () => {
+      expect(['KEEP_DAILY', 'KEEP_WEEKLY', 'KEEP_MONTHLY', 'SCRUB_EVERY_DAYS'].map((n) => envOf(offsite, n).value)).toEqual(['7', '4', '12', '7']);
+    });
+    it('says it runs after the other two, so the capacity check does not add its memory to theirs', () => {
+      expect(template.metadata.annotations).toEqual({ 'homecloud.io/runs-last': 'offsite' });
+    });
+  });
+
   it('runs occ in the backup and restore jobs with Nextcloud\'s memory_limit of 512M, and room for it', () => {
     const restore = stack.get('CronJob', 'restore').spec.jobTemplate.spec.template.spec;
     for (const c of [files, ...restore.initContainers.filter((x: K8sObject) => x.name === 'check'), ...restore.containers]) {

@@ -112,6 +112,8 @@ finish() {
     write_last_run "$result" || true
     rm -rf "$backup_dir/.lock"
   fi
+  # Last, for offsite.sh (the third container, which starts work only now): tonight's snapshot.
+  echo "$code ${snapshot_name:-}" > "$coord/backup.exit.tmp" && mv "$coord/backup.exit.tmp" "$coord/backup.exit" || true
   exit "$code"
 }
 trap finish EXIT

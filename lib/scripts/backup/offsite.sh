@@ -1,0 +1,148 @@
+#!/bin/sh
+# The nightly job's third container (the restic image): once backup.sh has made tonight's
+# snapshot, puts it into the backup repository and copies the repository off Docker Desktop's
+# disk. restic brings what a copy on Windows needs: content-addressed files (no family file
+# name, owner or mode reaches Windows), deduplication (an unchanged photo costs nothing), an
+# encrypted store with checks of its own, and retention.
+#
+#  1. waits for backup.sh (through the shared folder, like dump-database.sh)
+#  2. stages the snapshot under one fixed path as hard links, so restic recognises unchanged
+#     files from the previous night without reading them
+#  3. restic backup, then restic forget --prune with the off-disk retention, then restic check
+#  4. scrub, every SCRUB_EVERY_DAYS: every kept snapshot against its checksums (damaged ones are
+#     marked DAMAGED), every byte of the repository, and every file of the off-disk copy
+#  5. OFFSITE_MODE=cluster: mirrors the repository into the Windows folder mounted at
+#     OFFSITE_FOLDER (kubeadm clusters). OFFSITE_MODE=client: the PC's scheduled task copies it.
+# The outcome goes to $BACKUP_DIR/offsite.json and the container's termination message.
+set -eu
+set -o pipefail
+# PID 1 of its container: without a handler, SIGTERM would wait out the grace period.
+trap 'error="stopped by a signal (timeout or shutdown)"; exit 143' TERM INT HUP
+
+backup_dir=${BACKUP_DIR:-/backup}
+coord=${COORD_DIR:?COORD_DIR is not set}
+export RESTIC_REPOSITORY=${RESTIC_REPOSITORY:-$backup_dir/repository}
+export RESTIC_CACHE_DIR=${RESTIC_CACHE_DIR:-$backup_dir/.restic-cache}
+: "${RESTIC_PASSWORD:?RESTIC_PASSWORD is not set (the backup recovery key)}"
+mode=${OFFSITE_MODE:-client}
+folder=${OFFSITE_FOLDER:-}
+folder_name=${OFFSITE_FOLDER_NAME:-$folder}
+wait_for=${BACKUP_WAIT_SECONDS:-7200}
+scrub_days=${SCRUB_EVERY_DAYS:-7}
+termination_log=${TERMINATION_LOG:-/dev/termination-log}
+here=$(dirname "$0")
+stage="$backup_dir/.offsite-stage"
+
+started=$(date -u +%s)
+error=''
+snapshot=''
+copy=''
+scrub=''
+log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) offsite: $*"; }
+fail() { error=$*; log "FAILED: $*"; exit 1; }
+json_string() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr '\n\t' '  ')"; }
+
+finish() {
+  code=$?
+  rm -rf "$stage"
+  [ "$code" -eq 0 ] && result=success || result=failed
+  [ "$code" -ne 0 ] && [ -z "$error" ] && error="stopped (exit $code)"
+  [ -n "${skipped:-}" ] && result=skipped
+  repo_kib=$(du -sk "$RESTIC_REPOSITORY" 2>/dev/null | cut -f1 || echo 0)
+  {
+    printf '{"time":%s,"result":%s,"mode":%s,"folder":%s,"snapshot":%s,"repositoryKib":%s,"copy":{%s},"scrub":{%s},"error":%s}\n' \
+      "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")" "$(json_string "$result")" "$(json_string "$mode")" \
+      "$(json_string "$folder_name")" "$(json_string "$snapshot")" "${repo_kib:-0}" "$copy" "$scrub" "$(json_string "$error")"
+  } > "$backup_dir/.offsite.json.tmp" && mv "$backup_dir/.offsite.json.tmp" "$backup_dir/offsite.json"
+  cat "$backup_dir/offsite.json" > "$termination_log" 2>/dev/null || true
+  exit "$code"
+}
+trap finish EXIT
+
+# --- 1. tonight's snapshot (backup.sh writes "<exit code> <snapshot>" when it stops)
+waited=0
+until [ -f "$coord/backup.exit" ]; do
+  [ "$waited" -ge "$wait_for" ] && fail "the backup did not finish within ${wait_for}s"
+  sleep 1
+  waited=$((waited + 1))
+done
+read -r backup_code snapshot < "$coord/backup.exit" || true
+if [ -z "${snapshot:-}" ]; then
+  skipped=yes
+  error="the backup made no snapshot tonight (exit $backup_code); nothing new to copy"
+  log "$error"
+  exit 0
+fi
+snapdir="$backup_dir/snapshots/$snapshot"
+[ -f "$snapdir/summary.json" ] || fail "snapshot $snapshot is not complete"
+
+# --- 2. the repository, and the snapshot staged under a fixed path
+if [ ! -f "$RESTIC_REPOSITORY/config" ]; then
+  log "creating the backup repository"
+  restic init >/dev/null || fail "could not create the backup repository in $RESTIC_REPOSITORY"
+fi
+restic cat config >/dev/null 2>&1 \
+  || fail "the backup repository does not open with this install's recovery key (backup-key in the credentials); was the key replaced?"
+rm -rf "$stage"
+cp -al "$snapdir" "$stage" || fail "could not stage snapshot $snapshot"
+
+# --- 3. into the repository, retention, structural check
+# The snapshot's own start time, in local time, so retention counts the family's nights.
+epoch=$(date -u -d "$(echo "$snapshot" | sed 's/^\(....-..-..\)T\(..\)\(..\)\(..\)Z$/\1 \2:\3:\4/')" +%s)
+log "adding snapshot $snapshot to the repository"
+restic backup --quiet --host homecloud --tag "$snapshot" --time "$(date -d "@$epoch" '+%Y-%m-%d %H:%M:%S')" \
+  --ignore-ctime "$stage" || fail "restic backup of $snapshot failed"
+# A repository that fails its retention (prune reads what it repacks) or its structure check is
+# scrubbed tonight, so the report says what is damaged rather than only that something failed.
+trouble=''
+restic forget --quiet --host homecloud --keep-daily "${KEEP_DAILY:-7}" --keep-weekly "${KEEP_WEEKLY:-4}" \
+  --keep-monthly "${KEEP_MONTHLY:-12}" --prune >/dev/null || trouble="applying the repository's retention failed"
+[ -n "$trouble" ] || restic check >/dev/null 2>&1 || trouble="the repository's structure check failed"
+[ -n "$trouble" ] && log "$trouble; scrubbing now"
+
+# --- 4. scrub, when due
+last_scrub=$(sed -n 's/.*"epoch":\([0-9]*\).*/\1/p' "$backup_dir/scrub.json" 2>/dev/null || true)
+if [ "${SCRUB_NOW:-false}" = true ] || [ -n "$trouble" ] || [ -z "$last_scrub" ] || [ $((started - last_scrub)) -ge $((scrub_days * 86400)) ]; then
+  log "scrub: reading everything that is kept"
+  damaged=''
+  for s in $(sh "$here/good-snapshots.sh" "$backup_dir/snapshots"); do
+    d="$backup_dir/snapshots/$s"
+    bad=$({ (cd "$d" && sha256sum -c database.sha256 2>/dev/null) | grep -v ': OK$' || true; sh "$here/manifest.sh" check "$d/files" "$d/MANIFEST" || true; })
+    if [ -n "$bad" ]; then
+      echo "$bad" > "$d/DAMAGED"
+      damaged="${damaged:+$damaged }$s"
+    fi
+  done
+  repo_ok=true
+  restic check --read-data >/dev/null 2>&1 || repo_ok=false
+  copy_ok=true
+  if [ "$mode" = cluster ] && [ -n "$folder" ] && [ -f "$folder/repository/config" ]; then
+    # Damaged files there are removed, so tonight's copy (step 5) replaces them.
+    REPAIR=true sh "$here/mirror.sh" verify "$folder" || copy_ok=false
+  fi
+  result=good
+  { [ -n "$damaged" ] || [ "$repo_ok" = false ] || [ "$copy_ok" = false ]; } && result=damaged
+  printf '{"epoch":%s,"time":%s,"result":%s,"damagedSnapshots":%s,"repository":%s,"offsiteCopy":%s}\n' "$started" \
+    "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")" "$(json_string "$result")" "$(json_string "$damaged")" \
+    "$(json_string "$([ "$repo_ok" = true ] && echo good || echo damaged)")" "$(json_string "$([ "$copy_ok" = true ] && echo good || echo damaged)")" \
+    > "$backup_dir/scrub.json"
+  scrub="\"result\":$(json_string "$result"),\"damagedSnapshots\":$(json_string "$damaged")"
+  log "scrub: $result${damaged:+ (snapshots marked DAMAGED: $damaged)}"
+fi
+
+# A damaged repository is not copied over the good copy outside.
+[ -n "$trouble" ] && fail "$trouble${scrub:+ (scrub: see npm run status)}"
+
+# --- 5. the copy outside Docker Desktop's disk
+if [ "$mode" = cluster ]; then
+  [ -n "$folder" ] || fail "OFFSITE_FOLDER is not set"
+  out=$(sh "$here/mirror.sh" copy "$RESTIC_REPOSITORY" "$folder") || { echo "$out"; fail "$(echo "$out" | sed -n 's/.*FAILED: //p' | tail -n 1)"; }
+  echo "$out" | sed '$d'
+  set -- $(echo "$out" | tail -n 1)
+  copy="\"time\":$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),\"${1%%=*}\":${1#*=},\"${2%%=*}\":${2#*=},\"${3%%=*}\":${3#*=},\"${4%%=*}\":${4#*=}"
+  log "off-disk copy in $folder_name is up to date"
+else
+  log "the off-disk copy to $folder_name is made by the PC's scheduled task (homecloud offsite)"
+fi
+[ -n "$scrub" ] && case $scrub in *'"damaged"'*) fail "the scrub found damage: see npm run status" ;; esac
+log "done"
