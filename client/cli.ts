@@ -6,11 +6,13 @@ import { UserFacingError } from '../lib/errors';
 import { lanAddresses } from '../lib/host-facts';
 import { MANIFEST_FILE } from '../lib/synth';
 import {
-  Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, isStale, readLive, readManifests, readNamespace, runJob, scaleNextcloud, status, waitReady,
+  Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, isStale, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
 } from './commands';
 import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from './capacity';
 import { Kube, connect } from './kube';
-import { formatReport } from './status';
+import { REPOSITORY, copyFolderOf, copyIntoPod, copyRepositoryToPc, helperPod, kubectlExec, readRecord } from './offsite';
+import { Runner, TASK_NAME, copyTimeAfter, registerTask, removeTask, runCommand, taskExists } from './schedule';
+import { buildReport, clusterTypeOf, formatReport } from './status';
 
 /** Exit codes: documented in --help and the README. */
 export const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
@@ -32,6 +34,8 @@ Commands:
   backup           run a backup now and follow it to the end
   restore          put back a backup snapshot (the newest good one by default)
   export           copy a backup snapshot to a folder on this PC and verify it
+  offsite          copy the backup repository to the off-disk folder now (kind
+                   clusters: the scheduled task runs this every night)
   uninstall        delete the home cloud and all its data (asks first)
   admin-password   print the administrator's login
 
@@ -44,7 +48,13 @@ Options:
   --timeout SECS   how long to wait (deploy: 1800, uninstall: 600)
   --watch          status: refresh every 5 seconds
   --snapshot NAME  restore/export: which snapshot (default: the newest)
-  --to FOLDER      export: where to copy it (e.g. D:\\homecloud-backups)
+  --to FOLDER      export, offsite: where to copy it (e.g. D:\\homecloud-backups)
+  --from FOLDER    restore: from the copy outside Docker Desktop, e.g. after
+                   "Reset Kubernetes cluster" or on a new PC (deploys first if needed)
+  --key-file FILE  restore --from: a file holding the backup recovery key (asked
+                   for on a terminal when this install's key does not open the copy)
+  --schedule-copy  deploy: register the nightly copy as a Windows scheduled task
+                   without asking (kind clusters)
   --yes            do not ask for confirmation (restore, uninstall)
   --force          deploy: even when Kubernetes looks too small for it
   --help           this text
@@ -64,16 +74,19 @@ export interface Options {
   readonly watch: boolean;
   readonly snapshot?: string;
   readonly to?: string;
+  readonly from?: string;
+  readonly keyFile?: string;
+  readonly scheduleCopy: boolean;
   readonly yes: boolean;
   readonly force: boolean;
   readonly help: boolean;
 }
 
-const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'uninstall', 'admin-password'];
+const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'offsite', 'uninstall', 'admin-password'];
 
 /** Parses argv; throws a UserFacingError naming the bad argument. Pure. */
 export function parseArgs(argv: string[]): Options {
-  const o: { -readonly [K in keyof Options]: Options[K] } = { output: 'text', dryRun: false, wait: true, watch: false, yes: false, force: false, help: false };
+  const o: { -readonly [K in keyof Options]: Options[K] } = { output: 'text', dryRun: false, wait: true, watch: false, yes: false, force: false, help: false, scheduleCopy: false };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UserFacingError(`${flag} needs a value (see --help)`);
@@ -98,6 +111,9 @@ export function parseArgs(argv: string[]): Options {
       case '--force': o.force = true; break;
       case '--snapshot': o.snapshot = value(i++, a); break;
       case '--to': o.to = value(i++, a); break;
+      case '--from': o.from = value(i++, a); break;
+      case '--key-file': o.keyFile = value(i++, a); break;
+      case '--schedule-copy': o.scheduleCopy = true; break;
       case '--timeout': {
         const v = Number(value(i++, a));
         if (!Number.isFinite(v) || v <= 0) throw new UserFacingError(`--timeout takes a number of seconds, not "${argv[i]}"`);
@@ -151,9 +167,12 @@ function printJson(io: Io, value: unknown) {
 }
 
 async function commandStatus(kube: Kube, o: Options, io: Io): Promise<number> {
-  const host = { lanAddresses: lanAddresses(os.networkInterfaces()) };
+  const ns = namespaceOf(o);
   for (;;) {
-    const report = await status(kube, namespaceOf(o), host, io);
+    const state = await readState(kube, ns, io);
+    // The PC's own copy (kind clusters) leaves its record in the folder the settings name.
+    const host = { lanAddresses: lanAddresses(os.networkInterfaces()), pcCopy: readRecord(offsiteSettings(state.cronJobs).folder) };
+    const report = buildReport(state, host);
     if (o.output === 'json') printJson(io, { ...report, apiRequests: kube.requests });
     else io.out(`${o.watch ? '\x1b[2J\x1b[H' : ''}${formatReport(report)}`);
     if (!o.watch) return report.healthy ? EXIT.OK : EXIT.UNHEALTHY;
@@ -166,6 +185,7 @@ async function commandDeploy(kube: Kube, o: Options, io: Io): Promise<number> {
   const live = await readLive(kube, m.namespace);
   checkUpgrade(m, live);
   await checkCapacity(kube, m, o, io);
+  await checkClusterType(kube, m, o, io);
   const results = await applyManifests(kube, m, live, { dryRun: o.dryRun }, io);
   if (o.dryRun) {
     if (o.output === 'json') printJson(io, results);
@@ -173,6 +193,7 @@ async function commandDeploy(kube: Kube, o: Options, io: Io): Promise<number> {
   }
   const changed = results.filter((r) => r.action !== 'unchanged').length;
   io.err(`${changed} change(s) applied to ${kube.context}\n`);
+  await offerCopyTask(m, o, io);
   if (!o.wait) return EXIT.OK;
   const ready = await waitReady(kube, m.namespace, (o.timeoutSeconds ?? 1800) * 1000, io);
   const code = await commandStatus(kube, { ...o, watch: false }, io);
@@ -192,6 +213,76 @@ async function checkCapacity(kube: Kube, m: Manifests, o: Options, io: Io): Prom
   }
 }
 
+/** The backup CronJob's offsite container settings, from the manifests or the cluster. */
+function offsiteSettings(cronJobs: Obj[]): { mode?: string; folder?: string; schedule?: string } {
+  const cron = cronJobs.find((c) => c.metadata?.name === 'backup');
+  const c = (cron?.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).find((x: Obj) => x.name === 'offsite');
+  const env = (n: string) => (c?.env ?? []).find((e: Obj) => e.name === n)?.value;
+  return { mode: env('OFFSITE_MODE'), folder: env('OFFSITE_FOLDER_NAME'), schedule: cron?.spec?.schedule };
+}
+
+/**
+ * kind clusters show the PC's folders empty inside: a stack built for kubeadm would write its
+ * nightly copy into nothing. Refuses (unless --force) with the setting to change.
+ */
+async function checkClusterType(kube: Kube, m: Manifests, o: Options, io: Io): Promise<void> {
+  const nodes = await kube.list<Obj>('/api/v1/nodes');
+  const type = clusterTypeOf(nodes.map((n) => n.metadata.name));
+  const { mode } = offsiteSettings(m.objects.filter((x) => x.kind === 'CronJob'));
+  if (type === 'kind' && mode === 'cluster') {
+    const why = 'This is a kind cluster (Docker Desktop → Settings → Kubernetes): folders on the PC come up empty inside it, '
+      + 'so the nightly copy outside Docker Desktop would not reach the PC. Set backup: { offsite: { clusterType: \'kind\' } } in main.ts, '
+      + 'then deploy again: a scheduled task on this PC makes the copy instead.';
+    if (!o.force) throw new UserFacingError(`Not deploying: ${why} Nothing was changed. (--force deploys anyway.)`);
+    io.err(`homecloud: warning: ${why}\n`);
+  }
+}
+
+/** On kind clusters, offers (or with --schedule-copy, makes) the Windows task that copies the backups each night. */
+async function offerCopyTask(m: Manifests, o: Options, io: Io, run: Runner = runCommand): Promise<void> {
+  const { mode, folder, schedule } = offsiteSettings(m.objects.filter((x) => x.kind === 'CronJob'));
+  if (mode !== 'client') return;
+  const time = copyTimeAfter(schedule ?? '30 2 * * *');
+  if (process.platform !== 'win32') {
+    io.err(`homecloud: the nightly copy to ${folder} is made by this PC: schedule \`npm run offsite\` daily at ${time} (e.g. with cron).\n`);
+    return;
+  }
+  if (await taskExists(run)) return;
+  let yes = o.scheduleCopy;
+  if (!yes && io.ask) {
+    yes = /^y(es)?$/i.test((await io.ask(`Register a Windows scheduled task that copies the backups to ${folder} every day at ${time} `
+      + '(and when the PC is next on, if it was off)? [y/N] ')).trim());
+  }
+  if (!yes) {
+    io.err(`homecloud: no scheduled copy: the backups stay only inside Docker Desktop until you run \`npm run offsite\`. `
+      + 'To schedule it later: npm run deploy -- --schedule-copy\n');
+    return;
+  }
+  const script = path.join(ROOT, 'bin', 'homecloud.js');
+  const extraArgs = [...(o.context ? ['--context', o.context] : []), ...(o.namespace ? ['--namespace', o.namespace] : [])];
+  await registerTask(run, { node: process.execPath, script, projectDir: ROOT, time, extraArgs });
+  io.err(`homecloud: registered the task "${TASK_NAME}" (daily at ${time}); npm run uninstall removes it.\n`);
+}
+
+async function commandOffsite(kube: Kube, o: Options, io: Io): Promise<number> {
+  const ns = namespaceOf(o);
+  const cron = await kube.get<Obj>(`/apis/batch/v1/namespaces/${ns}/cronjobs/backup`);
+  const folder = o.to ? path.resolve(o.to) : offsiteSettings(cron ? [cron] : []).folder;
+  if (!folder) throw new UserFacingError('No off-disk folder is configured: deploy first, or name one with --to FOLDER.');
+  // A backup still running finishes first, so the copy holds tonight's snapshot.
+  for (let i = 0; i < 360; i++) {
+    const jobs = await kube.list<Obj>(`/apis/batch/v1/namespaces/${ns}/jobs`);
+    const running = jobs.filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.name === 'backup') && (j.status?.active ?? 0) > 0);
+    if (running.length === 0) break;
+    if (i % 15 === 0) io.err('a backup is running: waiting for it to finish\n');
+    await io.sleep(10_000);
+  }
+  const record = await copyRepositoryToPc(kube, ns, folder, io);
+  if (o.output === 'json') printJson(io, record);
+  else io.out(`The backups are copied to ${folder} (${((record.kib ?? 0) / 1024).toFixed(0)} MiB there).\n`);
+  return EXIT.OK;
+}
+
 async function commandBackup(kube: Kube, o: Options, io: Io): Promise<number> {
   const ns = namespaceOf(o);
   const outcome = await runJob(kube, ns, 'backup', 'backup-manual', io, { timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000 });
@@ -207,6 +298,7 @@ async function commandBackup(kube: Kube, o: Options, io: Io): Promise<number> {
 }
 
 async function commandRestore(kube: Kube, o: Options, io: Io): Promise<number> {
+  if (o.from) return commandRestoreFrom(kube, o, io);
   const ns = namespaceOf(o);
   await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with snapshot ${o.snapshot ?? '(the newest good one)'}; `
     + 'anything added since is removed. Nextcloud is stopped meanwhile.', 'restore');
@@ -216,6 +308,86 @@ async function commandRestore(kube: Kube, o: Options, io: Io): Promise<number> {
       env: o.snapshot ? { RESTORE_SNAPSHOT: o.snapshot } : {}, onlyContainers: ['check'], timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000,
     });
     io.out(outcome.succeeded ? 'Restore done; Nextcloud is starting again and will tell your devices to resync.\n'
+      : `Restore FAILED or was refused; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
+    return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
+  } finally {
+    await scaleNextcloud(kube, ns, 1, io);
+  }
+}
+
+/**
+ * restore --from FOLDER: after "Reset Kubernetes cluster", a switch of cluster type or on a new PC.
+ * Deploys if needed, brings the chosen snapshot in from the copy (import.sh), then restores it
+ * with the restore template, as a restore from an in-cluster snapshot does.
+ */
+async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<number> {
+  const given = path.resolve(o.from!);
+  const folder = copyFolderOf(given);
+  if (!folder) throw new UserFacingError(`There is no homecloud backup copy in ${given}: it is the folder that holds a folder named "repository".`);
+  const ns = namespaceOf(o);
+  if (!(await kube.get(`/api/v1/namespaces/${ns}`))) {
+    io.err(`homecloud is not installed in ${kube.context}: deploying it first (a fresh install, then your data goes in)\n`);
+    const code = await commandDeploy(kube, { ...o, output: 'text' }, io);
+    if (code !== EXIT.OK) throw new UserFacingError('The fresh install is not healthy yet (see above); nothing was restored. Run the restore again once `npm run status` is healthy.');
+  }
+  await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with ${o.snapshot ?? 'the newest good snapshot'} from ${folder}. `
+    + 'Nextcloud is stopped meanwhile.', 'restore');
+  const cron = await kube.get<Obj>(`/apis/batch/v1/namespaces/${ns}/cronjobs/backup`);
+  const { mode, folder: configured } = offsiteSettings(cron ? [cron] : []);
+  const mounted = mode === 'cluster' && configured !== undefined && path.resolve(configured).toLowerCase() === folder.toLowerCase();
+  const helper = await helperPod(kube, ns, 'backup-import', 'import', io);
+  let snapshot: string;
+  try {
+    let repo = `/offsite/${REPOSITORY}`;
+    if (!mounted) {
+      io.err(`uploading the copy from ${folder} into the cluster\n`);
+      repo = '/backup/.incoming';
+      await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', repo]);
+      await copyIntoPod(kube, ns, helper.pod, path.join(folder, REPOSITORY), repo);
+    }
+    const importWith = async (key?: string) => {
+      if (key !== undefined) {
+        // A file, never a command line: the key must not show in any process list or log.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-key-'));
+        try {
+          fs.writeFileSync(path.join(dir, 'recovery-key'), key, { mode: 0o600 });
+          await copyIntoPod(kube, ns, helper.pod, path.join(dir, 'recovery-key'), '/tmp/recovery-key');
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      return kubectlExec(kube, ns, helper.pod, ['env', ...(key !== undefined ? ['RECOVERY_KEY_FILE=/tmp/recovery-key'] : []),
+        'sh', '/homecloud/import.sh', repo, ...(o.snapshot ? [o.snapshot] : [])]);
+    };
+    let out: string;
+    try {
+      out = await importWith(o.keyFile ? fs.readFileSync(o.keyFile, 'utf8').trim() : undefined);
+    } catch (e) {
+      if (!/does not open with this key/.test((e as Error).message) || o.keyFile || !io.ask) {
+        throw new UserFacingError(/does not open with this key/.test((e as Error).message)
+          ? 'The copy is locked with another key than this install\'s (a new PC, or the credentials file was lost): '
+            + 'give the backup recovery key shown at install (npm run admin-password on the old PC) with --key-file FILE.'
+          : (e as Error).message);
+      }
+      const key = (await io.ask('The copy is locked with another key than this install\'s. Backup recovery key: ')).trim();
+      out = await importWith(key);
+    }
+    const m = /snapshot=(\S+)/.exec(out);
+    if (!m) throw new UserFacingError(`The copy could not be brought in: ${out.trim().split('\n').pop()}`);
+    snapshot = m[1];
+    io.err(`snapshot ${snapshot} is in; restoring it\n`);
+  } finally {
+    await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', '/tmp/recovery-key', '/backup/.incoming']).catch(() => undefined);
+    await helper.remove();
+  }
+  await scaleNextcloud(kube, ns, 0, io);
+  try {
+    const outcome = await runJob(kube, ns, 'restore', 'restore', io, {
+      env: { RESTORE_SNAPSHOT: snapshot }, onlyContainers: ['check'], timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000,
+    });
+    io.out(outcome.succeeded
+      ? `Restored ${snapshot} from ${folder}. Nextcloud is starting again; everyone signs in as before (the administrator's password `
+        + 'is the one from before, not the one `npm run admin-password` shows for this install, if they differ).\n'
       : `Restore FAILED or was refused; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
     return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
   } finally {
@@ -250,7 +422,8 @@ async function commandUninstall(kube: Kube, o: Options, io: Io): Promise<number>
     + '  - Nextcloud and every family member\'s files, the database, and the backups:\n'
     + report.volumes.map((v) => `      ${v.name} (${v.size})\n`).join('')
     + '  Docker Desktop deletes these volumes with them; they cannot be recovered.\n'
-    + '  Kept: this project folder and .homecloud/credentials.json.\n');
+    + '  Kept: this project folder, .homecloud/credentials.json, and the copy outside Docker Desktop'
+    + `${report.offsite.folder ? ` in ${report.offsite.folder}` : ''} (delete that folder yourself if you want it gone).\n`);
   const lastGood = report.backup.lastSuccess ? Date.parse(report.backup.lastSuccess) : 0;
   if (!o.yes && io.now().getTime() - lastGood > 24 * 3600_000) {
     throw new UserFacingError('Refusing: there is no successful backup from the last 24 hours. Run `npm run backup`, '
@@ -267,6 +440,7 @@ async function commandUninstall(kube: Kube, o: Options, io: Io): Promise<number>
     io.err(`deleting ${ns} — ${elapsed(spent)}\n`);
     await io.sleep(2000);
   }
+  if (process.platform === 'win32' && await removeTask(runCommand)) io.err(`removed the scheduled task "${TASK_NAME}"\n`);
   io.out(`Removed ${ns} from ${kube.context}.\n`);
   return EXIT.OK;
 }
@@ -276,8 +450,13 @@ async function commandAdminPassword(kube: Kube, o: Options, io: Io): Promise<num
   const secret = await kube.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/secrets/homecloud-credentials`);
   if (!secret?.data) throw new UserFacingError(`No credentials found in namespace ${ns}: is homecloud deployed? (npm run deploy)`);
   const decode = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString('utf8');
-  if (o.output === 'json') printJson(io, { user: decode('admin-user'), password: decode('admin-password') });
-  else io.out(`user:     ${decode('admin-user')}\npassword: ${decode('admin-password')}\n`);
+  if (o.output === 'json') printJson(io, { user: decode('admin-user'), password: decode('admin-password'), backupRecoveryKey: decode('backup-key') });
+  else {
+    io.out(`user:     ${decode('admin-user')}\npassword: ${decode('admin-password')}\n\n`
+      + `backup recovery key: ${decode('backup-key')}\n`
+      + '  Write it down and keep it away from this PC: restoring the copy outside Docker Desktop on a new PC needs it\n'
+      + '  (npm run restore -- --from FOLDER). Without it, nobody can read the backups, not even you.\n');
+  }
   return EXIT.OK;
 }
 
@@ -287,6 +466,7 @@ const HANDLERS: Record<string, (kube: Kube, o: Options, io: Io) => Promise<numbe
   backup: commandBackup,
   restore: commandRestore,
   export: commandExport,
+  offsite: commandOffsite,
   uninstall: commandUninstall,
   'admin-password': commandAdminPassword,
 };

@@ -249,7 +249,8 @@ export async function readState(kube: Kube, namespace: string, io: Io): Promise<
     }
   }
   const room = roomiest(nodes.map((n) => nodeRoom(n, allPods, namespace)));
-  return { now: io.now(), context: kube.context, namespace, namespaceObject, deployments, pods, pvcs, cronJobs, jobs, services, logs, room };
+  return { now: io.now(), context: kube.context, namespace, namespaceObject, deployments, pods, pvcs, cronJobs, jobs, services, logs, room,
+    nodeNames: nodes.map((n) => n.metadata.name) };
 }
 
 export async function status(kube: Kube, namespace: string, host: HostInfo, io: Io): Promise<Report> {

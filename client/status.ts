@@ -24,10 +24,34 @@ export interface ClusterState {
   readonly logs: Record<string, string[]>;
   /** The node with the most room, when the cluster has one. */
   readonly room?: NodeRoom;
+  /** The cluster's node names: they tell Docker Desktop's cluster type. */
+  readonly nodeNames?: string[];
 }
 
 export interface HostInfo {
   readonly lanAddresses: string[];
+  /** The record the PC's own copy (`homecloud offsite`, kind clusters) leaves in the folder. */
+  readonly pcCopy?: CopyRecord;
+}
+
+/** One off-disk copy: offsite.sh's termination message, or the PC's own record of it. */
+export interface CopyRecord {
+  readonly time: string;
+  readonly result: 'success' | 'failed';
+  readonly folder?: string;
+  readonly kib?: number;
+  readonly error?: string;
+}
+
+export type ClusterType = 'kubeadm' | 'kind' | 'other';
+
+export interface OffsiteReport {
+  /** Who makes the copy, from the backup CronJob: 'cluster' (kubeadm) or 'client' (this PC, kind). */
+  readonly mode?: 'cluster' | 'client';
+  readonly folder?: string;
+  readonly last?: CopyRecord;
+  readonly scrub?: { readonly time?: string; readonly result: string; readonly damagedSnapshots?: string };
+  readonly clusterType: ClusterType;
 }
 
 export type ComponentState = 'ready' | 'starting' | 'problem' | 'missing';
@@ -59,6 +83,7 @@ export interface Report {
   readonly addresses: { readonly thisPc: string; readonly lan: string[] };
   readonly clients: { readonly caldav: string; readonly carddav: string; readonly webdav: string };
   readonly backup: BackupReport;
+  readonly offsite: OffsiteReport;
   /** Whether the PC's Kubernetes has room for the home cloud (see capacity.ts). */
   readonly capacity?: CapacityVerdict;
   readonly warnings: string[];
@@ -73,6 +98,20 @@ const COMPONENTS: Array<[string, string, string]> = [
 /** How long a first install usually takes on a desktop, for the message while it runs. */
 const FIRST_INSTALL = '5 to 15 minutes';
 const BACKUP_OVERDUE_HOURS = 36;
+const COPY_OVERDUE_HOURS = 48;
+
+/** Docker Desktop names its kubeadm node docker-desktop, its kind nodes desktop-control-plane, desktop-worker… */
+export function clusterTypeOf(nodeNames: string[]): ClusterType {
+  if (nodeNames.includes('docker-desktop')) return 'kubeadm';
+  if (nodeNames.some((n) => n.startsWith('desktop-'))) return 'kind';
+  return 'other';
+}
+
+const MEANING: Record<ClusterType, string> = {
+  kubeadm: 'kubeadm: the family\'s files, database and in-cluster backups live in Docker Desktop\'s disk, which "Reset Kubernetes cluster", switching the cluster type or uninstalling Docker Desktop erases; the copy in the folder survives all three.',
+  kind: 'kind: the family\'s data lives inside Docker Desktop\'s kind node, which such clusters have lost on a plain restart (Docker Desktop 4.44); the copy this PC makes in the folder survives it.',
+  other: 'not Docker Desktop: where this cluster keeps its volumes decides what survives; the copy in the folder is the one outside it.',
+};
 
 function podsOf(state: ClusterState, component: string): Obj[] {
   return state.pods.filter((p) => p.metadata?.labels?.['app.kubernetes.io/component'] === component && !p.metadata?.labels?.['job-name']);
@@ -200,6 +239,59 @@ function backupReport(state: ClusterState): BackupReport {
   };
 }
 
+function offsiteReport(state: ClusterState, host: HostInfo): OffsiteReport {
+  const cron = state.cronJobs.find((c) => c.metadata.name === 'backup');
+  const container = (cron?.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).find((c: Obj) => c.name === 'offsite');
+  const env = (name: string): string | undefined => (container?.env ?? []).find((e: Obj) => e.name === name)?.value;
+  const mode = env('OFFSITE_MODE') === 'cluster' ? 'cluster' : env('OFFSITE_MODE') === 'client' ? 'client' : undefined;
+  const backupJobs = new Set(state.jobs
+    .filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'CronJob' && r.name === 'backup'))
+    .map((j) => j.metadata.name));
+  const records: Obj[] = state.pods
+    .filter((p) => backupJobs.has(p.metadata?.labels?.['job-name']))
+    .map((p) => (p.status?.containerStatuses ?? []).find((c: Obj) => c.name === 'offsite')?.state?.terminated?.message)
+    .filter(Boolean)
+    .map((m: string) => { try { return JSON.parse(m); } catch { return undefined; } })
+    .filter((r: Obj) => r && r.time)
+    .sort((a: Obj, b: Obj) => Date.parse(b.time) - Date.parse(a.time));
+  const copies: CopyRecord[] = records
+    .filter((r) => r.result !== 'skipped' && (r.copy?.time || r.result === 'failed'))
+    .map((r) => ({ time: r.copy?.time ?? r.time, result: r.result === 'success' ? 'success' : 'failed', folder: r.folder, kib: r.copy?.kib, error: r.error || undefined }));
+  const scrubbed = records.find((r) => r.scrub && r.scrub.result);
+  return {
+    mode,
+    folder: env('OFFSITE_FOLDER_NAME'),
+    last: mode === 'client' ? host.pcCopy : copies[0],
+    scrub: scrubbed ? { time: scrubbed.time, result: scrubbed.scrub.result, damagedSnapshots: scrubbed.scrub.damagedSnapshots || undefined } : undefined,
+    clusterType: clusterTypeOf(state.nodeNames ?? []),
+  };
+}
+
+/** What the off-disk copy needs the family to know or do. */
+function offsiteWarnings(o: OffsiteReport, state: ClusterState, installedHours: number): string[] {
+  const w: string[] = [];
+  if (!o.mode) return w;
+  if (o.mode === 'cluster' && o.clusterType === 'kind') {
+    w.push(`This is a kind cluster: folders on the PC come up empty inside it, so the nightly copy is not reaching ${o.folder}. `
+      + 'Set backup.offsite.clusterType to \'kind\' in main.ts, then run `npm run synth` and `npm run deploy` (it offers to schedule the copy on this PC).');
+  }
+  const since = o.last ? minutesSince(state, o.last.time) / 60 : Infinity;
+  const lastGood = o.last?.result === 'success' ? since : Infinity;
+  if (installedHours > COPY_OVERDUE_HOURS && lastGood > COPY_OVERDUE_HOURS) {
+    const how = o.mode === 'client'
+      ? 'Run `npm run offsite` now, and check that the scheduled task "homecloud offsite copy" exists (`npm run deploy -- --schedule-copy` registers it).'
+      : 'Check that the folder\'s drive is plugged in and has room, then run `npm run backup`.';
+    w.push(`No copy outside Docker Desktop for ${Number.isFinite(lastGood) ? `${Math.floor(lastGood)} hours` : 'more than 2 days (never yet)'} `
+      + `(folder ${o.folder ?? '?'}): a cluster reset now would lose everything since. ${how}`);
+  }
+  if (o.last?.result === 'failed') w.push(`The last copy to ${o.folder ?? 'the off-disk folder'} failed: ${o.last.error ?? 'see the backup job\'s log'}.`);
+  if (o.scrub?.result === 'damaged') {
+    w.push(`The last scrub found damage${o.scrub.damagedSnapshots ? ` (snapshots ${o.scrub.damagedSnapshots}, marked DAMAGED and never restored)` : ''}: `
+      + 'newer backups are complete; if it repeats, Docker Desktop\'s disk or the folder\'s drive may be failing.');
+  }
+  return w;
+}
+
 export function buildReport(state: ClusterState, host: HostInfo): Report {
   const service = state.services.find((s) => s.metadata.name === 'nextcloud');
   const port = service?.spec?.ports?.[0]?.port ?? 80;
@@ -241,10 +333,13 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     warnings.push('Docker Desktop has not published the web port yet, so other devices cannot reach it.');
   }
   if (host.lanAddresses.length === 0) warnings.push('No LAN address found on this PC: phones can reach it only once the PC is on the home network.');
+  const offsite = offsiteReport(state, host);
+  const offsiteProblems = installed ? offsiteWarnings(offsite, state, ageHours) : [];
+  warnings.push(...offsiteProblems);
   const capacity = installed && state.room ? capacityVerdict(demandOf(state), state.room) : undefined;
   warnings.push(...(capacity?.findings ?? []));
 
-  const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue;
+  const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue && offsiteProblems.length === 0;
   return {
     context: state.context,
     namespace: state.namespace,
@@ -255,6 +350,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     addresses: { thisPc: `http://localhost${suffix}/`, lan: host.lanAddresses.map((a) => `http://${a}${suffix}/`) },
     clients: { caldav: `${base}/remote.php/dav`, carddav: `${base}/remote.php/dav`, webdav: `${base}/remote.php/dav/files/USERNAME/` },
     backup,
+    offsite,
     capacity,
     warnings,
   };
@@ -304,6 +400,15 @@ export function formatReport(r: Report): string {
       + (r.backup.last.result === 'success' ? ` (database ${humanBytes(r.backup.last.databaseBytes)}, files ${humanBytes((r.backup.last.filesKiB ?? 0) * 1024)})` : '')
       + (r.backup.last.result === 'failed' && r.backup.last.error ? ` — ${r.backup.last.error}` : '') : 'none yet'}`,
     `  next              ${r.backup.next ? localTime(r.backup.next, r.backup.timeZone) : 'not scheduled'}${r.backup.timeZone ? ` (${r.backup.timeZone})` : ''}`,
+    ...(r.offsite.mode ? [
+      '',
+      'Copy outside Docker Desktop:',
+      `  folder            ${r.offsite.folder ?? '?'}${r.offsite.last?.kib ? ` (${humanBytes(r.offsite.last.kib * 1024)})` : ''}`,
+      `  last copy         ${r.offsite.last ? `${localTime(r.offsite.last.time, r.backup.timeZone)}: ${r.offsite.last.result}` : 'none yet'}`,
+      `  made by           ${r.offsite.mode === 'cluster' ? 'the nightly backup job, through Docker Desktop\'s view of the PC\'s drives' : 'this PC\'s scheduled task (npm run offsite)'}`,
+      ...(r.offsite.scrub ? [`  last scrub        ${localTime(r.offsite.scrub.time, r.backup.timeZone)}: ${r.offsite.scrub.result}`] : []),
+      `  cluster type      ${MEANING[r.offsite.clusterType]}`,
+    ] : []),
     ...(r.warnings.length ? ['', 'Warnings:', ...r.warnings.map((w) => `  ! ${w}`)] : []),
     '',
   ];

@@ -16,7 +16,7 @@ export interface BackupProps {
   readonly nextcloud: Nextcloud;
 }
 
-const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'manifest.sh', 'mirror.sh', 'nights.sh', 'offsite.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
+const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'import.sh', 'manifest.sh', 'mirror.sh', 'nights.sh', 'offsite.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
 
 /**
  * A schedule that never comes (31 February): the restore and export CronJobs are suspended
@@ -37,6 +37,7 @@ export class Backup extends Construct {
   public readonly cronJob: k8s.KubeCronJob;
   public readonly restoreTemplate: k8s.KubeCronJob;
   public readonly exportTemplate: k8s.KubeCronJob;
+  public readonly importTemplate: k8s.KubeCronJob;
   public readonly volumeClaim: k8s.KubePersistentVolumeClaim;
   public readonly selector: Record<string, string>;
 
@@ -237,6 +238,23 @@ export class Backup extends Construct {
         securityContext: nonRoot(uid, uid),
       }],
       volumes: [volumes[0]],
+    }), 7200 + 60);
+
+    // Import: a restic pod for `restore --from FOLDER`. The client uploads the copy (or, on
+    // kubeadm, finds it mounted) and runs import.sh in it; the restore template does the rest.
+    this.importTemplate = onDemand('backup-import', podSpec({
+      containers: [{
+        ...offsiteContainer,
+        name: 'import',
+        command: ['sleep', '7200'],
+        env: [
+          ...common,
+          props.credentials.env('RESTIC_PASSWORD', CREDENTIAL_KEYS.backupKey),
+          props.credentials.env('INSTALL_KEY', CREDENTIAL_KEYS.backupKey),
+        ],
+        volumeMounts: mounts(...(inCluster ? [{ name: 'offsite', mountPath: Backup.OFFSITE_MOUNT, readOnly: true }] : [])),
+      }],
+      volumes: [...volumes, ...offsiteVolumes],
     }), 7200 + 60);
   }
 }

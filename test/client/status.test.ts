@@ -85,6 +85,56 @@ describe('the report', () => {
   });
 });
 
+describe('the copy outside Docker Desktop', () => {
+  const host = { lanAddresses: ['192.168.1.20'] };
+  const cron = (mode: 'cluster' | 'client') => ({ metadata: { name: 'backup' }, spec: { schedule: '30 2 * * *', timeZone: 'Europe/Berlin', jobTemplate: { spec: { template: { spec: {
+    containers: [{ name: 'offsite', env: [{ name: 'OFFSITE_MODE', value: mode }, { name: 'OFFSITE_FOLDER_NAME', value: 'C:\\Users\\Anna\\homecloud-backups' }] }],
+  } } } } } });
+  const withOffsite = (message: object) => ({
+    ...good,
+    status: { containerStatuses: [...good.status.containerStatuses, { name: 'offsite', state: { terminated: { exitCode: 0, message: JSON.stringify(message) } } }] },
+  });
+  const copied = (time: string, extra: object = {}) => withOffsite({ time, result: 'success', mode: 'cluster', folder: 'C:\\Users\\Anna\\homecloud-backups',
+    snapshot: '2026-11-26T013000Z', repositoryKib: 2048, copy: { time, copied: 3, bytes: 1000, removed: 0, kib: 2048 }, scrub: {}, error: '', ...extra });
+
+  it('shows the last copy, its folder and size, who makes it, and what the cluster type means', () => {
+    const r = buildReport(state({ cronJobs: [cron('cluster')], pods: [copied('2026-11-26T01:40:00Z')], nodeNames: ['docker-desktop'] }), host);
+    expect(r.offsite).toMatchObject({ mode: 'cluster', clusterType: 'kubeadm', last: { result: 'success', kib: 2048 } });
+    expect(r.healthy).toBe(true);
+    const text = formatReport(r);
+    expect(text).toMatch(/Copy outside Docker Desktop:\n  folder            C:\\Users\\Anna\\homecloud-backups \(2\.1 MB\)/);
+    expect(text).toMatch(/last copy         26 Nov 2026, 02:40: success/);
+    expect(text).toMatch(/cluster type      kubeadm: .*"Reset Kubernetes cluster".*the copy in the folder survives/);
+  });
+  it('warns, and is not healthy, after 48 hours without a copy', () => {
+    const r = buildReport(state({ cronJobs: [cron('cluster')], pods: [copied('2026-11-24T01:40:00Z')], nodeNames: ['docker-desktop'] }), host);
+    expect(r.healthy).toBe(false);
+    expect(r.warnings).toEqual([expect.stringMatching(/^No copy outside Docker Desktop for 58 hours \(folder C:.*\).*drive is plugged in/)]);
+  });
+  it('says why the last copy failed', () => {
+    const r = buildReport(state({ cronJobs: [cron('cluster')], nodeNames: ['docker-desktop'],
+      pods: [copied('2026-11-26T01:40:00Z', { result: 'failed', copy: {}, error: 'the off-disk folder /offsite is not there (USB disk unplugged? drive letter changed?)' })] }), host);
+    expect(r.warnings).toContainEqual(expect.stringMatching(/The last copy to C:.* failed: .*USB disk unplugged/));
+  });
+  it('reports a scrub that found damage', () => {
+    const r = buildReport(state({ cronJobs: [cron('cluster')], nodeNames: ['docker-desktop'],
+      pods: [copied('2026-11-26T01:40:00Z', { scrub: { result: 'damaged', damagedSnapshots: '2026-01-01T013000Z' } })] }), host);
+    expect(r.offsite.scrub).toMatchObject({ result: 'damaged' });
+    expect(r.warnings).toContainEqual(expect.stringMatching(/scrub found damage \(snapshots 2026-01-01T013000Z, marked DAMAGED/));
+  });
+  it('on kind, takes the last copy from this PC\'s own record', () => {
+    const r = buildReport(state({ cronJobs: [cron('client')], pods: [good], nodeNames: ['desktop-control-plane'] }),
+      { ...host, pcCopy: { time: '2026-11-26T03:00:00Z', result: 'success', kib: 4096 } });
+    expect(r.offsite).toMatchObject({ mode: 'client', clusterType: 'kind', last: { time: '2026-11-26T03:00:00Z' } });
+    expect(formatReport(r)).toMatch(/made by           this PC's scheduled task/);
+    expect(r.warnings).toEqual([]);
+  });
+  it('tells a family whose settings say kubeadm but whose cluster is kind how to fix it', () => {
+    const r = buildReport(state({ cronJobs: [cron('cluster')], pods: [copied('2026-11-26T01:40:00Z')], nodeNames: ['desktop-control-plane', 'desktop-worker'] }), host);
+    expect(r.warnings[0]).toMatch(/This is a kind cluster.*not reaching C:.*clusterType to 'kind'.*npm run synth.*npm run deploy/);
+  });
+});
+
 describe('next scheduled run', () => {
   it('follows the zone in winter and in summer time', () => {
     expect(nextRun('30 2 * * *', 'Europe/Berlin', new Date('2026-01-15T12:00:00Z'))!.toISOString()).toBe('2026-01-16T01:30:00.000Z');

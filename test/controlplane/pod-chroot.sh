@@ -31,5 +31,13 @@ while IFS=$'\t' read -r src dst mode; do
   if [ "$mode" = ro ]; then mount -o remount,bind,ro "$root$dst"; fi
 done < "$pod/mounts-$container"
 
+# homecloud's images are all Alpine: busybox's sh, tar, sha256sum… come first, as there, and
+# what busybox lacks (php, restic, pg_dump) comes from the host.
+alpine=''
+if command -v busybox >/dev/null; then
+  [ -d "$root/.alpine-bin" ] || { mkdir -p "$root/.alpine-bin.tmp" && busybox --install -s "$root/.alpine-bin.tmp" && mv "$root/.alpine-bin.tmp" "$root/.alpine-bin"; }
+  alpine=/.alpine-bin:
+fi
+
 cd "$root"
-exec chroot "$root" /usr/bin/env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+exec chroot "$root" /usr/bin/env PATH=${alpine}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"

@@ -83,6 +83,26 @@ def volume_sources(pod, folder):
     return sources
 
 
+def container_env(pod, container):
+    """The container's environment, as a kubelet gives it: values, and keys of Secrets and
+    ConfigMaps resolved (what `kubectl exec` sees in a real container)."""
+    ns = pod["metadata"]["namespace"]
+    out = []
+    for e in container.get("env", []):
+        value = e.get("value")
+        ref = e.get("valueFrom", {})
+        if "secretKeyRef" in ref:
+            secret = get_json("get", "secret", "-n", ns, ref["secretKeyRef"]["name"]) or {}
+            raw = secret.get("data", {}).get(ref["secretKeyRef"]["key"])
+            value = base64.b64decode(raw).decode() if raw is not None else None
+        elif "configMapKeyRef" in ref:
+            cm = get_json("get", "configmap", "-n", ns, ref["configMapKeyRef"]["name"]) or {}
+            value = cm.get("data", {}).get(ref["configMapKeyRef"]["key"])
+        if value is not None:
+            out.append({"name": e["name"], "value": value})
+    return out
+
+
 def prepare(pod):
     meta = pod["metadata"]
     folder = os.path.join(cluster, "pods", f"{meta['namespace']}_{meta['name']}_{meta['uid']}")
@@ -106,7 +126,7 @@ def prepare(pod):
         os.makedirs(os.path.dirname(log), exist_ok=True)
         open(log, "a").close()
         open(log + ".previous", "a").close()
-        execs.append({"containers": [name], "local": {"workDir": folder, "envs": [
+        execs.append({"containers": [name], "local": {"workDir": folder, "envs": container_env(pod, c) + [
             {"name": "HOMECLOUD_POD_DIR", "value": folder}, {"name": "HOMECLOUD_CONTAINER", "value": name}]}})
         logs.append({"containers": [name], "logsFile": log, "previousLogsFile": log + ".previous", "follow": True})
     objects = [

@@ -432,6 +432,109 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
     }, 180_000);
 
+    describe('the disaster drill: everything lost but the folder on the PC', () => {
+      // Rows of every type Nextcloud's tables use, with names and text a family writes.
+      const DRILL_TABLE = `CREATE TABLE oc_drill (id bigserial primary key, small smallint, n numeric(20,6), flag boolean, name text,
+        raw bytea, at timestamptz, day date, doc jsonb, tags text[], uid uuid, nothing text);
+        INSERT INTO oc_drill (small, n, flag, name, raw, at, day, doc, tags, uid, nothing)
+        SELECT g % 32000, g * 1.000001, g % 2 = 0, 'Geburtstag Müller ' || g || ' 漢字 😀', decode(md5(g::text), 'hex'),
+          '2026-03-29 01:30:00+01'::timestamptz + g * interval '1 hour', '2026-01-01'::date + g, jsonb_build_object('n', g, 'ä', 'ö'),
+          ARRAY['a', 'b' || g], md5(g::text)::uuid, NULL FROM generate_series(1, 2000) g;
+        ALTER TABLE oc_drill OWNER TO oc_drill;`;
+      const digests = (db: string) => pg.psql(`SELECT string_agg(t, ' ' ORDER BY t) FROM (
+          SELECT 'oc_drill:' || md5(string_agg(x::text, ',' ORDER BY id)) t FROM oc_drill x
+          UNION ALL SELECT 'oc_filecache:' || md5(string_agg(fileid || path || size, ',' ORDER BY fileid)) FROM oc_filecache
+          UNION ALL SELECT 'oc_calendarobjects:' || md5(string_agg(id || calendardata, ',' ORDER BY id)) FROM oc_calendarobjects) x`, db);
+      const roleHash = () => pg.psql("SELECT rolpassword FROM pg_authid WHERE rolname = 'oc_drill'");
+      const importSnapshot = (backupDir: string, repo: string, env: Record<string, string> = {}) => spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'import.sh'), repo], {
+        env: { PATH: [applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: backupDir, RESTIC_PASSWORD: RECOVERY_KEY, HOME: os.tmpdir(), LANG: 'C', ...env }, encoding: 'utf8',
+      });
+
+      it('restores rows and files exactly onto a fresh install with new passwords, and the nightly job carries on', async () => {
+        pg.psql('DROP DATABASE IF EXISTS drill');
+        pg.psql('CREATE DATABASE drill TEMPLATE nextcloud');
+        pg.psql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'oc_drill') THEN CREATE ROLE oc_drill LOGIN; END IF; END $$; ALTER ROLE oc_drill PASSWORD 'old-pc-secret'");
+        pg.psql(DRILL_TABLE, 'drill');
+        const f = fixture();
+        const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        fs.mkdirSync(hardFolder(f), { recursive: true });
+        HARD_NAMES.forEach((n, i) => writeHard(f, n, `content ${i}\n`));
+        const night = await nightly(f, { dbEnv: { PGDATABASE: 'drill' }, offsite: cluster(folder) });
+        expect([night.files.code, night.offsite!.code]).toEqual([0, 0]);
+        const rowsBefore = digests('drill');
+        const filesBefore = byteTree(path.join(f.webroot, 'data'));
+        const hashBefore = roleHash();
+
+        // kubectl delete namespace: the volumes go, and with them the database and every in-cluster backup.
+        fs.rmSync(f.backupDir, { recursive: true });
+        fs.rmSync(f.webroot, { recursive: true });
+        pg.psql('DROP DATABASE drill');
+        // A fresh deploy: Nextcloud installs itself anew (its own database user, a new password),
+        // and the new install generated a new key for its backups.
+        pg.psql('CREATE DATABASE drill');
+        pg.psql("ALTER ROLE oc_drill PASSWORD 'new-install-secret'");
+        fs.mkdirSync(path.join(f.webroot, 'config'), { recursive: true });
+        fs.writeFileSync(path.join(f.webroot, 'config/config.php'), "<?php $CONFIG = ['instanceid' => 'fresh'];\n");
+        fs.writeFileSync(path.join(f.webroot, 'version.php'), "<?php\n$OC_VersionString = '33.0.9';\n");
+
+        const imported = importSnapshot(f.backupDir, path.join(folder, 'repository'), { INSTALL_KEY: 'new-install-key' });
+        expect(imported.stdout).toMatch(/adopting the copy as this install's backup repository/);
+        expect(imported.status).toBe(0);
+        const name = /snapshot=(\S+)/.exec(imported.stdout)![1];
+        const coord = fs.mkdtempSync(path.join(f.root, 'restore-'));
+        const env = { BACKUP_DIR: f.backupDir, COORD_DIR: coord, NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), NEXTCLOUD_IMAGE_MAJOR: '33', RESTORE_SNAPSHOT: name };
+        expect(runScript('backup/restore-check.sh', { env }).stdout).toMatch(/is whole/);
+        const database = runScript('backup/restore-database.sh', { path: [pg.bin], env: { ...env, ...pg.env, PGDATABASE: 'drill' } });
+        expect(database.status).toBe(0);
+        expect(runScript('backup/restore-files.sh', { env }).status).toBe(0);
+
+        expect(digests('drill')).toBe(rowsBefore);
+        expect(byteTree(path.join(f.webroot, 'data'))).toEqual(filesBefore);
+        // The restored config.php's database password is the old one: the role gets it back.
+        expect(roleHash()).toBe(hashBefore);
+        // The next night runs with the new install's key on the adopted repository, and copies on.
+        await new Promise((r) => setTimeout(r, 1100));
+        const next = await nightly(f, { dbEnv: { PGDATABASE: 'drill' }, offsite: cluster(folder, { RESTIC_PASSWORD: 'new-install-key' }) });
+        expect([next.files.code, next.offsite!.code]).toEqual([0, 0]);
+        expect(restic(path.join(folder, 'repository'), 'snapshots', '--json').stdout).toContain(snapshotsOf(f).pop());
+        expect(restic(path.join(folder, 'repository'), 'check').status).toBe(0);
+      }, 120_000);
+
+      it('refuses a wrong recovery key with the words to fix it, and changes nothing', async () => {
+        const f = fixture();
+        const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const fresh = fs.mkdtempSync(path.join(f.root, 'fresh-'));
+        const run = importSnapshot(fresh, path.join(folder, 'repository'), { RESTIC_PASSWORD: 'not-the-key' });
+        expect(run.status).toBe(1);
+        expect(run.stdout).toMatch(/does not open with this key: give the recovery key/);
+        expect(fs.readdirSync(fresh)).toEqual([]);
+      });
+
+      it('falls back to the newest snapshot that restores completely when the latest is damaged', async () => {
+        const f = fixture();
+        const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const [older] = snapshotsOf(f);
+        fs.renameSync(path.join(f.backupDir, 'snapshots', older), path.join(f.backupDir, 'snapshots', '2026-01-01T013000Z'));
+        await new Promise((r) => setTimeout(r, 1100));
+        const packsBefore = new Set(execFileSync('find', [path.join(folder, 'repository', 'data'), '-type', 'f'], { encoding: 'utf8' }).trim().split('\n'));
+        fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/new.mp4'), crypto.randomBytes(2 ** 20));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const newPacks = execFileSync('find', [path.join(folder, 'repository', 'data'), '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').filter((p) => !packsBefore.has(p));
+        for (const p of newPacks) {
+          const bytes = fs.readFileSync(p);
+          bytes[bytes.length >> 1] ^= 0xff;
+          fs.writeFileSync(p, bytes);
+        }
+        const fresh = fs.mkdtempSync(path.join(f.root, 'fresh-'));
+        const run = importSnapshot(fresh, path.join(folder, 'repository'));
+        expect(run.stdout + run.stderr).toMatch(/is damaged .*trying the next older one/);
+        expect(run.status).toBe(0);
+        expect(run.stdout).toMatch(new RegExp(`snapshot=${older}`));
+      }, 120_000);
+    });
+
     describe('scrub', () => {
       it('finds rot in an older kept snapshot and in the off-disk copy, marks it, repairs the copy, and fails the night', async () => {
         const f = fixture();

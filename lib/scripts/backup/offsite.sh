@@ -95,7 +95,8 @@ restic backup --quiet --host homecloud --tag "$snapshot" --time "$(date -d "@$ep
 # A repository that fails its retention (prune reads what it repacks) or its structure check is
 # scrubbed tonight, so the report says what is damaged rather than only that something failed.
 trouble=''
-restic forget --quiet --host homecloud --keep-daily "${KEEP_DAILY:-7}" --keep-weekly "${KEEP_WEEKLY:-4}" \
+# --keep-last 2: a second snapshot to fall back to even after two backups on one day.
+restic forget --quiet --host homecloud --keep-last 2 --keep-daily "${KEEP_DAILY:-7}" --keep-weekly "${KEEP_WEEKLY:-4}" \
   --keep-monthly "${KEEP_MONTHLY:-12}" --prune >/dev/null || trouble="applying the repository's retention failed"
 [ -n "$trouble" ] || restic check >/dev/null 2>&1 || trouble="the repository's structure check failed"
 [ -n "$trouble" ] && log "$trouble; scrubbing now"

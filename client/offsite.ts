@@ -1,0 +1,236 @@
+import { spawn } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { UserFacingError } from '../lib/errors';
+import { Io, startJob } from './commands';
+import { Kube } from './kube';
+import { CopyRecord } from './status';
+
+// Kubernetes objects are open-ended JSON, as in the rest of the client.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+/**
+ * The copy outside Docker Desktop, made by this PC (kind clusters, where the cluster cannot see
+ * the PC's folders), and the way back in for `restore --from`. The same rules as mirror.sh: every
+ * file of a restic repository but `config` is immutable and named by the SHA-256 of its content,
+ * so a copy is "fetch what is missing, check the name, rename into place", packs before the
+ * indexes that point at them before the snapshots, config last; removals the other way round.
+ */
+export const REPOSITORY = 'repository';
+/** What the PC's copy leaves in the folder for `status`. */
+export const COPY_RECORD = 'homecloud-copy.json';
+const PARTIAL = '.partial';
+const ORDER = ['keys', 'data', 'index', 'snapshots', 'config'];
+
+export interface MirrorPlan {
+  /** Relative paths to fetch, in a safe order. */
+  readonly copy: string[];
+  /** Relative paths to remove afterwards, in a safe order. */
+  readonly remove: string[];
+}
+
+const partOf = (rel: string) => rel.split('/')[0];
+const rank = (rel: string, order: string[]) => {
+  const i = order.indexOf(partOf(rel));
+  return i < 0 ? order.length : i;
+};
+
+/** What to fetch and what to remove, from the sizes on both sides. Pure. */
+export function planMirror(source: Map<string, number>, target: Map<string, number>): MirrorPlan {
+  const known = (rel: string) => ORDER.includes(partOf(rel));
+  const copy = [...source].filter(([rel, size]) => known(rel) && target.get(rel) !== size).map(([rel]) => rel)
+    .sort((a, b) => rank(a, ORDER) - rank(b, ORDER) || a.localeCompare(b));
+  const removeOrder = ['snapshots', 'index', 'data', 'keys'];
+  const remove = [...target.keys()].filter((rel) => known(rel) && rel !== 'config' && !source.has(rel))
+    .sort((a, b) => rank(a, removeOrder) - rank(b, removeOrder) || a.localeCompare(b));
+  return { copy, remove };
+}
+
+/** Whether a fetched file is what its name says (config: its size, as nothing names it). */
+export function intact(rel: string, content: Buffer | string, expectedSize: number): boolean {
+  const bytes = typeof content === 'string' ? fs.readFileSync(content) : content;
+  if (rel === 'config') return bytes.length === expectedSize;
+  return crypto.createHash('sha256').update(bytes).digest('hex') === path.posix.basename(rel);
+}
+
+/** Files of a local repository copy with their sizes, "/"-separated. */
+export function localFiles(repo: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!fs.existsSync(repo)) return out;
+  const walk = (dir: string, rel: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(dir, e.name), r);
+      else if (e.isFile()) out.set(r, fs.statSync(path.join(dir, e.name)).size);
+    }
+  };
+  walk(repo, '');
+  return out;
+}
+
+/** Parses `stat -c '%s %n'` lines (paths relative to the repository, "./" first). Pure. */
+export function parseListing(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(\d+) \.\/(.+)$/.exec(line);
+    if (m && !m[2].startsWith('locks/')) out.set(m[2], Number(m[1]));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- I/O
+
+/** A helper pod from an on-demand template, running; removed by the caller. */
+export async function helperPod(kube: Kube, namespace: string, template: string, prefix: string, io: Io): Promise<{ pod: string; remove: () => Promise<unknown> }> {
+  const job = await startJob(kube, namespace, template, prefix, io);
+  const remove = () => kube.request('DELETE', `/apis/batch/v1/namespaces/${namespace}/jobs/${job}?propagationPolicy=Background`);
+  for (let i = 0; i < 150; i++) {
+    const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${job}`)}`);
+    if (pods.some((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')) {
+      await remove();
+      throw new UserFacingError(`The ${template} helper stopped before it could be used; see \`npm run status\`.`);
+    }
+    const running = pods.find((p) => p.status?.phase === 'Running');
+    if (running) return { pod: running.metadata.name, remove };
+    if (i % 10 === 0) io.err('waiting for the helper to start\n');
+    await io.sleep(2000);
+  }
+  await remove();
+  throw new UserFacingError(`The ${template} helper did not start within 5 minutes; see \`npm run status\`.`);
+}
+
+/** Runs a command in a pod with kubectl; stdout to a file when given, else returned. */
+export function kubectlExec(kube: Kube, namespace: string, pod: string, argv: string[], opts: { stdoutFile?: string } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', ['--context', kube.context, 'exec', '-n', namespace, pod, '--', ...argv],
+      { stdio: ['ignore', opts.stdoutFile ? fs.openSync(opts.stdoutFile, 'w') : 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d) => { out += d; });
+    child.stderr?.on('data', (d) => { err += d; });
+    child.on('error', (e) => reject(new UserFacingError(`kubectl could not run (${e.message}); it comes with Docker Desktop: is it on PATH?`)));
+    // The scripts say what went wrong on stdout ("…: FAILED: why"); kubectl only that it failed.
+    const why = () => {
+      const said = out.trim().split('\n').filter(Boolean).pop();
+      return said ? said.replace(/^.*FAILED: /, '') : err.trim().split('\n').pop();
+    };
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new UserFacingError(`in the helper pod, ${argv.join(' ')} failed: ${why()}`))));
+  });
+}
+
+function checkFolder(folder: string): void {
+  if (!fs.existsSync(folder)) {
+    const parent = path.dirname(folder);
+    if (!fs.existsSync(parent)) {
+      throw new UserFacingError(`The folder for the copy, ${folder}, cannot be made: ${parent} is not there (USB disk unplugged? drive letter changed?). Plug it in, or set backup.offsite.folder.`);
+    }
+    fs.mkdirSync(folder);
+  }
+  const probe = path.join(folder, `.homecloud-write-test.${process.pid}`);
+  try {
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (e) {
+    throw new UserFacingError(`Cannot write to ${folder} (${(e as NodeJS.ErrnoException).code ?? 'error'}): read-only, full, or no permission.`);
+  }
+}
+
+function writeRecord(folder: string, record: CopyRecord): void {
+  const tmp = path.join(folder, `${COPY_RECORD}.tmp`);
+  fs.writeFileSync(tmp, `${JSON.stringify(record)}\n`);
+  fs.renameSync(tmp, path.join(folder, COPY_RECORD));
+}
+
+/** The record the last copy by this PC left in the folder, if any. */
+export function readRecord(folder: string | undefined): CopyRecord | undefined {
+  if (!folder) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(path.join(folder, COPY_RECORD), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const MB = 1e6;
+
+/**
+ * Copies the in-cluster backup repository into FOLDER/repository (kind clusters; also works on
+ * kubeadm). Progress on stderr; a record in the folder for `status`; failures name the fix.
+ */
+export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: string, io: Io): Promise<CopyRecord> {
+  const started = io.now();
+  checkFolder(folder);
+  const repo = path.join(folder, REPOSITORY);
+  const partial = path.join(folder, PARTIAL);
+  fs.rmSync(partial, { recursive: true, force: true });
+  const helper = await helperPod(kube, namespace, 'backup-export', 'offsite', io);
+  try {
+    const listing = await kubectlExec(kube, namespace, helper.pod,
+      ['sh', '-c', `cd /backup/${REPOSITORY} 2>/dev/null || exit 3; find . -type f -exec stat -c '%s %n' {} +`]).catch((e) => {
+      throw new UserFacingError(`There is no backup repository in the cluster yet (${(e as Error).message}): it is made by the first nightly backup, or run \`npm run backup\`.`);
+    });
+    const source = parseListing(listing);
+    const target = localFiles(repo);
+    if (target.has('config') && source.has('config') && target.get('config') !== source.get('config')) {
+      throw new UserFacingError(`${repo} holds a different backup repository (another install's?); move it away or choose another folder. Nothing was changed.`);
+    }
+    const plan = planMirror(source, target);
+    const total = plan.copy.reduce((n, rel) => n + (source.get(rel) ?? 0), 0);
+    io.err(`copying ${plan.copy.length} file(s), ${(total / MB).toFixed(1)} MB, to ${folder}\n`);
+    fs.mkdirSync(partial, { recursive: true });
+    let done = 0;
+    let lastShown = 0;
+    for (const rel of plan.copy) {
+      const tmp = path.join(partial, path.posix.basename(rel));
+      await kubectlExec(kube, namespace, helper.pod, ['cat', `/backup/${REPOSITORY}/${rel}`], { stdoutFile: tmp });
+      if (!intact(rel, tmp, source.get(rel) ?? -1)) {
+        throw new UserFacingError(`${rel} did not arrive intact (read back differs); the folder's disk may be failing. Nothing already copied was changed.`);
+      }
+      const dest = path.join(repo, ...rel.split('/'));
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      fs.renameSync(tmp, dest);
+      done += source.get(rel) ?? 0;
+      if (done - lastShown > 50 * MB) {
+        io.err(`copied ${(done / MB).toFixed(0)} of ${(total / MB).toFixed(0)} MB\n`);
+        lastShown = done;
+      }
+    }
+    for (const rel of plan.remove) fs.rmSync(path.join(repo, ...rel.split('/')), { force: true });
+    fs.rmSync(partial, { recursive: true, force: true });
+    const kib = Math.round([...localFiles(repo).values()].reduce((n, s) => n + s, 0) / 1024);
+    const record: CopyRecord = { time: io.now().toISOString(), result: 'success', folder, kib };
+    writeRecord(folder, record);
+    io.err(`copied ${plan.copy.length} file(s) (${(done / MB).toFixed(1)} MB), removed ${plan.remove.length}, in ${Math.round((io.now().getTime() - started.getTime()) / 1000)} s\n`);
+    return record;
+  } catch (e) {
+    fs.rmSync(partial, { recursive: true, force: true });
+    try { writeRecord(folder, { time: io.now().toISOString(), result: 'failed', folder, error: (e as Error).message }); } catch { /* the folder itself failed */ }
+    throw e;
+  } finally {
+    await helper.remove();
+  }
+}
+
+/**
+ * Copies a local file or folder into the helper pod (kubectl cp, run in the item's own folder with
+ * a relative name: "C:\\…" would read as a pod name).
+ */
+export function copyIntoPod(kube: Kube, namespace: string, pod: string, local: string, podPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', ['--context', kube.context, 'cp', '-n', namespace, path.basename(local), `${pod}:${podPath}`],
+      { cwd: path.dirname(local), stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr?.on('data', (d) => { err += d; });
+    child.on('error', (e) => reject(new UserFacingError(`kubectl could not run (${e.message})`)));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new UserFacingError(`Copying into the cluster failed: ${err.trim()} (is Docker Desktop's disk full?)`))));
+  });
+}
+
+/** FOLDER, or its parent when the user pointed at the repository itself; undefined when neither holds a copy. */
+export function copyFolderOf(given: string): string | undefined {
+  if (fs.existsSync(path.join(given, REPOSITORY, 'config'))) return given;
+  if (path.basename(given) === REPOSITORY && fs.existsSync(path.join(given, 'config'))) return path.dirname(given);
+  return undefined;
+}

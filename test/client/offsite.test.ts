@@ -1,0 +1,112 @@
+import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseArgs } from '../../client/cli';
+import { copyFolderOf, intact, parseListing, planMirror } from '../../client/offsite';
+import { TaskSpec, copyTimeAfter, registerTask, removeTask, taskXml } from '../../client/schedule';
+import { commands, describeWhen } from '../support/requirements';
+
+const h = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+describe('planning a copy of the repository', () => {
+  const source = new Map<string, number>([
+    ['config', 155], [`keys/${h('k')}`, 400], [`data/aa/${h('pack1')}`, 4_000_000], [`data/bb/${h('pack2')}`, 5_000_000],
+    [`index/${h('i2')}`, 900], [`snapshots/${h('s2')}`, 300],
+  ]);
+
+  it('fetches packs before the indexes that point at them, before the snapshots, and config last', () => {
+    const plan = planMirror(source, new Map());
+    expect(plan.copy.map((r) => r.split('/')[0])).toEqual(['keys', 'data', 'data', 'index', 'snapshots', 'config']);
+    expect(plan.remove).toEqual([]);
+  });
+  it('fetches only what is missing or cut short, and removes what retention dropped, snapshots first', () => {
+    const target = new Map<string, number>([
+      ['config', 155], [`keys/${h('k')}`, 400], [`data/aa/${h('pack1')}`, 4_000_000], [`data/bb/${h('pack2')}`, 1_000],
+      [`data/cc/${h('old')}`, 3_000_000], [`index/${h('i1')}`, 800], [`snapshots/${h('s1')}`, 300], ['.homecloud-write-test.1', 0],
+    ]);
+    const plan = planMirror(source, target);
+    expect(plan.copy).toEqual([`data/bb/${h('pack2')}`, `index/${h('i2')}`, `snapshots/${h('s2')}`]);
+    expect(plan.remove).toEqual([`snapshots/${h('s1')}`, `index/${h('i1')}`, `data/cc/${h('old')}`]);
+  });
+  it('never removes the config, and ignores files that are not the repository\'s', () => {
+    const plan = planMirror(new Map(), new Map([['config', 1], ['README.txt', 5]]));
+    expect(plan.remove).toEqual([]);
+  });
+  it('checks a file against its name (config against its size)', () => {
+    expect(intact(`data/aa/${h('pack')}`, Buffer.from('pack'), 4)).toBe(true);
+    expect(intact(`data/aa/${h('pack')}`, Buffer.from('pacK'), 4)).toBe(false);
+    expect(intact('config', Buffer.alloc(155), 155)).toBe(true);
+  });
+  it('reads the pod\'s listing, leaving out restic\'s lock files', () => {
+    expect(parseListing(`155 ./config\n400 ./keys/${h('k')}\n12 ./locks/${h('l')}\n\n`)).toEqual(new Map([['config', 155], [`keys/${h('k')}`, 400]]));
+  });
+  it('finds the copy whether the user names its folder or the repository in it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-copy-'));
+    fs.mkdirSync(path.join(dir, 'repository'));
+    fs.writeFileSync(path.join(dir, 'repository', 'config'), 'x');
+    expect(copyFolderOf(dir)).toBe(dir);
+    expect(copyFolderOf(path.join(dir, 'repository'))).toBe(dir);
+    expect(copyFolderOf(os.tmpdir())).toBeUndefined();
+  });
+});
+
+describe('the Windows scheduled task', () => {
+  const spec: TaskSpec = { node: 'C:\\Program Files\\nodejs\\node.exe', script: 'C:\\Users\\Anna & Tom\\homecloud\\bin\\homecloud.js',
+    projectDir: 'C:\\Users\\Anna & Tom\\homecloud', time: '04:30', extraArgs: ['--namespace', 'grandma'] };
+
+  it('runs two hours after the backup, daily', () => {
+    expect(copyTimeAfter('30 2 * * *')).toBe('04:30');
+    expect(copyTimeAfter('15 23 * * *')).toBe('01:15');
+  });
+  it('catches up a copy missed while the PC was off, on battery too, one at a time, as the signed-in user', () => {
+    const xml = taskXml(spec);
+    expect(xml).toMatch(/<StartWhenAvailable>true<\/StartWhenAvailable>/);
+    expect(xml).toMatch(/<DisallowStartIfOnBatteries>false<\/DisallowStartIfOnBatteries>/);
+    expect(xml).toMatch(/<MultipleInstancesPolicy>IgnoreNew<\/MultipleInstancesPolicy>/);
+    expect(xml).toMatch(/<LogonType>InteractiveToken<\/LogonType>/);
+    expect(xml).toMatch(/<StartBoundary>2026-01-01T04:30:00<\/StartBoundary>/);
+    expect(xml).toContain('<Arguments>&quot;C:\\Users\\Anna &amp; Tom\\homecloud\\bin\\homecloud.js&quot; offsite &quot;--namespace&quot; &quot;grandma&quot;</Arguments>');
+  });
+  const python = commands(['python3'], 'apt-get install python3');
+  describeWhen(python, 'its XML', () => {
+    it('is well-formed, in Task Scheduler\'s namespace', () => {
+      const r = spawnSync('python3', ['-c', 'import sys, xml.dom.minidom as m; d = m.parseString(sys.stdin.buffer.read()); print(d.documentElement.namespaceURI)'],
+        { input: taskXml(spec).replace('encoding="UTF-16"', 'encoding="UTF-8"'), encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('http://schemas.microsoft.com/windows/2004/02/mit/task');
+    });
+  });
+  it('is registered from a UTF-16 file with schtasks /Create /XML, and removed with /Delete', async () => {
+    const calls: string[][] = [];
+    let file = Buffer.alloc(0);
+    const run = async (cmd: string, args: string[]) => {
+      calls.push([cmd, ...args]);
+      const xml = args.indexOf('/XML');
+      if (xml >= 0) file = fs.readFileSync(args[xml + 1]);
+      return { code: 0, output: '' };
+    };
+    await registerTask(run, spec);
+    expect(calls[0].slice(0, 5)).toEqual(['schtasks', '/Create', '/F', '/TN', 'homecloud offsite copy']);
+    expect(file.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xfe]));
+    expect(file.toString('utf16le')).toContain('<Task version="1.2"');
+    expect(fs.existsSync(calls[0][6])).toBe(false); // the temporary file is gone
+    expect(await removeTask(run)).toBe(true);
+    expect(calls.slice(1)).toEqual([['schtasks', '/Query', '/TN', 'homecloud offsite copy'], ['schtasks', '/Delete', '/F', '/TN', 'homecloud offsite copy']]);
+  });
+  it('says what Task Scheduler said when it refuses', async () => {
+    await expect(registerTask(async () => ({ code: 1, output: 'ERROR: Access is denied.' }), spec)).rejects.toThrow(/Task Scheduler refused the task: ERROR: Access is denied\./);
+  });
+});
+
+describe('command line', () => {
+  it('reads restore --from, --key-file and deploy --schedule-copy', () => {
+    expect(parseArgs(['restore', '--from', 'D:\\homecloud-backups', '--key-file', 'key.txt'])).toMatchObject({ command: 'restore', from: 'D:\\homecloud-backups', keyFile: 'key.txt' });
+    expect(parseArgs(['deploy', '--schedule-copy'])).toMatchObject({ command: 'deploy', scheduleCopy: true });
+    expect(parseArgs(['offsite', '--to', 'E:\\copy'])).toMatchObject({ command: 'offsite', to: 'E:\\copy' });
+  });
+  it('asks for a value after --from', () => {
+    expect(() => parseArgs(['restore', '--from'])).toThrow(/--from needs a value/);
+  });
+});

@@ -1,0 +1,159 @@
+import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { synth } from '../../lib/synth';
+import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../support/control-plane';
+import { commands, describeWhen } from '../support/requirements';
+import { HOST } from '../support/stack';
+
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'homecloud.js');
+
+const ready = (() => {
+  const cp = controlPlaneAvailable();
+  const tools = commands(['restic', 'busybox'], 'apt-get install restic busybox');
+  return { ok: cp.ok && tools.ok, reason: [cp.ok ? '' : cp.reason, tools.ok ? '' : tools.reason].filter(Boolean).join('; ') };
+})();
+
+// The copy outside Docker Desktop on a kind cluster, and the way back after the namespace is
+// gone, through the real entry points and a real API server. The test node's exec runs each
+// command in the pod's own folder with busybox first on PATH (as in the Alpine images) and the
+// host's restic: the client's transfers and import.sh are exercised for real.
+describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a real control plane', () => {
+  let cluster: ControlPlane;
+  let work: string;
+  let outdir: string;
+  let folder: string;
+  let env: NodeJS.ProcessEnv;
+  let key: string;
+  const ns = ['-n', 'homecloud'];
+  const SNAPSHOT = '2026-11-26T013000Z';
+  const files: Record<string, Buffer> = {
+    'data/alice/files/Photos/Geburtstag Müller.jpg': crypto.randomBytes(300_000),
+    'data/alice/files/Notes/-leading dash.md': Buffer.from('# note\n'),
+    'data/bob/files/Documents/Steuer 2026: final?.pdf': crypto.randomBytes(40_000),
+    'config/config.php': Buffer.from('<?php $CONFIG = [];\n'),
+  };
+
+  const homecloud = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args, '--context', 'homecloud-test'], { env, encoding: 'utf8', timeout: 300_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const synthWith = (credentials: string) => {
+    if (synth({ backup: { offsite: { clusterType: 'kind', folder } } }, HOST, { outdir, credentials }, () => undefined) !== 0) throw new Error('synth failed');
+    return JSON.parse(fs.readFileSync(credentials, 'utf8')).backupKey as string;
+  };
+  const backupVolume = () => {
+    const pv = cluster.kubectl(['get', 'pvc', 'backup-data', ...ns, '-o', 'jsonpath={.spec.volumeName}']).trim();
+    return cluster.kubectl(['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
+  };
+  const restic = (password: string, ...args: string[]) => spawnSync('restic', args, {
+    env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: password, RESTIC_CACHE_DIR: path.join(work, 'restic-cache') }, encoding: 'utf8',
+  });
+  /** What tonight's job leaves in the backup volume: a snapshot, and it in the repository (offsite.sh's steps). */
+  const nightlyInto = (volume: string) => {
+    const stage = path.join(volume, '.offsite-stage');
+    const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+    const dump = crypto.randomBytes(100_000);
+    fs.mkdirSync(path.join(stage, 'files'), { recursive: true });
+    fs.writeFileSync(path.join(stage, 'database.dump'), dump);
+    fs.writeFileSync(path.join(stage, 'roles.sql'), '');
+    fs.writeFileSync(path.join(stage, 'database.sha256'), `${sha(dump)}  database.dump\n${sha(Buffer.alloc(0))}  roles.sql\n`);
+    fs.writeFileSync(path.join(stage, 'summary.json'), JSON.stringify({ snapshot: SNAPSHOT, nextcloudVersion: '34.0.1' }));
+    for (const [rel, data] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(stage, 'files', rel)), { recursive: true });
+      fs.writeFileSync(path.join(stage, 'files', rel), data);
+    }
+    fs.writeFileSync(path.join(stage, 'MANIFEST'), Object.entries(files).map(([rel, data]) => `${sha(data)}  ${rel}\n`).join(''));
+    const repo = path.join(volume, 'repository');
+    expect(restic(key, '-r', repo, 'init').status).toBe(0);
+    expect(restic(key, '-r', repo, 'backup', '--host', 'homecloud', '--tag', SNAPSHOT, stage).status).toBe(0);
+    fs.rmSync(stage, { recursive: true });
+    // The job pods run as www-data (82): the files are theirs.
+    spawnSync('chown', ['-R', '82:82', volume]);
+  };
+  const repoFiles = (repo: string) => spawnSync('find', ['.', '-type', 'f', '!', '-path', './locks/*'], { cwd: repo, encoding: 'utf8' }).stdout.trim().split('\n').sort();
+
+  beforeAll(() => {
+    cluster = startControlPlane();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-offsite-'));
+    outdir = path.join(work, 'dist');
+    folder = path.join(work, 'windows', 'homecloud-backups');
+    fs.mkdirSync(path.dirname(folder));
+    key = synthWith(path.join(work, 'credentials.json'));
+    env = { ...process.env, KUBECONFIG: cluster.kubeconfig, HOMECLOUD_OUTDIR: outdir };
+  }, 30 * 60_000);
+  afterAll(() => cluster?.stop());
+
+  it('deploys, and on a PC that is not Windows says how to schedule the copy', () => {
+    const r = homecloud('deploy', '--timeout', '120');
+    expect(r.err).toMatch(new RegExp(`the nightly copy to ${folder.replace(/[/\\]/g, '.')} is made by this PC: schedule \`npm run offsite\` daily at 04:30`));
+    expect(r.code).toBe(0);
+    nightlyInto(backupVolume());
+  });
+
+  it('copies the repository into the folder, verified, and records it for status', () => {
+    const r = homecloud('offsite');
+    expect(r.err).toMatch(/copying \d+ file\(s\)/);
+    expect(r.out).toMatch(new RegExp(`The backups are copied to ${folder.replace(/[/\\]/g, '.')}`));
+    expect(r.code).toBe(0);
+    expect(repoFiles(path.join(folder, 'repository'))).toEqual(repoFiles(path.join(backupVolume(), 'repository')));
+    expect(restic(key, '-r', path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(folder, 'homecloud-copy.json'), 'utf8'))).toMatchObject({ result: 'success', folder });
+    expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/offsite-/);
+    const status = homecloud('status');
+    expect(status.out).toMatch(/Copy outside Docker Desktop:[\s\S]*last copy +.*: success[\s\S]*made by +this PC's scheduled task/);
+  });
+
+  it('copies nothing the second time', () => {
+    const r = homecloud('offsite');
+    expect(r.err).toMatch(/copying 0 file\(s\), 0\.0 MB/);
+    expect(r.code).toBe(0);
+  });
+
+  it('says plainly when the folder\'s drive is not there', () => {
+    const r = homecloud('offsite', '--to', path.join(work, 'unplugged', 'homecloud-backups'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/is not there \(USB disk unplugged\? drive letter changed\?\)/);
+  });
+
+  describe('after kubectl delete namespace, with the credentials file lost too', () => {
+    beforeAll(() => {
+      cluster.kubectl(['delete', 'namespace', 'homecloud', '--wait=true', '--timeout=120s']);
+      // A fresh synth: new passwords and a new backup key.
+      synthWith(path.join(work, 'credentials-new.json'));
+    }, 180_000);
+
+    it('refuses without the recovery key, naming it, and restores nothing', () => {
+      const r = homecloud('restore', '--from', folder, '--yes');
+      expect(r.err).toMatch(/deploying it first/);
+      expect(r.err).toMatch(/locked with another key than this install's.*recovery key.*--key-file/);
+      expect(r.code).toBe(2);
+      expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/restore-|import-/);
+    });
+
+    it('brings the snapshot back in with the recovery key and runs the restore for it', () => {
+      const keyFile = path.join(work, 'recovery-key.txt');
+      fs.writeFileSync(keyFile, `${key}\n`);
+      const r = homecloud('restore', '--from', folder, '--key-file', keyFile, '--yes');
+      expect(r.err).toMatch(/uploading the copy[\s\S]*snapshot 2026-11-26T013000Z is in; restoring it[\s\S]*started restore-\d+/);
+      expect(r.out + r.err).toMatch(/Restored 2026-11-26T013000Z from /);
+      expect(r.code).toBe(0);
+      // The snapshot is back in the new backup volume, byte for byte, and its checksums hold.
+      const dir = path.join(backupVolume(), 'snapshots', SNAPSHOT);
+      for (const [rel, data] of Object.entries(files)) {
+        expect([rel, fs.readFileSync(path.join(dir, 'files', rel)).equals(data)]).toEqual([rel, true]);
+      }
+      // The copy became this install's repository, and the new install's key opens it too.
+      const newKey = JSON.parse(fs.readFileSync(path.join(work, 'credentials-new.json'), 'utf8')).backupKey;
+      expect(restic(newKey, '-r', path.join(backupVolume(), 'repository'), 'snapshots').status).toBe(0);
+      // The restore template ran for that snapshot; no key is left in the cluster.
+      const job = JSON.parse(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'json'])).items.find((j: { metadata: { name: string } }) => j.metadata.name.startsWith('restore-'));
+      expect(job.spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'check').env).toContainEqual({ name: 'RESTORE_SNAPSHOT', value: SNAPSHOT });
+      expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/import-/);
+      expect(fs.existsSync(path.join(backupVolume(), '.incoming'))).toBe(false);
+    });
+  });
+});
