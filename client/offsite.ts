@@ -139,8 +139,13 @@ function checkFolder(folder: string): void {
 
 function writeRecord(folder: string, record: CopyRecord): void {
   const tmp = path.join(folder, `${COPY_RECORD}.tmp`);
-  fs.writeFileSync(tmp, `${JSON.stringify(record)}\n`);
-  fs.renameSync(tmp, path.join(folder, COPY_RECORD));
+  try {
+    fs.writeFileSync(tmp, `${JSON.stringify(record)}\n`);
+    fs.renameSync(tmp, path.join(folder, COPY_RECORD));
+  } catch (e) {
+    fs.rmSync(tmp, { force: true }); // a full folder: leave nothing half-written
+    throw e;
+  }
 }
 
 /** The record the last copy by this PC left in the folder, if any. */
@@ -154,6 +159,16 @@ export function readRecord(folder: string | undefined): CopyRecord | undefined {
 }
 
 const MB = 1e6;
+
+/** Free space on the folder's drive, when the platform can tell. */
+function freeBytes(folder: string): number | undefined {
+  try {
+    const s = fs.statfsSync(folder);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Copies the in-cluster backup repository into FOLDER/repository (kind clusters; also works on
@@ -178,6 +193,11 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
     }
     const plan = planMirror(source, target);
     const total = plan.copy.reduce((n, rel) => n + (source.get(rel) ?? 0), 0);
+    const free = freeBytes(folder);
+    if (free !== undefined && free < total) {
+      throw new UserFacingError(`The folder's drive is full: the copy needs ${(total / MB).toFixed(0)} MB more, ${folder} has ${(free / MB).toFixed(0)} MB free. `
+        + 'Free some space, or choose a larger drive with backup.offsite.folder. Nothing was changed.');
+    }
     io.err(`copying ${plan.copy.length} file(s), ${(total / MB).toFixed(1)} MB, to ${folder}\n`);
     fs.mkdirSync(partial, { recursive: true });
     let done = 0;
@@ -185,6 +205,11 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
     for (const rel of plan.copy) {
       const tmp = path.join(partial, path.posix.basename(rel));
       await kubectlExec(kube, namespace, helper.pod, ['cat', `/backup/${REPOSITORY}/${rel}`], { stdoutFile: tmp });
+      if (fs.statSync(tmp).size < (source.get(rel) ?? 0)) {
+        // kubectl does not always report a failed write: a short file on a full drive.
+        throw new UserFacingError(`The folder's drive filled up while copying (${((freeBytes(folder) ?? 0) / MB).toFixed(0)} MB free); `
+          + 'free some space or choose a larger drive with backup.offsite.folder. The copy there is still usable; the next run completes it.');
+      }
       if (!intact(rel, tmp, source.get(rel) ?? -1)) {
         throw new UserFacingError(`${rel} did not arrive intact (read back differs); the folder's disk may be failing. Nothing already copied was changed.`);
       }

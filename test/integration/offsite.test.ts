@@ -119,6 +119,34 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
     expect(r.err).toMatch(/is not there \(USB disk unplugged\? drive letter changed\?\)/);
   });
 
+  /** A folder on a small file system of its own (a USB stick that is full, or write-protected). */
+  const onTmpfs = (options: string, body: (dir: string) => void) => {
+    const dir = fs.mkdtempSync(path.join(work, 'tmpfs-'));
+    spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+    try {
+      body(dir);
+    } finally {
+      spawnSync('umount', [dir]);
+    }
+  };
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+
+  asRoot('says plainly when the folder is read-only, and changes nothing there', () => onTmpfs('ro,size=1m', (ro) => {
+    const r = homecloud('offsite', '--to', ro);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Cannot write to .* \(EROFS\): read-only, full, or no permission/);
+  }));
+
+  asRoot('says plainly when the folder is full, and leaves nothing half-copied', () => onTmpfs('size=64k', (small) => {
+    const r = homecloud('offsite', '--to', small);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/The folder's drive (is full|filled up)/);
+    expect(fs.readdirSync(small).filter((n) => n !== 'repository' && n !== 'homecloud-copy.json')).toEqual([]);
+    // The folder may be too full even for the record of the failure; status then keeps the last good one.
+    const record = path.join(small, 'homecloud-copy.json');
+    expect(fs.existsSync(record) ? JSON.parse(fs.readFileSync(record, 'utf8')).result : 'none').not.toBe('success');
+  }));
+
   describe('after kubectl delete namespace, with the credentials file lost too', () => {
     beforeAll(() => {
       cluster.kubectl(['delete', 'namespace', 'homecloud', '--wait=true', '--timeout=120s']);

@@ -792,6 +792,55 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(fs.existsSync(path.join(f.webroot, '.homecloud-backup-maintenance'))).toBe(false);
     });
 
+    const resticReady = commands(['restic'], 'apt-get install restic').ok;
+    (resticReady ? it : it.skip)('killed at 20 random moments (power cut, PC shut down): no good snapshot lost, nothing leaked after the next night, which succeeds', async () => {
+      const { f, good: tonight } = await withEarlierBackup();
+      // An earlier night's snapshot (retention keeps one a night, so a run finished today may
+      // replace today's earlier one; it must never touch another night's).
+      const good = '2026-01-01T013000Z';
+      fs.renameSync(path.join(f.backupDir, 'snapshots', tonight), path.join(f.backupDir, 'snapshots', good));
+      const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+      fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/holiday.mp4'), crypto.randomBytes(6 * 2 ** 20));
+      const base = { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), LANG: 'C', HOME: f.root, BACKUP_DIR: f.backupDir,
+        NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', LOCK_STALE_SECONDS: '0',
+        TERMINATION_LOG: path.join(f.root, 'termination-log') };
+      const start = (script: string, env: Record<string, string>) => {
+        const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', script)], { env, detached: true, stdio: 'ignore' });
+        return { child, done: new Promise((r) => child.once('exit', r)) };
+      };
+      const complete = () => snapshotsOf(f).filter((s) => !s.startsWith('.') && !fs.existsSync(path.join(f.backupDir, 'snapshots', s, 'DAMAGED')));
+      let kills = 0;
+      for (let i = 0; i < 20; i++) {
+        const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
+        const env = { ...base, COORD_DIR: coord };
+        const runs = [start('backup.sh', env), start('dump-database.sh', { ...env, PATH: [pg.bin, applets(), '/usr/bin', '/bin'].join(':'), ...pg.env, PGDATABASE: 'nextcloud' }),
+          start('offsite.sh', { ...env, RESTIC_PASSWORD: RECOVERY_KEY, OFFSITE_MODE: 'cluster', OFFSITE_FOLDER: folder, TERMINATION_LOG: path.join(coord, 'offsite-log') })];
+        await new Promise((r) => setTimeout(r, Math.random() * 4000));
+        for (const run of runs) {
+          try { process.kill(-run.child.pid!, 'SIGKILL'); kills++; } catch { /* already finished */ }
+        }
+        await Promise.all(runs.map((r) => r.done));
+        // Whatever the moment, every complete snapshot still matches its checksums, the earlier good one included.
+        expect(complete()).toContain(good);
+        for (const s of complete()) expect([i, s, intact(f, s)]).toEqual([i, s, true]);
+        if (fs.existsSync(path.join(folder, 'repository', 'config'))) {
+          const check = spawnSync('restic', ['-r', path.join(folder, 'repository'), 'check', '--no-lock'],
+            { env: { PATH: '/usr/bin:/bin', HOME: f.root, RESTIC_PASSWORD: RECOVERY_KEY, RESTIC_CACHE_DIR: path.join(f.root, 'rc') }, encoding: 'utf8' });
+          expect([i, check.status]).toEqual([i, 0]);
+        }
+        await new Promise((r) => setTimeout(r, 1100)); // snapshot names have one-second resolution
+      }
+      expect(kills).toBeGreaterThanOrEqual(20);
+      const next = await nightly(f, { env: { LOCK_STALE_SECONDS: '0' }, offsite: { OFFSITE_MODE: 'cluster', OFFSITE_FOLDER: folder } });
+      expect([next.files.code, next.offsite!.code]).toEqual([0, 0]);
+      // No leaked space: no half-written snapshot, stage, lock or partial copy is left.
+      expect(fs.readdirSync(path.join(f.backupDir, 'snapshots')).filter((s) => s.startsWith('.'))).toEqual([]);
+      expect(fs.existsSync(path.join(f.backupDir, '.offsite-stage'))).toBe(false);
+      expect(fs.existsSync(path.join(f.backupDir, '.lock'))).toBe(false);
+      expect(fs.readdirSync(folder)).toEqual(['repository']);
+      expect(f.maintenance()).toBe('off');
+    }, 240_000);
+
     it('SIGTERM (the job\'s deadline) still takes Nextcloud out of maintenance mode', async () => {
       const { f, good } = await withEarlierBackup();
       const child = startWaitingBackup(f);

@@ -1,0 +1,151 @@
+'use strict';
+// The copy outside Docker Desktop (offsite.sh: restic backup + retention + check + mirror.sh):
+//  (1) the second night of an unchanged 20,000-file tree: bytes written to the folder, and wall
+//      time against a bare `rsync -a` of the same unchanged tree to a folder;
+//  (2) the first night of >= 1 GB of files against a bare `restic backup` of it;
+//  (3) bringing a snapshot back from the copy (import.sh) against a bare copy of the snapshot.
+// Medians over several rounds; each ratio's baseline runs in the same round.
+require('../scripts/ts-register');
+const { spawnSync } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { median, report } = require('./lib');
+const { applets } = require('../test/support/busybox.ts');
+
+const SCRIPTS = path.join(__dirname, '..', 'lib', 'scripts', 'backup');
+const KEY = 'bench-key';
+
+function timed(fn) {
+  const start = process.hrtime.bigint();
+  const out = fn();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, out };
+}
+
+function run(cmd, args, env, cwd) {
+  const r = spawnSync(cmd, args, { env, cwd, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stdout}${r.stderr}`);
+  return r;
+}
+
+/** A snapshot folder as backup.sh leaves it (files + the small checksum files offsite.sh and import.sh read). */
+function snapshotOf(backupDir, name, makeFiles) {
+  const dir = path.join(backupDir, 'snapshots', name);
+  fs.mkdirSync(path.join(dir, 'files'), { recursive: true });
+  makeFiles(path.join(dir, 'files'));
+  const dump = Buffer.from('dump');
+  fs.writeFileSync(path.join(dir, 'database.dump'), dump);
+  fs.writeFileSync(path.join(dir, 'database.sha256'), `${crypto.createHash('sha256').update(dump).digest('hex')}  database.dump\n`);
+  fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ snapshot: name }));
+  const manifest = run('busybox', ['sh', '-c', `cd files && find . -type f -print0 | sh ${SCRIPTS}/manifest.sh sum .`], { PATH: `${applets()}:/usr/bin:/bin` }, dir);
+  fs.writeFileSync(path.join(dir, 'MANIFEST'), manifest.stdout);
+  return dir;
+}
+
+function night(backupDir, folder, name) {
+  const coord = fs.mkdtempSync(path.join(backupDir, '..', 'coord-'));
+  fs.writeFileSync(path.join(coord, 'backup.exit'), `0 ${name}\n`);
+  // A scrub only every 7 days: not part of a normal night.
+  fs.writeFileSync(path.join(backupDir, 'scrub.json'), `{"epoch":${Math.floor(Date.now() / 1000)}}\n`);
+  const env = { PATH: `${applets()}:/usr/bin:/bin`, HOME: os.tmpdir(), BACKUP_DIR: backupDir, COORD_DIR: coord, RESTIC_PASSWORD: KEY,
+    OFFSITE_MODE: 'cluster', OFFSITE_FOLDER: folder, TERMINATION_LOG: path.join(coord, 'term'), TZ: 'UTC' };
+  const t = timed(() => run('busybox', ['sh', path.join(SCRIPTS, 'offsite.sh')], env));
+  const result = JSON.parse(fs.readFileSync(path.join(backupDir, 'offsite.json'), 'utf8'));
+  if (result.result !== 'success') throw new Error(`offsite.sh: ${result.error}`);
+  return { seconds: t.seconds, bytes: result.copy.bytes };
+}
+
+const stamp = (i) => `2026-11-${String(10 + i).padStart(2, '0')}T013000Z`;
+
+module.exports = async function benchOffsite({ runs }) {
+  const tools = spawnSync('sh', ['-c', 'command -v busybox && command -v rsync && command -v restic']).status === 0;
+  if (!tools) {
+    console.log('\n## offsite: skipped (busybox, rsync or restic missing: apt-get install busybox rsync restic)');
+    return undefined;
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bench-offsite-'));
+  const rounds = Math.max(3, Math.min(runs, 5));
+  try {
+    // --- (1) 20,000 files, second night unchanged
+    const smallTree = (dir) => {
+      for (let d = 0; d < 200; d++) {
+        const sub = path.join(dir, 'data', 'alice', 'files', `folder-${d}`);
+        fs.mkdirSync(sub, { recursive: true });
+        for (let f = 0; f < 100; f++) fs.writeFileSync(path.join(sub, `Foto ${f} Müller.jpg`), crypto.randomBytes(2048));
+      }
+    };
+    const ours = [];
+    const bare = [];
+    const written = [];
+    for (let r = 0; r < rounds; r++) {
+      const backupDir = path.join(work, `small-${r}`, 'backup');
+      const folder = path.join(work, `small-${r}`, 'windows');
+      fs.mkdirSync(folder, { recursive: true });
+      const first = snapshotOf(backupDir, stamp(0), smallTree);
+      night(backupDir, folder, stamp(0));
+      // Night 2: backup.sh hard-links every unchanged file into the new snapshot.
+      run('cp', ['-al', first, path.join(backupDir, 'snapshots', stamp(1))]);
+      const n2 = night(backupDir, folder, stamp(1));
+      ours.push(n2.seconds);
+      written.push(n2.bytes);
+      // Baseline: rsync -a of the same (unchanged) tree into a folder that already has it.
+      const target = path.join(work, `small-${r}`, 'rsync');
+      run('rsync', ['-a', `${first}/`, `${target}/`]);
+      bare.push(timed(() => run('rsync', ['-a', `${first}/`, `${target}/`])).seconds);
+      fs.rmSync(path.join(work, `small-${r}`), { recursive: true, force: true });
+    }
+    report('offsite: second night of an unchanged 20,000-file tree', [
+      ['bytes written to the folder (median)', `${median(written)} B`],
+      ['offsite.sh night 2 (restic + retention + mirror)', `${median(ours).toFixed(2)} s`],
+      ['bare rsync -a of the unchanged tree', `${median(bare).toFixed(2)} s`],
+      ['ratio (ours / rsync)', `${(median(ours) / median(bare)).toFixed(2)}x`],
+    ]);
+
+    // --- (2) first night of >= 1 GB, and (3) bringing it back
+    const bigTree = (dir) => {
+      const sub = path.join(dir, 'data', 'alice', 'files', 'Videos');
+      fs.mkdirSync(sub, { recursive: true });
+      for (let f = 0; f < 256; f++) fs.writeFileSync(path.join(sub, `clip-${f}.mp4`), crypto.randomBytes(4 * 2 ** 20));
+    };
+    const firstOurs = [];
+    const firstBare = [];
+    const importOurs = [];
+    const importBare = [];
+    for (let r = 0; r < rounds; r++) {
+      const root = path.join(work, `big-${r}`);
+      const backupDir = path.join(root, 'backup');
+      const folder = path.join(root, 'windows');
+      fs.mkdirSync(folder, { recursive: true });
+      const snap = snapshotOf(backupDir, stamp(0), bigTree);
+      run('sync', []);
+      firstOurs.push(night(backupDir, folder, stamp(0)).seconds);
+      const bareRepo = path.join(root, 'bare-repo');
+      const env = { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: KEY, RESTIC_CACHE_DIR: path.join(root, 'cache') };
+      run('restic', ['-r', bareRepo, 'init'], env);
+      run('sync', []);
+      firstBare.push(timed(() => run('restic', ['-r', bareRepo, 'backup', '--quiet', snap], env)).seconds);
+      fs.rmSync(bareRepo, { recursive: true });
+      // (3) a new PC: import.sh from the copy, against a bare copy of the snapshot folder.
+      const fresh = path.join(root, 'fresh');
+      fs.mkdirSync(fresh);
+      importOurs.push(timed(() => run('busybox', ['sh', path.join(SCRIPTS, 'import.sh'), path.join(folder, 'repository')],
+        { PATH: `${applets()}:/usr/bin:/bin`, HOME: os.tmpdir(), BACKUP_DIR: fresh, RESTIC_PASSWORD: KEY })).seconds);
+      importBare.push(timed(() => run('cp', ['-a', snap, path.join(root, 'bare-copy')])).seconds);
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+    report('offsite: first night of 1 GiB of files (256 x 4 MiB, incompressible)', [
+      ['offsite.sh night 1 (restic + retention + mirror)', `${median(firstOurs).toFixed(2)} s`],
+      ['bare restic backup', `${median(firstBare).toFixed(2)} s`],
+      ['ratio (ours / restic backup)', `${(median(firstOurs) / median(firstBare)).toFixed(2)}x`],
+    ]);
+    report('offsite: bringing that snapshot back from the copy (restore --from\'s import)', [
+      ['import.sh (restore + verify every checksum + adopt the repository)', `${median(importOurs).toFixed(2)} s`],
+      ['bare cp -a of the snapshot folder', `${median(importBare).toFixed(2)} s`],
+      ['ratio (ours / cp -a)', `${(median(importOurs) / median(importBare)).toFixed(2)}x`],
+    ]);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return undefined;
+};
