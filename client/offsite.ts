@@ -23,6 +23,8 @@ export const REPOSITORY = 'repository';
 export const COPY_RECORD = 'homecloud-copy.json';
 const PARTIAL = '.partial';
 const ORDER = ['keys', 'data', 'index', 'snapshots', 'config'];
+/** How often the PC reads its whole copy back (the cluster's scrub does the same in-cluster). */
+export const VERIFY_EVERY_DAYS = 7;
 
 export interface MirrorPlan {
   /** Relative paths to fetch, in a safe order. */
@@ -187,6 +189,23 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
       throw new UserFacingError(`There is no backup repository in the cluster yet (${(e as Error).message}): it is made by the first nightly backup, or run \`npm run backup\`.`);
     });
     const source = parseListing(listing);
+    // The PC's own scrub: every VERIFY_EVERY_DAYS, read every file of the copy back; a damaged
+    // one is removed here, so the plan below fetches it again from the cluster.
+    const previous = readRecord(folder);
+    const due = !previous?.verified || io.now().getTime() - Date.parse(previous.verified) > VERIFY_EVERY_DAYS * 86400_000;
+    let repaired = 0;
+    if (due && fs.existsSync(repo)) {
+      io.err(`reading back every file of the copy in ${folder} (every ${VERIFY_EVERY_DAYS} days)\n`);
+      for (const [rel, size] of localFiles(repo)) {
+        if (!ORDER.includes(partOf(rel)) || rel === 'config') continue;
+        const file = path.join(repo, ...rel.split('/'));
+        if (!intact(rel, file, size)) {
+          fs.rmSync(file);
+          repaired++;
+        }
+      }
+      io.err(`the copy's files: ${repaired} damaged${repaired ? ', fetched again below' : ''}\n`);
+    }
     const target = localFiles(repo);
     if (target.has('config') && source.has('config') && target.get('config') !== source.get('config')) {
       throw new UserFacingError(`${repo} holds a different backup repository (another install's?); move it away or choose another folder. Nothing was changed.`);
@@ -225,13 +244,15 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
     for (const rel of plan.remove) fs.rmSync(path.join(repo, ...rel.split('/')), { force: true });
     fs.rmSync(partial, { recursive: true, force: true });
     const kib = Math.round([...localFiles(repo).values()].reduce((n, s) => n + s, 0) / 1024);
-    const record: CopyRecord = { time: io.now().toISOString(), result: 'success', folder, kib };
+    const record: CopyRecord = { time: io.now().toISOString(), result: 'success', folder, kib,
+      verified: due ? started.toISOString() : previous?.verified, repaired };
     writeRecord(folder, record);
     io.err(`copied ${plan.copy.length} file(s) (${(done / MB).toFixed(1)} MB), removed ${plan.remove.length}, in ${Math.round((io.now().getTime() - started.getTime()) / 1000)} s\n`);
     return record;
   } catch (e) {
     fs.rmSync(partial, { recursive: true, force: true });
-    try { writeRecord(folder, { time: io.now().toISOString(), result: 'failed', folder, error: (e as Error).message }); } catch { /* the folder itself failed */ }
+    const previous = readRecord(folder);
+    try { writeRecord(folder, { time: io.now().toISOString(), result: 'failed', folder, error: (e as Error).message, verified: previous?.verified }); } catch { /* the folder itself failed */ }
     throw e;
   } finally {
     await helper.remove();

@@ -41,6 +41,9 @@ export interface CopyRecord {
   readonly folder?: string;
   readonly kib?: number;
   readonly error?: string;
+  /** The PC's copy: when it last read every file back, and how many it found damaged then. */
+  readonly verified?: string;
+  readonly repaired?: number;
 }
 
 export type ClusterType = 'kubeadm' | 'kind' | 'other';
@@ -285,6 +288,10 @@ function offsiteWarnings(o: OffsiteReport, state: ClusterState, installedHours: 
       + `(folder ${o.folder ?? '?'}): a cluster reset now would lose everything since. ${how}`);
   }
   if (o.last?.result === 'failed') w.push(`The last copy to ${o.folder ?? 'the off-disk folder'} failed: ${o.last.error ?? 'see the backup job\'s log'}.`);
+  if (o.mode === 'client' && (o.last?.repaired ?? 0) > 0) {
+    w.push(`Reading back the copy in ${o.folder ?? 'the folder'} found ${o.last!.repaired} damaged file(s); they were copied again from the cluster. `
+      + 'If it repeats, that drive may be failing.');
+  }
   if (o.scrub?.result === 'damaged') {
     w.push(`The last scrub found damage${o.scrub.damagedSnapshots ? ` (snapshots ${o.scrub.damagedSnapshots}, marked DAMAGED and never restored)` : ''}: `
       + 'newer backups are complete; if it repeats, Docker Desktop\'s disk or the folder\'s drive may be failing.');
@@ -407,6 +414,8 @@ export function formatReport(r: Report): string {
       `  last copy         ${r.offsite.last ? `${localTime(r.offsite.last.time, r.backup.timeZone)}: ${r.offsite.last.result}` : 'none yet'}`,
       `  made by           ${r.offsite.mode === 'cluster' ? 'the nightly backup job, through Docker Desktop\'s view of the PC\'s drives' : 'this PC\'s scheduled task (npm run offsite)'}`,
       ...(r.offsite.scrub ? [`  last scrub        ${localTime(r.offsite.scrub.time, r.backup.timeZone)}: ${r.offsite.scrub.result}`] : []),
+      ...(r.offsite.mode === 'client' && r.offsite.last?.verified
+        ? [`  copy read back    ${localTime(r.offsite.last.verified, r.backup.timeZone)}${r.offsite.last.repaired ? `: ${r.offsite.last.repaired} damaged file(s) replaced` : ': every file intact'}`] : []),
       `  cluster type      ${MEANING[r.offsite.clusterType]}`,
     ] : []),
     ...(r.warnings.length ? ['', 'Warnings:', ...r.warnings.map((w) => `  ! ${w}`)] : []),

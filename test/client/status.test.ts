@@ -129,6 +129,14 @@ describe('the copy outside Docker Desktop', () => {
     expect(formatReport(r)).toMatch(/made by           this PC's scheduled task/);
     expect(r.warnings).toEqual([]);
   });
+  it('on kind, shows when the PC last read its copy back, and warns when that found damage', () => {
+    const clean = buildReport(state({ cronJobs: [cron('client')], pods: [good], nodeNames: ['desktop-control-plane'] }),
+      { ...host, pcCopy: { time: '2026-11-26T03:00:00Z', result: 'success', verified: '2026-11-24T03:00:00Z', repaired: 0 } });
+    expect(formatReport(clean)).toMatch(/copy read back    24 Nov 2026, 04:00: every file intact/);
+    const damaged = buildReport(state({ cronJobs: [cron('client')], pods: [good], nodeNames: ['desktop-control-plane'] }),
+      { ...host, pcCopy: { time: '2026-11-26T03:00:00Z', result: 'success', verified: '2026-11-26T03:00:00Z', repaired: 2 } });
+    expect(damaged.warnings).toEqual([expect.stringMatching(/found 2 damaged file\(s\); they were copied again from the cluster\. If it repeats, that drive may be failing/)]);
+  });
   it('tells a family whose settings say kubeadm but whose cluster is kind how to fix it', () => {
     const r = buildReport(state({ cronJobs: [cron('cluster')], pods: [copied('2026-11-26T01:40:00Z')], nodeNames: ['desktop-control-plane', 'desktop-worker'] }), host);
     expect(r.warnings[0]).toMatch(/This is a kind cluster.*not reaching C:.*clusterType to 'kind'.*npm run synth.*npm run deploy/);

@@ -113,6 +113,23 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
     expect(r.code).toBe(0);
   });
 
+  it('reads its whole copy back every 7 days, and fetches a damaged file again', () => {
+    const repo = path.join(folder, 'repository');
+    const pack = spawnSync('find', [path.join(repo, 'data'), '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    const bytes = fs.readFileSync(pack);
+    bytes[bytes.length >> 1] ^= 0xff; // same size: only reading it back finds this
+    fs.writeFileSync(pack, bytes);
+    const record = path.join(folder, 'homecloud-copy.json');
+    fs.writeFileSync(record, JSON.stringify({ ...JSON.parse(fs.readFileSync(record, 'utf8')), verified: new Date(Date.now() - 8 * 86400_000).toISOString() }));
+    const r = homecloud('offsite');
+    expect(r.err).toMatch(/reading back every file of the copy[\s\S]*the copy's files: 1 damaged, fetched again below[\s\S]*copying 1 file\(s\)/);
+    expect(r.code).toBe(0);
+    expect(restic(key, '-r', repo, 'check', '--read-data').status).toBe(0);
+    expect(homecloud('status').out).toMatch(/found 1 damaged file\(s\); they were copied again from the cluster/);
+    // Not again until seven days have passed.
+    expect(homecloud('offsite').err).not.toMatch(/reading back/);
+  });
+
   it('says plainly when the folder\'s drive is not there', () => {
     const r = homecloud('offsite', '--to', path.join(work, 'unplugged', 'homecloud-backups'));
     expect(r.code).toBe(2);
