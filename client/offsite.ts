@@ -252,7 +252,8 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
   } catch (e) {
     fs.rmSync(partial, { recursive: true, force: true });
     const previous = readRecord(folder);
-    try { writeRecord(folder, { time: io.now().toISOString(), result: 'failed', folder, error: (e as Error).message, verified: previous?.verified }); } catch { /* the folder itself failed */ }
+    const lastSuccess = previous?.result === 'success' ? previous.time : previous?.lastSuccess;
+    try { writeRecord(folder, { time: io.now().toISOString(), result: 'failed', folder, error: (e as Error).message, verified: previous?.verified, lastSuccess }); } catch { /* the folder itself failed */ }
     throw e;
   } finally {
     await helper.remove();

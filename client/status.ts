@@ -44,6 +44,8 @@ export interface CopyRecord {
   /** The PC's copy: when it last read every file back, and how many it found damaged then. */
   readonly verified?: string;
   readonly repaired?: number;
+  /** When a copy last succeeded, carried across failed ones. */
+  readonly lastSuccess?: string;
 }
 
 export type ClusterType = 'kubeadm' | 'kind' | 'other';
@@ -259,7 +261,8 @@ function offsiteReport(state: ClusterState, host: HostInfo): OffsiteReport {
     .sort((a: Obj, b: Obj) => Date.parse(b.time) - Date.parse(a.time));
   const copies: CopyRecord[] = records
     .filter((r) => r.result !== 'skipped' && (r.copy?.time || r.result === 'failed'))
-    .map((r) => ({ time: r.copy?.time ?? r.time, result: r.result === 'success' ? 'success' : 'failed', folder: r.folder, kib: r.copy?.kib, error: r.error || undefined }));
+    .map((r) => ({ time: r.copy?.time ?? r.time, result: r.result === 'success' ? 'success' : 'failed', folder: r.folder, kib: r.copy?.kib,
+      error: r.error || undefined, lastSuccess: r.lastCopy || undefined }));
   const scrubbed = records.find((r) => r.scrub && r.scrub.result);
   return {
     mode,
@@ -278,8 +281,8 @@ function offsiteWarnings(o: OffsiteReport, state: ClusterState, installedHours: 
     w.push(`This is a kind cluster: folders on the PC come up empty inside it, so the nightly copy is not reaching ${o.folder}. `
       + 'Set backup.offsite.clusterType to \'kind\' in main.ts, then run `npm run synth` and `npm run deploy` (it offers to schedule the copy on this PC).');
   }
-  const since = o.last ? minutesSince(state, o.last.time) / 60 : Infinity;
-  const lastGood = o.last?.result === 'success' ? since : Infinity;
+  const goodTime = o.last?.result === 'success' ? o.last.time : o.last?.lastSuccess;
+  const lastGood = goodTime ? minutesSince(state, goodTime) / 60 : Infinity;
   if (installedHours > COPY_OVERDUE_HOURS && lastGood > COPY_OVERDUE_HOURS) {
     const how = o.mode === 'client'
       ? 'Run `npm run offsite` now, and check that the scheduled task "homecloud offsite copy" exists (`npm run deploy -- --schedule-copy` registers it).'

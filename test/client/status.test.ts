@@ -111,6 +111,12 @@ describe('the copy outside Docker Desktop', () => {
     expect(r.healthy).toBe(false);
     expect(r.warnings).toEqual([expect.stringMatching(/^No copy outside Docker Desktop for 58 hours \(folder C:.*\).*drive is plugged in/)]);
   });
+  it('counts the hours since the last good copy across failed nights, beyond the job history Kubernetes keeps', () => {
+    const failed = (time: string) => copied(time, { result: 'failed', copy: {}, lastCopy: '2026-11-19T01:40:00Z', error: 'the off-disk folder /offsite is not there (USB disk unplugged? drive letter changed?)' });
+    const r = buildReport(state({ cronJobs: [cron('cluster')], nodeNames: ['docker-desktop'],
+      pods: [failed('2026-11-24T01:40:00Z'), failed('2026-11-25T01:40:00Z'), failed('2026-11-26T01:40:00Z')] }), host);
+    expect(r.warnings[0]).toMatch(/^No copy outside Docker Desktop for 178 hours/);
+  });
   it('says why the last copy failed', () => {
     const r = buildReport(state({ cronJobs: [cron('cluster')], nodeNames: ['docker-desktop'],
       pods: [copied('2026-11-26T01:40:00Z', { result: 'failed', copy: {}, error: 'the off-disk folder /offsite is not there (USB disk unplugged? drive letter changed?)' })] }), host);

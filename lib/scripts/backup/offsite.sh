@@ -49,10 +49,14 @@ finish() {
   [ "$code" -ne 0 ] && [ -z "$error" ] && error="stopped (exit $code)"
   [ -n "${skipped:-}" ] && result=skipped
   repo_kib=$(du -sk "$RESTIC_REPOSITORY" 2>/dev/null | cut -f1 || echo 0)
+  # When the copy outside last succeeded, carried from night to night: the job history Kubernetes
+  # keeps is three nights long, and a week with the USB disk unplugged must still say since when.
+  last_copy=$(sed -n 's/.*"lastCopy":"\([^"]*\)".*/\1/p' "$backup_dir/offsite.json" 2>/dev/null || true)
+  [ "$code" -eq 0 ] && [ -n "$copy" ] && last_copy=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   {
-    printf '{"time":%s,"result":%s,"mode":%s,"folder":%s,"snapshot":%s,"repositoryKib":%s,"copy":{%s},"scrub":{%s},"error":%s}\n' \
+    printf '{"time":%s,"result":%s,"mode":%s,"folder":%s,"snapshot":%s,"repositoryKib":%s,"copy":{%s},"lastCopy":%s,"scrub":{%s},"error":%s}\n' \
       "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")" "$(json_string "$result")" "$(json_string "$mode")" \
-      "$(json_string "$folder_name")" "$(json_string "$snapshot")" "${repo_kib:-0}" "$copy" "$scrub" "$(json_string "$error")"
+      "$(json_string "$folder_name")" "$(json_string "$snapshot")" "${repo_kib:-0}" "$copy" "$(json_string "$last_copy")" "$scrub" "$(json_string "$error")"
   } > "$backup_dir/.offsite.json.tmp" && mv "$backup_dir/.offsite.json.tmp" "$backup_dir/offsite.json"
   cat "$backup_dir/offsite.json" > "$termination_log" 2>/dev/null || true
   exit "$code"
