@@ -202,3 +202,55 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
     });
   });
 });
+
+// The default: a kubeadm cluster writes the copy itself into the folder, which the import helper
+// then finds mounted: restore --from reads it in place instead of uploading it.
+describeWhen(ready, 'restore --from the folder a kubeadm cluster writes to, on a real control plane', () => {
+  let cluster: ControlPlane;
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(() => {
+    cluster = startControlPlane();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-offsite-kubeadm-'));
+    const folder = path.join(work, 'homecloud-backups');
+    fs.mkdirSync(folder);
+    // The simulated node keeps hostPath volumes under its own folder: there, the PC's folder.
+    const onNode = path.join(cluster.dir, 'node', folder);
+    fs.mkdirSync(path.dirname(onNode), { recursive: true });
+    fs.symlinkSync(folder, onNode);
+    if (synth({ backup: { offsite: { folder } } }, HOST, { outdir: path.join(work, 'dist'), credentials: path.join(work, 'credentials.json') }, () => undefined) !== 0) {
+      throw new Error('synth failed');
+    }
+    env = { ...process.env, KUBECONFIG: cluster.kubeconfig, HOMECLOUD_OUTDIR: path.join(work, 'dist') };
+  }, 30 * 60_000);
+  afterAll(() => cluster?.stop());
+
+  it('reads the copy where the nightly job wrote it, with this install\'s own key', () => {
+    const homecloud = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--context', 'homecloud-test'], { env, encoding: 'utf8', timeout: 300_000 });
+    expect(homecloud('deploy', '--timeout', '120').status).toBe(0);
+    // What the nightly job's mirror leaves in the folder: a repository with tonight's snapshot.
+    const key = JSON.parse(fs.readFileSync(path.join(work, 'credentials.json'), 'utf8')).backupKey;
+    const folder = path.join(work, 'homecloud-backups');
+    const stage = path.join(work, 'stage', '.offsite-stage');
+    const photo = crypto.randomBytes(100_000);
+    const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+    fs.mkdirSync(path.join(stage, 'files', 'data'), { recursive: true });
+    fs.writeFileSync(path.join(stage, 'files', 'data', 'Oma 80.jpg'), photo);
+    fs.writeFileSync(path.join(stage, 'database.dump'), 'dump');
+    fs.writeFileSync(path.join(stage, 'database.sha256'), `${sha(Buffer.from('dump'))}  database.dump\n`);
+    fs.writeFileSync(path.join(stage, 'MANIFEST'), `${sha(photo)}  data/Oma 80.jpg\n`);
+    fs.writeFileSync(path.join(stage, 'summary.json'), '{}');
+    const resticEnv = { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: key, RESTIC_CACHE_DIR: path.join(work, 'cache') };
+    expect(spawnSync('restic', ['-r', path.join(folder, 'repository'), 'init'], { env: resticEnv }).status).toBe(0);
+    expect(spawnSync('restic', ['-r', path.join(folder, 'repository'), 'backup', '--host', 'homecloud', '--tag', '2026-11-26T013000Z', stage], { env: resticEnv }).status).toBe(0);
+
+    const r = homecloud('restore', '--from', folder, '--yes');
+    expect(r.stderr).not.toMatch(/uploading the copy/);
+    expect(r.stderr).toMatch(/snapshot 2026-11-26T013000Z is in; restoring it/);
+    expect(r.status).toBe(0);
+    const pv = cluster.kubectl(['get', 'pvc', 'backup-data', '-n', 'homecloud', '-o', 'jsonpath={.spec.volumeName}']).trim();
+    const volume = cluster.kubectl(['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
+    expect(fs.readFileSync(path.join(volume, 'snapshots', '2026-11-26T013000Z', 'files', 'data', 'Oma 80.jpg')).equals(photo)).toBe(true);
+  });
+});

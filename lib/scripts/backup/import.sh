@@ -33,8 +33,14 @@ fail() { log "FAILED: $*"; exit 1; }
 trap 'rm -rf "$work"' EXIT
 
 [ -f "$repo/config" ] || fail "there is no homecloud backup copy in $repo (it should hold a folder \"repository\" with a file \"config\")"
-restic -r "$repo" cat config >/dev/null 2>&1 \
-  || fail "the backup copy does not open with this key: give the recovery key shown when homecloud was installed (npm run admin-password on the old PC)"
+# --no-lock wherever the copy is only read: it may be mounted read-only.
+if ! opened=$(restic -r "$repo" --no-lock cat config 2>&1 >/dev/null); then
+  case $opened in
+    *"wrong password"* | *"no key found"*)
+      fail "the backup copy does not open with this key: give the recovery key shown when homecloud was installed (npm run admin-password on the old PC)" ;;
+    *) fail "the backup copy in $repo cannot be read: $(echo "$opened" | tail -n 1)" ;;
+  esac
+fi
 
 # Newest first: offsite.sh tags each restic snapshot with the homecloud snapshot's name (a UTC
 # time stamp, so names sort by time). Read from the table, whose columns every restic has.
