@@ -6,7 +6,7 @@ import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../suppo
 import { describeWhen, which } from '../support/requirements';
 
 const ROOT = path.join(__dirname, '..', '..');
-const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'uninstall', 'admin-password'];
+const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'offsite', 'uninstall', 'admin-password'];
 
 /** The project as a family gets it: its files (tracked and new, not ignored), no node_modules. */
 function copyOfProject(): string {

@@ -55,6 +55,13 @@ describe('README', () => {
     expect(line).toMatch(/^(npm|kubectl|node|New-NetFirewallRule|Set-Location|\$[A-Za-z]+ = )/);
   });
 
+  it('names only npm scripts that exist (npm run offsite was once documented before it was a script)', () => {
+    const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).scripts);
+    const named = [...new Set([...README.matchAll(/npm run ([a-z][a-z-]*)/g)].map((m) => m[1]))];
+    expect(named.length).toBeGreaterThan(8);
+    expect(named.filter((n) => !scripts.includes(n))).toEqual([]);
+  });
+
   it('never writes a Windows path right after a kubectl cp source (kubectl reads "D:" as a pod)', () => {
     expect(commands.filter((l) => /kubectl cp .* [A-Za-z]:\\/.test(l))).toEqual([]);
   });
