@@ -230,6 +230,13 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
           + 'free some space or choose a larger drive with backup.offsite.folder. The copy there is still usable; the next run completes it.');
       }
       if (!intact(rel, tmp, source.get(rel) ?? -1)) {
+        // A file a killed restic left half-written is no part of the repository: not copied.
+        const there = (await kubectlExec(kube, namespace, helper.pod, ['sha256sum', `/backup/${REPOSITORY}/${rel}`])).slice(0, 64);
+        if (rel !== 'config' && there !== path.posix.basename(rel)) {
+          io.err(`skipping ${rel}: half-written by a run that was stopped, not part of any snapshot\n`);
+          fs.rmSync(tmp, { force: true });
+          continue;
+        }
         throw new UserFacingError(`${rel} did not arrive intact (read back differs); the folder's disk may be failing. Nothing already copied was changed.`);
       }
       const dest = path.join(repo, ...rel.split('/'));

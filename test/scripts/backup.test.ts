@@ -539,6 +539,38 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       }, 120_000);
     });
 
+    it('leaves out a file a killed restic half-wrote (named like a pack, not matching its name), and copies the rest', () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-mirror-torn-'));
+      const repo = path.join(root, 'repository');
+      const source = path.join(root, 'source');
+      fs.mkdirSync(source);
+      fs.writeFileSync(path.join(source, 'photo.jpg'), crypto.randomBytes(2 ** 20));
+      expect(restic(repo, 'init').status).toBe(0);
+      expect(restic(repo, 'backup', '--host', 'homecloud', source).status).toBe(0);
+      const name = crypto.createHash('sha256').update('the whole pack').digest('hex');
+      fs.mkdirSync(path.join(repo, 'data', name.slice(0, 2)), { recursive: true });
+      fs.writeFileSync(path.join(repo, 'data', name.slice(0, 2), name), 'the who'); // cut short by the kill
+      const folder = path.join(root, 'windows');
+      fs.mkdirSync(folder);
+      const r = spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'mirror.sh'), 'copy', repo, folder],
+        { env: { PATH: [applets(), '/usr/bin', '/bin'].join(':') }, encoding: 'utf8' });
+      expect(r.stdout).toMatch(new RegExp(`skipping data/${name.slice(0, 2)}/${name}: half-written by a run that was stopped`));
+      expect(r.status).toBe(0);
+      expect(fs.existsSync(path.join(folder, 'repository', 'data', name.slice(0, 2), name))).toBe(false);
+      expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
+    });
+
+    it('creates the repository again when a killed first run left it half-created', async () => {
+      const f = fixture();
+      const repo = path.join(f.backupDir, 'repository');
+      expect(restic(repo, 'init').status).toBe(0);
+      fs.writeFileSync(path.join(repo, 'config'), fs.readFileSync(path.join(repo, 'config')).subarray(0, 20)); // cut short
+      const run = await nightly(f, { offsite: { OFFSITE_MODE: 'client' } });
+      expect(run.offsite!.out).toMatch(/left half-created by a run that was stopped: creating it again/);
+      expect(run.offsite!.code).toBe(0);
+      expect(restic(repo, 'snapshots', '--json').stdout).toContain(snapshotsOf(f)[0]);
+    });
+
     describe('scrub', () => {
       it('finds rot in an older kept snapshot and in the off-disk copy, marks it, repairs the copy, and fails the night', async () => {
         const f = fixture();
@@ -836,7 +868,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       }
       expect(kills).toBeGreaterThanOrEqual(20);
       const next = await nightly(f, { env: { LOCK_STALE_SECONDS: '0' }, offsite: { OFFSITE_MODE: 'cluster', OFFSITE_FOLDER: folder } });
-      expect([next.files.code, next.offsite!.code]).toEqual([0, 0]);
+      expect([next.files.code, next.offsite!.code, next.offsite!.code ? next.offsite!.out : '']).toEqual([0, 0, '']);
       // No leaked space: no half-written snapshot, stage, lock or partial copy is left.
       expect(fs.readdirSync(path.join(f.backupDir, 'snapshots')).filter((s) => s.startsWith('.'))).toEqual([]);
       expect(fs.existsSync(path.join(f.backupDir, '.offsite-stage'))).toBe(false);

@@ -81,14 +81,22 @@ snapdir="$backup_dir/snapshots/$snapshot"
 [ -f "$snapdir/summary.json" ] || fail "snapshot $snapshot is not complete"
 
 # --- 2. the repository, and the snapshot staged under a fixed path
+if [ -f "$RESTIC_REPOSITORY/config" ] && ! restic cat config >/dev/null 2>&1 \
+  && [ -z "$(ls "$RESTIC_REPOSITORY/snapshots" "$RESTIC_REPOSITORY/index" 2>/dev/null | grep -v ':$' | grep .)" ]; then
+  # Created by a run that was stopped midway (its config cut short): it holds nothing yet.
+  log "the backup repository was left half-created by a run that was stopped: creating it again"
+  rm -rf "$RESTIC_REPOSITORY"
+fi
 if [ ! -f "$RESTIC_REPOSITORY/config" ]; then
   log "creating the backup repository"
   restic init >/dev/null || fail "could not create the backup repository in $RESTIC_REPOSITORY"
 fi
 restic cat config >/dev/null 2>&1 \
   || fail "the backup repository does not open with this install's recovery key (backup-key in the credentials); was the key replaced?"
-# A run killed midway (PC shut down) leaves its lock behind: remove locks whose holder is gone.
-[ -z "$(ls "$RESTIC_REPOSITORY/locks" 2>/dev/null)" ] || restic unlock >/dev/null 2>&1 || true
+# A run killed midway (PC shut down) leaves its lock behind, from another pod's host name, which
+# restic would honour for 30 minutes. Nothing else writes here: a second backup run stops at
+# backup.sh's lock and never gets this far, and restores read with --no-lock.
+[ -z "$(ls "$RESTIC_REPOSITORY/locks" 2>/dev/null)" ] || restic unlock --remove-all >/dev/null 2>&1 || true
 rm -rf "$stage"
 cp -al "$snapdir" "$stage" || fail "could not stage snapshot $snapshot"
 
