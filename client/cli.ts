@@ -12,7 +12,7 @@ import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from './ca
 import { Kube, connect } from './kube';
 import { REPOSITORY, copyFolderOf, copyIntoPod, copyRepositoryToPc, helperPod, kubectlExec, readRecord } from './offsite';
 import { Runner, TASK_NAME, copyTimeAfter, registerTask, removeTask, runCommand, taskExists } from './schedule';
-import { buildReport, clusterTypeOf, formatReport } from './status';
+import { buildReport, clusterTypeOf, formatReport, offsiteSettings } from './status';
 
 /** Exit codes: documented in --help and the README. */
 export const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
@@ -211,14 +211,6 @@ async function checkCapacity(kube: Kube, m: Manifests, o: Options, io: Io): Prom
     throw new UserFacingError('Not deploying: this PC\'s Kubernetes is too small for the home cloud (see above); nothing was changed. '
       + 'Add --force to deploy anyway.');
   }
-}
-
-/** The backup CronJob's offsite container settings, from the manifests or the cluster. */
-function offsiteSettings(cronJobs: Obj[]): { mode?: string; folder?: string; schedule?: string } {
-  const cron = cronJobs.find((c) => c.metadata?.name === 'backup');
-  const c = (cron?.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).find((x: Obj) => x.name === 'offsite');
-  const env = (n: string) => (c?.env ?? []).find((e: Obj) => e.name === n)?.value;
-  return { mode: env('OFFSITE_MODE'), folder: env('OFFSITE_FOLDER_NAME'), schedule: cron?.spec?.schedule };
 }
 
 /**

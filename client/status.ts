@@ -244,11 +244,17 @@ function backupReport(state: ClusterState): BackupReport {
   };
 }
 
-function offsiteReport(state: ClusterState, host: HostInfo): OffsiteReport {
-  const cron = state.cronJobs.find((c) => c.metadata.name === 'backup');
+/** The off-disk copy's settings, read from the backup CronJob (in the manifests or the cluster). Pure. */
+export function offsiteSettings(cronJobs: Obj[]): { mode?: 'cluster' | 'client'; folder?: string; schedule?: string } {
+  const cron = cronJobs.find((c) => c.metadata?.name === 'backup');
   const container = (cron?.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).find((c: Obj) => c.name === 'offsite');
   const env = (name: string): string | undefined => (container?.env ?? []).find((e: Obj) => e.name === name)?.value;
-  const mode = env('OFFSITE_MODE') === 'cluster' ? 'cluster' : env('OFFSITE_MODE') === 'client' ? 'client' : undefined;
+  const mode = env('OFFSITE_MODE');
+  return { mode: mode === 'cluster' || mode === 'client' ? mode : undefined, folder: env('OFFSITE_FOLDER_NAME'), schedule: cron?.spec?.schedule };
+}
+
+function offsiteReport(state: ClusterState, host: HostInfo): OffsiteReport {
+  const { mode, folder } = offsiteSettings(state.cronJobs);
   const backupJobs = new Set(state.jobs
     .filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'CronJob' && r.name === 'backup'))
     .map((j) => j.metadata.name));
@@ -266,7 +272,7 @@ function offsiteReport(state: ClusterState, host: HostInfo): OffsiteReport {
   const scrubbed = records.find((r) => r.scrub && r.scrub.result);
   return {
     mode,
-    folder: env('OFFSITE_FOLDER_NAME'),
+    folder,
     last: mode === 'client' ? host.pcCopy : copies[0],
     scrub: scrubbed ? { time: scrubbed.time, result: scrubbed.scrub.result, damagedSnapshots: scrubbed.scrub.damagedSnapshots || undefined } : undefined,
     clusterType: clusterTypeOf(state.nodeNames ?? []),
