@@ -313,6 +313,9 @@ async function commandRestore(kube: Kube, o: Options, io: Io): Promise<number> {
  * with the restore template, as a restore from an in-cluster snapshot does.
  */
 async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<number> {
+  if (o.keyFile && !fs.existsSync(o.keyFile)) {
+    throw new UserFacingError(`The key file ${path.resolve(o.keyFile)} is not there: give the file that holds the backup recovery key (one line).`);
+  }
   const given = path.resolve(o.from!);
   const folder = copyFolderOf(given);
   if (!folder) throw new UserFacingError(`There is no homecloud backup copy in ${given}: it is the folder that holds a folder named "repository".`);

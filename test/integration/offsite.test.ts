@@ -171,6 +171,13 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
       synthWith(path.join(work, 'credentials-new.json'));
     }, 180_000);
 
+    it('names a key file that is not there before touching anything', () => {
+      const r = homecloud('restore', '--from', folder, '--key-file', path.join(work, 'no-such-key.txt'), '--yes');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/The key file .*no-such-key\.txt is not there/);
+      expect(cluster.kubectl(['get', 'namespaces', '-o', 'name'])).not.toMatch(/namespace\/homecloud\b/);
+    });
+
     it('refuses without the recovery key, naming it, and restores nothing', () => {
       const r = homecloud('restore', '--from', folder, '--yes');
       expect(r.err).toMatch(/deploying it first/);
