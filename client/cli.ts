@@ -6,11 +6,11 @@ import { UserFacingError } from '../lib/errors';
 import { lanAddresses } from '../lib/host-facts';
 import { MANIFEST_FILE } from '../lib/synth';
 import {
-  Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, isStale, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
+  Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, helperPod, isStale, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
 } from './commands';
 import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from './capacity';
 import { Kube, connect } from './kube';
-import { REPOSITORY, copyFolderOf, copyIntoPod, copyRepositoryToPc, helperPod, kubectlExec, readRecord } from './offsite';
+import { REPOSITORY, copyFolderOf, copyIntoPod, copyRepositoryToPc, kubectlExec, readRecord } from './offsite';
 import { Runner, TASK_NAME, copyTimeAfter, registerTask, removeTask, runCommand, taskExists } from './schedule';
 import { buildReport, clusterTypeOf, formatReport, offsiteSettings } from './status';
 

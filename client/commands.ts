@@ -385,29 +385,36 @@ function folderBytes(dir: string): number {
   }, 0);
 }
 
+/**
+ * A helper pod from an on-demand template (export, import, the PC's copy), once it runs; the
+ * caller removes it. A helper that ends or does not start is removed here and explained.
+ */
+export async function helperPod(kube: Kube, namespace: string, template: string, prefix: string, io: Io): Promise<{ pod: string; remove: () => Promise<unknown> }> {
+  const job = await startJob(kube, namespace, template, prefix, io);
+  const remove = () => kube.request('DELETE', `/apis/batch/v1/namespaces/${namespace}/jobs/${job}?propagationPolicy=Background`);
+  for (let i = 0; i < 150; i++) {
+    const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${job}`)}`);
+    if (pods.some((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')) {
+      await remove();
+      throw new UserFacingError(`The ${prefix} helper stopped before the copy could start; see \`npm run status\`.`);
+    }
+    const running = pods.find((p) => p.status?.phase === 'Running');
+    if (running) return { pod: running.metadata.name, remove };
+    if (i % 10 === 0) io.err('waiting for the helper to start\n');
+    await io.sleep(2000);
+  }
+  await remove();
+  throw new UserFacingError(`The ${prefix} helper did not start within 5 minutes; see \`npm run status\`.`);
+}
+
 /** Copies a snapshot out of the cluster with kubectl cp, showing progress, then verifies it. */
 export async function exportSnapshot(kube: Kube, namespace: string, snapshot: string, expectedBytes: number, target: string, io: Io): Promise<string[]> {
   // The helper pod only holds the backup volume; it ends itself after two hours at most.
-  const job = await startJob(kube, namespace, 'backup-export', 'export', io);
-  const removeHelper = () => kube.request('DELETE', `/apis/batch/v1/namespaces/${namespace}/jobs/${job}?propagationPolicy=Background`);
-  let pod: Obj | undefined;
-  for (let i = 0; i < 150 && !pod; i++) {
-    const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${job}`)}`);
-    if (pods.some((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')) {
-      await removeHelper();
-      throw new UserFacingError('The export helper stopped before the copy could start; see `npm run status`.');
-    }
-    pod = pods.find((p) => p.status?.phase === 'Running');
-    if (!pod) await io.sleep(2000);
-  }
-  if (!pod) {
-    await removeHelper();
-    throw new UserFacingError('The export helper did not start within 5 minutes; see `npm run status`.');
-  }
+  const helper = await helperPod(kube, namespace, 'backup-export', 'export', io);
   fs.mkdirSync(target, { recursive: true });
   const dest = path.join(target, snapshot);
   // kubectl cp reads "C:\…" as a pod name: run it inside the target folder with a relative path.
-  const child = spawn('kubectl', ['--context', kube.context, 'cp', '-n', namespace, `${pod.metadata.name}:/backup/snapshots/${snapshot}`, snapshot], { cwd: target, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('kubectl', ['--context', kube.context, 'cp', '-n', namespace, `${helper.pod}:/backup/snapshots/${snapshot}`, snapshot], { cwd: target, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const timer = setInterval(() => {
@@ -416,7 +423,7 @@ export async function exportSnapshot(kube: Kube, namespace: string, snapshot: st
   }, 3000);
   const code: number = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   clearInterval(timer);
-  await removeHelper();
+  await helper.remove();
   if (code !== 0) throw new UserFacingError(`Copying failed: ${stderr.trim()}`);
   io.err('verifying checksums\n');
   return verifySnapshotFolder(dest);

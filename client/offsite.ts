@@ -3,13 +3,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserFacingError } from '../lib/errors';
-import { Io, startJob } from './commands';
+import { Io, helperPod } from './commands';
 import { Kube } from './kube';
 import { CopyRecord } from './status';
-
-// Kubernetes objects are open-ended JSON, as in the rest of the client.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = any;
 
 /**
  * The copy outside Docker Desktop, made by this PC (kind clusters, where the cluster cannot see
@@ -83,25 +79,6 @@ export function parseListing(text: string): Map<string, number> {
 }
 
 // ---------------------------------------------------------------- I/O
-
-/** A helper pod from an on-demand template, running; removed by the caller. */
-export async function helperPod(kube: Kube, namespace: string, template: string, prefix: string, io: Io): Promise<{ pod: string; remove: () => Promise<unknown> }> {
-  const job = await startJob(kube, namespace, template, prefix, io);
-  const remove = () => kube.request('DELETE', `/apis/batch/v1/namespaces/${namespace}/jobs/${job}?propagationPolicy=Background`);
-  for (let i = 0; i < 150; i++) {
-    const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${job}`)}`);
-    if (pods.some((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')) {
-      await remove();
-      throw new UserFacingError(`The ${template} helper stopped before it could be used; see \`npm run status\`.`);
-    }
-    const running = pods.find((p) => p.status?.phase === 'Running');
-    if (running) return { pod: running.metadata.name, remove };
-    if (i % 10 === 0) io.err('waiting for the helper to start\n');
-    await io.sleep(2000);
-  }
-  await remove();
-  throw new UserFacingError(`The ${template} helper did not start within 5 minutes; see \`npm run status\`.`);
-}
 
 /** Runs a command in a pod with kubectl; stdout to a file when given, else returned. */
 export function kubectlExec(kube: Kube, namespace: string, pod: string, argv: string[], opts: { stdoutFile?: string } = {}): Promise<string> {
