@@ -8,19 +8,26 @@ import { Database } from './database';
 import { IngressPolicy } from './ingress-policy';
 import { commonLabels } from './labels';
 import { Nextcloud } from './nextcloud';
+import { HomeCa } from './home-ca';
 import { Credentials } from './secrets-store';
+import { ServerCertificate } from './server-certificate';
 import { ResolvedSettings } from './settings';
 
 export interface HomecloudChartProps {
   readonly settings: ResolvedSettings;
   readonly credentials: Credentials;
+  /** The home CA (lib/ca-store.ts), which signs the HTTPS certificate. */
+  readonly ca: HomeCa;
+  /** The PC's name, for the welcome page and the CA's name. @default 'this PC' */
+  readonly label?: string;
 }
 
 /**
  * The home cloud: Nextcloud (php-fpm + nginx + background jobs) on PostgreSQL and a cache,
  * reachable from the LAN on one port, with a nightly backup of the database.
  *
- *     LAN ──:80──▶ nextcloud Service ──▶ [ nginx:80 ─▶ php-fpm ] ──▶ database Service ──▶ PostgreSQL
+ *     LAN ──:443──▶ nextcloud Service ──▶ [ nginx:443 ─▶ php-fpm ] ──▶ database Service ──▶ PostgreSQL
+ *         (:80: welcome page, the home CA for phones; else redirect)  [ certificates: renews nginx's certificate ]
  *                                                      └──────▶ cache Service ─────▶ Valkey
  *     backup CronJob (nightly): [ files ◀─ nextcloud-html ] + [ database dump ◀─ database Service ]
  *                                ──▶ backup-data volume (snapshots); restore / backup-export on demand
@@ -39,18 +46,19 @@ export class HomecloudChart extends Chart {
     const credentials = new HomecloudCredentials(this, 'credentials', { credentials: props.credentials, adminUser: s.adminUser, labels });
     this.database = new Database(this, 'database', { settings: s, credentials });
     this.cache = new Cache(this, 'cache', { settings: s, credentials });
-    this.nextcloud = new Nextcloud(this, 'nextcloud', { settings: s, credentials, database: this.database, cache: this.cache });
+    const certificate = new ServerCertificate(this, 'certificate', { settings: s, ca: props.ca, label: props.label ?? 'this PC', labels });
+    this.nextcloud = new Nextcloud(this, 'nextcloud', { settings: s, credentials, database: this.database, cache: this.cache, certificate });
     this.backup = new Backup(this, 'backup', { settings: s, credentials, database: this.database, nextcloud: this.nextcloud });
 
     new IngressPolicy(this, 'database-clients', {
-      name: 'database-clients', labels, target: this.database.selector, port: Database.PORT,
+      name: 'database-clients', labels, target: this.database.selector, ports: [Database.PORT],
       clients: [this.nextcloud.selector, this.backup.selector],
     });
     new IngressPolicy(this, 'cache-clients', {
       // The backup and restore jobs run occ, which opens the cache too.
-      name: 'cache-clients', labels, target: this.cache.selector, port: Cache.PORT, clients: [this.nextcloud.selector, this.backup.selector],
+      name: 'cache-clients', labels, target: this.cache.selector, ports: [Cache.PORT], clients: [this.nextcloud.selector, this.backup.selector],
     });
-    new IngressPolicy(this, 'web-clients', { name: 'web-clients', labels, target: this.nextcloud.selector, port: this.nextcloud.webPort });
+    new IngressPolicy(this, 'web-clients', { name: 'web-clients', labels, target: this.nextcloud.selector, ports: [this.nextcloud.webPort, this.nextcloud.httpsPort] });
   }
 }
 
@@ -63,10 +71,10 @@ export class NamespaceChart extends Chart {
 }
 
 /** The whole app; synthesized into one file whose order a single `kubectl apply -f` follows. */
-export function buildApp(settings: ResolvedSettings, credentials: Credentials, outdir: string): { app: App; chart: HomecloudChart } {
+export function buildApp(settings: ResolvedSettings, credentials: Credentials, ca: HomeCa, outdir: string, label?: string): { app: App; chart: HomecloudChart } {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_APP, outputFileExtension: '.k8s.yaml' });
   const ns = new NamespaceChart(app, 'namespace', settings);
-  const chart = new HomecloudChart(app, 'homecloud', { settings, credentials });
+  const chart = new HomecloudChart(app, 'homecloud', { settings, credentials, ca, label });
   chart.addDependency(ns);
   return { app, chart };
 }

@@ -5,11 +5,11 @@ import { isIPv4 } from './settings';
  * share links and its own setup checks (`overwrite.cli.url`). The first LAN name wins over a
  * LAN address (names survive a new DHCP lease); localhost only when there is nothing else.
  */
-export function familyUrl(trustedDomains: string[], httpPort: number): string {
+export function familyUrl(trustedDomains: string[], httpsPort: number): string {
   const hosts = trustedDomains.map(hostOf);
   const lan = hosts.filter((h) => !isLoopback(h));
   const host = lan.find((h) => !isIPv4(h) && !h.startsWith('[')) ?? lan[0] ?? 'localhost';
-  return `http://${host}${httpPort === 80 ? '' : `:${httpPort}`}`;
+  return `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}`;
 }
 
 /**

@@ -6,8 +6,8 @@ export interface IngressPolicyProps {
   readonly labels: Record<string, string>;
   /** The pods being protected. */
   readonly target: Record<string, string>;
-  /** The only port they accept connections on. */
-  readonly port: number;
+  /** The only ports they accept connections on. */
+  readonly ports: number[];
   /** Pods allowed to connect; omit to allow any source (the LAN entry). */
   readonly clients?: Array<Record<string, string>>;
 }
@@ -26,7 +26,7 @@ export class IngressPolicy extends Construct {
         policyTypes: ['Ingress'],
         ingress: [{
           from: props.clients?.map((matchLabels) => ({ podSelector: { matchLabels } })),
-          ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(props.port) }],
+          ports: props.ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })),
         }],
       },
     });

@@ -11,6 +11,7 @@ import { NGINX_ALIVE_PATH, renderNginxConf } from './nginx-conf';
 import { phpFpmSizing, renderFpmPool, renderPhpIni } from './php-sizing';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements, rootThenDrop } from './pod-security';
 import { formatBytes, mebibytes } from './quantity';
+import { ServerCertificate } from './server-certificate';
 import { ResolvedSettings } from './settings';
 
 export interface NextcloudProps {
@@ -18,6 +19,8 @@ export interface NextcloudProps {
   readonly credentials: HomecloudCredentials;
   readonly database: Database;
   readonly cache: Cache;
+  /** HTTPS: the certificate nginx serves and the containers that keep it current. */
+  readonly certificate: ServerCertificate;
 }
 
 /** The hooks the image runs, by folder; each file is mounted from the hooks ConfigMap. */
@@ -58,6 +61,8 @@ export class Nextcloud extends Construct {
    * requests to its own address from inside the pod reach nginx (see lib/family-address.ts).
    */
   public readonly webPort: number;
+  /** nginx's HTTPS port inside the pod: the family's (`httpsPort`), for the same reason. */
+  public readonly httpsPort: number;
   public readonly service: k8s.KubeService;
   public readonly deployment: k8s.KubeDeployment;
   public readonly volumeClaim: k8s.KubePersistentVolumeClaim;
@@ -76,6 +81,8 @@ export class Nextcloud extends Construct {
     this.selector = componentSelector(s.namespace, Nextcloud.COMPONENT);
     const sizing = phpFpmSizing(s.resources.nextcloud.memoryLimitBytes, s.php.memoryLimitBytes);
     this.webPort = s.httpPort;
+    this.httpsPort = s.httpsPort;
+    const cert = props.certificate;
 
     this.volumeClaim = new k8s.KubePersistentVolumeClaim(this, 'html', {
       metadata: { name: 'nextcloud-html', labels },
@@ -88,6 +95,9 @@ export class Nextcloud extends Construct {
 
     this.nginxConf = renderNginxConf({
       listenPort: this.webPort,
+      httpsPort: this.httpsPort,
+      tlsFile: ServerCertificate.TLS_FILE,
+      welcomeDir: ServerCertificate.WELCOME_DIR,
       phpFpm: `127.0.0.1:${Nextcloud.FPM_PORT}`,
       webRoot: Nextcloud.WEB_ROOT,
       maxBodyBytes: s.php.uploadLimitBytes,
@@ -102,13 +112,14 @@ export class Nextcloud extends Construct {
       metadata: { name: 'nextcloud-php', labels },
       data: { 'zz-homecloud-pool.conf': renderFpmPool(sizing), 'zz-homecloud.ini': renderPhpIni(sizing) },
     });
-    const scriptNames = [...new Set([...Object.values(HOOKS).flat().map(([, file]) => file), 'cron-loop.sh', 'fpm-alive.sh'])].sort();
+    const scriptNames = [...new Set([...Object.values(HOOKS).flat().map(([, file]) => file), 'cron-loop.sh', 'fpm-alive.sh', 'nginx-run.sh'])].sort();
     const scripts = new k8s.KubeConfigMap(this, 'scripts', {
       metadata: { name: 'nextcloud-scripts', labels },
       data: Object.fromEntries(scriptNames.map((f) => [f, readScript(`nextcloud/${f}`)])),
     });
 
-    const podConfigHash = configHash([webConfig, phpConfig, scripts]);
+    // The CA's Secret is in the hash too: a new CA means a new certificate, so a new pod.
+    const podConfigHash = configHash([webConfig, phpConfig, scripts, cert.welcome, cert.scripts, cert.caSecret]);
 
     const phpMemory = `${sizing.memoryLimitMiB}M`;
     this.phpEnv = [
@@ -127,7 +138,9 @@ export class Nextcloud extends Construct {
     // No probe counts the time an install or upgrade takes: see fpm-alive.sh.
     const wholePath: k8s.HttpGetAction = {
       path: '/status.php',
-      port: k8s.IntOrString.fromString('http'),
+      // Plain HTTP only redirects; the kubelet does not check the certificate.
+      scheme: 'HTTPS',
+      port: k8s.IntOrString.fromString('https'),
       httpHeaders: [{ name: 'Host', value: 'localhost' }],
     };
 
@@ -153,7 +166,8 @@ export class Nextcloud extends Construct {
         { name: 'HOMECLOUD_TRUSTED_DOMAINS', value: trusted },
         { name: 'HOMECLOUD_PHONE_REGION', value: s.phoneRegion ?? '' },
         { name: 'HOMECLOUD_APPS', value: s.apps.join(' ') },
-        { name: 'HOMECLOUD_CLI_URL', value: familyUrl(s.trustedDomains, s.httpPort) },
+        { name: 'HOMECLOUD_CLI_URL', value: familyUrl(s.trustedDomains, s.httpsPort) },
+        { name: 'HOMECLOUD_CA_FILE', value: cert.caCertPath },
         { name: 'HOMECLOUD_MAINTENANCE_WINDOW_START', value: String(s.maintenanceWindowStart) },
         { name: 'PHP_UPLOAD_LIMIT', value: `${mebibytes(s.php.uploadLimitBytes)}M` },
         ...this.phpEnv,
@@ -166,6 +180,7 @@ export class Nextcloud extends Construct {
         { name: 'php-config', mountPath: '/usr/local/etc/php/conf.d/zz-homecloud.ini', subPath: 'zz-homecloud.ini', readOnly: true },
         ...hookMounts,
         { name: 'scripts', mountPath: '/homecloud/fpm-alive.sh', subPath: 'fpm-alive.sh', readOnly: true },
+        cert.caCertMount,
       ],
       resources: resourceRequirements(s.resources.nextcloud),
       // Root first: the entrypoint rsyncs the release into the volume as www-data, writes
@@ -198,12 +213,15 @@ export class Nextcloud extends Construct {
       image: s.images.nginx,
       imagePullPolicy: PULL_POLICY,
       // Skip the image entrypoint: its scripts rewrite files under /etc/nginx, which is read-only here.
-      command: ['nginx', '-c', '/etc/nginx/homecloud/nginx.conf'],
-      ports: [{ name: 'http', containerPort: this.webPort }],
+      // nginx-run.sh reloads nginx when its certificate is renewed.
+      command: ['/bin/sh', '/homecloud/nginx-run.sh', '/etc/nginx/homecloud/nginx.conf', ServerCertificate.TLS_FILE],
+      ports: [{ name: 'http', containerPort: this.webPort }, { name: 'https', containerPort: this.httpsPort }],
       volumeMounts: [
         { name: 'html', mountPath: Nextcloud.WEB_ROOT, readOnly: true },
         { name: 'web-config', mountPath: '/etc/nginx/homecloud', readOnly: true },
         { name: 'web-tmp', mountPath: '/tmp' },
+        { name: 'scripts', mountPath: '/homecloud/nginx-run.sh', subPath: 'nginx-run.sh', readOnly: true },
+        ...cert.nginxMounts,
       ],
       resources: resourceRequirements(s.resources.web),
       securityContext: nonRoot(Nextcloud.NGINX_UID, Nextcloud.NGINX_UID),
@@ -230,12 +248,13 @@ export class Nextcloud extends Construct {
             securityContext: {
               seccompProfile: RUNTIME_DEFAULT_SECCOMP,
               // The unprivileged nginx binds the family's port, usually 80 (a namespaced, "safe" sysctl).
-              ...(this.webPort < 1024 ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
+              ...(Math.min(this.webPort, this.httpsPort) < 1024 ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
             },
             // Nextcloud's setup checks request its public names from inside the pod: keep them here.
             ...(ownNames.length ? { hostAliases: [{ ip: '127.0.0.1', hostnames: ownNames }] } : {}),
             terminationGracePeriodSeconds: 60,
-            containers: [phpFpm, nginx, cron],
+            initContainers: [cert.initContainer],
+            containers: [phpFpm, nginx, cron, cert.renewer],
             volumes: [
               { name: 'html', persistentVolumeClaim: { claimName: this.volumeClaim.name } },
               { name: 'web-config', configMap: { name: webConfig.name } },
@@ -245,6 +264,7 @@ export class Nextcloud extends Construct {
               // the start of PHP's responses for slow clients. Over this limit the pod would be evicted.
               { name: 'web-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(formatBytes(Nextcloud.webTempBytes(s.php.uploadLimitBytes))) } },
               { name: 'cron-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
+              ...cert.volumes,
             ],
           },
         },
@@ -257,7 +277,10 @@ export class Nextcloud extends Construct {
         // Docker Desktop publishes LoadBalancer ports on the PC's own addresses: the LAN entry.
         type: 'LoadBalancer',
         selector: this.selector,
-        ports: [{ name: 'http', port: s.httpPort, targetPort: k8s.IntOrString.fromString('http') }],
+        ports: [
+          { name: 'http', port: s.httpPort, targetPort: k8s.IntOrString.fromString('http') },
+          { name: 'https', port: s.httpsPort, targetPort: k8s.IntOrString.fromString('https') },
+        ],
       },
     });
   }

@@ -5,10 +5,16 @@
  */
 export interface NginxConfOptions {
   /**
-   * Port nginx listens on inside the pod: the port the family uses, so that Nextcloud's own
+   * The HTTP port nginx listens on inside the pod: the port the family uses, so that Nextcloud's own
    * requests to its public address (setup checks, overwrite.cli.url) reach it from inside the pod.
    */
   readonly listenPort: number;
+  /** The HTTPS port inside the pod; also the family's, for the same reason. */
+  readonly httpsPort: number;
+  /** The server's key and certificate in one PEM file, replaced whole on renewal (issue-certificate.php). */
+  readonly tlsFile: string;
+  /** Folder of the welcome page (index.html, the CA's .crt and iOS profile), served on HTTP too. */
+  readonly welcomeDir: string;
   /** Where php-fpm listens; same pod, so loopback. */
   readonly phpFpm: string;
   /** The Nextcloud web root, shared with the php-fpm container. */
@@ -72,6 +78,36 @@ export const SECURITY_HEADERS: Array<[string, string]> = [
   ['X-Robots-Tag', 'noindex, nofollow'],
 ];
 
+/** Where the welcome page answers, on HTTP and HTTPS: the one page a phone can open before it trusts the home CA. */
+export const WELCOME_PATH = '/welcome/';
+
+/** Files of the welcome folder with the types phones need to offer to install them. */
+export const WELCOME_TYPES: Record<string, string> = {
+  // Android, Windows and iOS offer a certificate install for this type.
+  crt: 'application/x-x509-ca-cert',
+  // iOS opens a configuration profile only with this type.
+  mobileconfig: 'application/x-apple-aspen-config',
+  html: 'text/html',
+};
+
+/**
+ * HSTS, HTTPS only: 180 days, the least Nextcloud's setup check accepts. Not includeSubDomains
+ * (the home's names are not a domain it owns) and not preload (no public domain).
+ */
+export const HSTS_SECONDS = 15552000;
+
+/**
+ * TLS settings: Mozilla's "intermediate" profile (Server Side TLS guideline 5.7, for nginx):
+ * TLS 1.2 and 1.3, forward-secret AEAD ciphers, the client's cipher preference, no session
+ * tickets. The DHE suites of the profile are left out: the certificate is ECDSA, so they could
+ * never be chosen (and need a dhparam file).
+ */
+export const TLS_PROTOCOLS = ['TLSv1.2', 'TLSv1.3'];
+export const TLS_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+];
+
 /** Answered by nginx itself: the web container's liveness probe checks nginx and nothing behind it. */
 export const NGINX_ALIVE_PATH = '/homecloud-nginx-alive';
 
@@ -81,7 +117,23 @@ export const FORBIDDEN_PATHS = '^/(?:build|tests|config|lib|3rdparty|templates|d
 export const FORBIDDEN_PREFIXES = '^/(?:\\.|autotest|occ|issue|indie|db_|console)';
 
 export function renderNginxConf(o: NginxConfOptions): string {
-  const headers = (indent: string) => SECURITY_HEADERS.map(([k, v]) => `${indent}add_header ${k} "${v}" always;`).join('\n');
+  // HTTPS only: every response of the HTTPS server carries HSTS, wherever headers are added.
+  const headers = (indent: string) => [...SECURITY_HEADERS, ['Strict-Transport-Security', `max-age=${HSTS_SECONDS}`]]
+    .map(([k, v]) => `${indent}add_header ${k} "${v}" always;`).join('\n');
+  const httpsSuffix = o.httpsPort === 443 ? '' : `:${o.httpsPort}`;
+  const welcomeTypes = Object.entries(WELCOME_TYPES).map(([ext, t]) => `${t} ${ext};`).join(' ');
+  const welcome = (tls: boolean) => `
+        location = ${WELCOME_PATH.replace(/\/$/, '')} { return 301 ${WELCOME_PATH}; }
+        location ^~ ${WELCOME_PATH} {
+            alias ${o.welcomeDir}/;
+            index index.html;
+            types { ${welcomeTypes} }
+            default_type application/octet-stream;
+            # Always the current CA and page: never from a phone's cache.
+            add_header Cache-Control "no-store" always;
+${tls ? headers('            ') : '            add_header X-Content-Type-Options "nosniff" always;'}
+        }
+`;
   const types = Object.entries(MIME_TYPES).map(([t, exts]) => `        ${t} ${exts.join(' ')};`).join('\n');
   const t = o.tempDir;
   return `# Rendered by homecloud (lib/nginx-conf.ts). Edit the renderer, not this file.
@@ -117,6 +169,9 @@ ${types}
     open_file_cache_valid 30s;
     open_file_cache_errors on;
     keepalive_timeout 65;
+    # A phone syncing a photo library makes thousands of requests on one connection; with the
+    # default 1000 each connection would end and (on HTTPS) pay a new handshake that often.
+    keepalive_requests 10000;
     server_tokens off;
 
     upstream php-handler {
@@ -129,9 +184,42 @@ ${types}
         default ", immutable";
     }
 
+    # Plain HTTP: the welcome page (how a phone gets the home CA before it trusts anything)
+    # and nginx's liveness answer; everything else moves to HTTPS.
     server {
         listen ${o.listenPort} default_server;
         server_name _;
+        absolute_redirect off;
+
+        location = ${NGINX_ALIVE_PATH} {
+            access_log off;
+            default_type text/plain;
+            return 200 "alive\n";
+        }
+${welcome(false)}
+        # GET and HEAD move with 301; other methods (a WebDAV or CalDAV client set up on HTTP)
+        # with 308, which keeps the method and body for a client that follows it.
+        location / {
+            if ($request_method !~ ^(?:GET|HEAD)$) {
+                return 308 https://$host${httpsSuffix}$request_uri;
+            }
+            return 301 https://$host${httpsSuffix}$request_uri;
+        }
+    }
+
+    server {
+        listen ${o.httpsPort} ssl default_server;
+        http2 on;
+        server_name _;
+        ssl_certificate ${o.tlsFile};
+        ssl_certificate_key ${o.tlsFile};
+        ssl_protocols ${TLS_PROTOCOLS.join(' ')};
+        ssl_ciphers ${TLS_CIPHERS.join(':')};
+        ssl_ecdh_curve X25519:prime256v1:secp384r1;
+        ssl_prefer_server_ciphers off;
+        ssl_session_cache shared:homecloud_tls:10m;
+        ssl_session_timeout 1d;
+        ssl_session_tickets off;
         # Redirects keep the scheme, host and port the browser used: people may reach nginx
         # through a port-forward or another published port, and an absolute redirect would
         # name nginx's own port instead.
@@ -185,7 +273,7 @@ ${headers('        ')}
             default_type text/plain;
             return 200 "alive\n";
         }
-
+${welcome(true)}
         location ~ ${FORBIDDEN_PATHS} { return 404; }
         location ~ ${FORBIDDEN_PREFIXES} { return 404; }
 
@@ -200,6 +288,7 @@ ${headers('        ')}
             include /etc/nginx/fastcgi_params;
             fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
             fastcgi_param PATH_INFO $path_info;
+            fastcgi_param HTTPS on;
             fastcgi_param modHeadersAvailable true;
             fastcgi_param front_controller_active true;
             fastcgi_pass php-handler;

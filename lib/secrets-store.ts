@@ -47,7 +47,7 @@ export function loadOrCreateCredentials(file: string): Credentials {
 }
 
 /** Writes via a temp file and rename, readable by the owner only (on Windows: by the user's ACL). */
-function writeOwnerOnly(file: string, text: string): void {
+export function writeOwnerOnly(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });

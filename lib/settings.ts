@@ -35,6 +35,14 @@ export interface HomecloudSettings {
   readonly httpPort?: number;
 
   /**
+   * HTTPS port: the home cloud itself, with the home CA's certificate. The HTTP port then only
+   * serves the welcome page (where phones get the CA) and redirects everything else here.
+   * Open it in the Windows firewall as well (see the README).
+   * @default 443
+   */
+  readonly httpsPort?: number;
+
+  /**
    * Login name of the administrator created on first start (the password is generated).
    * @default 'admin'
    */
@@ -187,7 +195,7 @@ export interface ContainerResources {
 }
 
 /**
- * The resource budget, per container. The defaults request 512 MiB and cap the whole stack
+ * The resource budget, per container. The defaults request about 550 MiB and cap the whole stack
  * at about 3 GiB, so an 8 GB desktop stays usable. See DEFAULT_RESOURCES for each value.
  */
 export interface ResourceSettings {
@@ -197,6 +205,8 @@ export interface ResourceSettings {
   readonly cron?: ContainerResources;
   /** nginx in front of php-fpm. */
   readonly web?: ContainerResources;
+  /** Renews the HTTPS certificate (beside nginx, in the Nextcloud pod). */
+  readonly certificates?: ContainerResources;
   readonly database?: ContainerResources;
   readonly cache?: ContainerResources;
   /**
@@ -252,6 +262,7 @@ export interface ResolvedSettings {
   readonly timeZone: string;
   readonly trustedDomains: string[];
   readonly httpPort: number;
+  readonly httpsPort: number;
   readonly adminUser: string;
   readonly phoneRegion?: string;
   readonly apps: string[];
@@ -294,13 +305,15 @@ export const DEFAULT_IMAGES: Required<ImageSettings> = {
 
 /**
  * What runs at the same time (the three Deployments and the nightly backup's two containers)
- * requests 512 MiB and is limited to 3296 MiB in total (about 3¼ GiB).
+ * requests 552 MiB and is limited to 3328 MiB in total (3¼ GiB).
  */
 export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResources>> = {
   // 5 PHP workers (lib/php-sizing.ts); with nginx buffering responses, enough for a family.
   nextcloud: { cpuRequest: '100m', cpuLimit: '2', memoryRequest: '256Mi', memoryLimit: '1280Mi' },
   cron: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '576Mi' },
   web: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
+  // A shell that sleeps, and every 6 hours PHP checking (≈ 20 MiB while it signs) the certificate.
+  certificates: { cpuRequest: '5m', cpuLimit: '200m', memoryRequest: '8Mi', memoryLimit: '32Mi' },
   database: { cpuRequest: '50m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '512Mi' },
   cache: { cpuRequest: '20m', cpuLimit: '250m', memoryRequest: '16Mi', memoryLimit: '96Mi' },
   // occ at Nextcloud's memory_limit of 512M, as in the cron container.
@@ -349,6 +362,9 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
 
   const httpPort = input.httpPort ?? 80;
   v.check(Number.isInteger(httpPort) && httpPort >= 1 && httpPort <= 65535, 'httpPort', httpPort, 'use a whole number from 1 to 65535, usually 80');
+  const httpsPort = input.httpsPort ?? 443;
+  v.check(Number.isInteger(httpsPort) && httpsPort >= 1 && httpsPort <= 65535, 'httpsPort', httpsPort, 'use a whole number from 1 to 65535, usually 443');
+  v.check(httpsPort !== httpPort, 'httpsPort', httpsPort, `use a port other than httpPort (${httpPort}), e.g. ${httpPort === 443 ? 8443 : 443}`);
 
   const adminUser = input.adminUser ?? 'admin';
   v.check(/^[A-Za-z0-9_.@-]{1,64}$/.test(adminUser), 'adminUser', adminUser, 'use letters, digits and "_.@-" only');
@@ -463,7 +479,7 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
 
   if (problems.length > 0) throw new SettingsError(problems);
   return {
-    namespace, timeZone, trustedDomains, httpPort, adminUser, phoneRegion, apps, maintenanceWindowStart, storage,
+    namespace, timeZone, trustedDomains, httpPort, httpsPort, adminUser, phoneRegion, apps, maintenanceWindowStart, storage,
     backup: { schedule, retention, maintenanceMode: input.backup?.maintenanceMode ?? true, timeoutSeconds, catchUpSeconds, offsite },
     images, resources, php,
   };

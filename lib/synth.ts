@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { loadOrCreateHomeCa } from './ca-store';
 import { buildApp } from './chart';
 import { UserFacingError } from './errors';
 import { loadOrCreateCredentials } from './secrets-store';
@@ -22,11 +23,14 @@ export const MANIFEST_FILE = 'app.k8s.yaml';
 export function synth(settings: HomecloudSettings, host: HostFacts, paths: SynthPaths, stderr: (s: string) => void): number {
   try {
     const resolved = resolveSettings(settings, host);
+    // The CA first: a trusted name it may not certify stops synth before anything is written.
+    const ca = loadOrCreateHomeCa(paths.credentials, resolved.trustedDomains, host.hostname, new Date());
     const credentials = loadOrCreateCredentials(paths.credentials);
-    buildApp(resolved, credentials, paths.outdir).app.synth();
-    stderr(`homecloud: wrote ${path.join(paths.outdir, MANIFEST_FILE)} (namespace ${resolved.namespace}; `
-      + `open http://${resolved.trustedDomains.find((d) => d !== 'localhost' && d !== '127.0.0.1') ?? 'localhost'}`
-      + `${resolved.httpPort === 80 ? '' : `:${resolved.httpPort}`}/ once deployed)\n`);
+    buildApp(resolved, credentials, ca, paths.outdir, host.hostname).app.synth();
+    const host0 = resolved.trustedDomains.find((d) => d !== 'localhost' && d !== '127.0.0.1') ?? 'localhost';
+    stderr(`homecloud: wrote ${path.join(paths.outdir, MANIFEST_FILE)} (namespace ${resolved.namespace}; once deployed, `
+      + `set up each phone at http://${host0}${resolved.httpPort === 80 ? '' : `:${resolved.httpPort}`}/welcome/ `
+      + `and open https://${host0}${resolved.httpsPort === 443 ? '' : `:${resolved.httpsPort}`}/)\n`);
     return 0;
   } catch (e) {
     if (e instanceof SettingsError || e instanceof UserFacingError) {

@@ -14,9 +14,9 @@ describe('what the home cloud asks of the node', () => {
   it('counts the Deployments and the nightly backup, not the on-demand templates', () => {
     // The scheduler reserves requests for all three backup containers at once; the offsite
     // container's limit does not add to the others' (it works only after they exited).
-    expect(demand.memoryRequestBytes).toBe(544 * MiB);
-    expect(demand.memoryLimitBytes).toBe(3296 * MiB);
-    expect(demand.cpuRequestMillis).toBe(270);
+    expect(demand.memoryRequestBytes).toBe(552 * MiB);
+    expect(demand.memoryLimitBytes).toBe(3328 * MiB);
+    expect(demand.cpuRequestMillis).toBe(275);
   });
   it('counts the emptyDir folders at their size limits', () => {
     expect(demand.scratchBytes).toBeGreaterThan(4 * 1024 * MiB);
@@ -45,17 +45,17 @@ describe('the verdict', () => {
   it('warns, with the .wslconfig fix, when the limits do not fit', () => {
     const v = verdict('3Gi');
     expect(v.level).toBe('tight');
-    expect(v.findings[0]).toMatch(/^Memory is tight: the home cloud may use up to 3296 MiB when busy, but Kubernetes has 3072 MiB left.*\.wslconfig.*memory=8GB.*wsl --shutdown/);
+    expect(v.findings[0]).toMatch(/^Memory is tight: the home cloud may use up to 3328 MiB when busy, but Kubernetes has 3072 MiB left.*\.wslconfig.*memory=8GB.*wsl --shutdown/);
   });
 
   it('refuses when the requests do not fit, counting other programs', () => {
     const v = verdict('1Gi', [pod('kube-system', '600Mi')]);
     expect(v.level).toBe('too-small');
-    expect(v.findings).toEqual([expect.stringMatching(/has 424 MiB of memory left for new programs, but the home cloud needs 544 MiB reserved/)]);
+    expect(v.findings).toEqual([expect.stringMatching(/has 424 MiB of memory left for new programs, but the home cloud needs 552 MiB reserved/)]);
   });
 
   it('refuses when the processors are all reserved', () => {
-    expect(verdict('16Gi', [pod('kube-system', '1Mi', '1900m')], '2').findings[0]).toMatch(/has 0\.1 CPU left, but the home cloud needs 0\.27 CPU/);
+    expect(verdict('16Gi', [pod('kube-system', '1Mi', '1900m')], '2').findings[0]).toMatch(/has 0\.1 CPU left, but the home cloud needs 0\.28 CPU/);
   });
 
   it('warns when the temporary folders could outgrow the disk', () => {

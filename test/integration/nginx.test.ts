@@ -17,7 +17,7 @@ describeWhen(available, 'nginx.conf on a real nginx and php-fpm', () => {
   beforeAll(async () => {
     const s = synthesizedWeb({ php: { uploadLimit: UPLOAD_LIMIT } });
     limits = { uploadLimit: s.uploadLimit, memoryLimit: s.memoryLimit };
-    web = await startWebStack(s.conf, { ...limits, pool: s.pool });
+    web = await startWebStack(s.conf, { ...limits, pool: s.pool }, { site: s.site });
   }, 30_000);
   afterAll(async () => { await web?.stop(); });
 

@@ -17,16 +17,16 @@ describeWhen(webTierAvailable(), 'the whole family at once: slow downloads on re
 
   beforeAll(async () => {
     const s = synthesizedWeb();
-    web = await startWebStack(s.conf, s);
+    web = await startWebStack(s.conf, s, { site: s.site });
   }, 30_000);
   afterEach(() => { downloads.forEach((d) => d.stop()); downloads = []; });
   afterAll(async () => { await web?.stop(); });
 
-  const idleMedian = async () => percentile(await latencies(web.socketPath, '/status.php', 15), 50);
+  const idleMedian = async () => percentile(await latencies(web.endpoint, '/status.php', 15), 50);
   const whileDownloading = async (count: number, bytes: number) => {
-    downloads = Array.from({ length: count }, () => slowDownload(web.socketPath, `/remote.php/dav/files/alice/movie.mp4?stream=${bytes}`, 1 * MiB));
+    downloads = Array.from({ length: count }, () => slowDownload(web.endpoint, `/remote.php/dav/files/alice/movie.mp4?stream=${bytes}`, 1 * MiB));
     await new Promise((r) => setTimeout(r, 1500)); // every download under way
-    const during = await latencies(web.socketPath, '/status.php', 15);
+    const during = await latencies(web.endpoint, '/status.php', 15);
     expect(downloads.every((d) => d.received() > 0)).toBe(true);
     return during;
   };

@@ -93,10 +93,22 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'Nextcloud hooks 
       return { run, calls: calls(log) };
     };
 
-    it('sets overwrite.cli.url to the address the family uses', () => {
-      const { run, calls: c } = sync({ HOMECLOUD_CLI_URL: 'http://familypc' });
+    it('sets overwrite.cli.url to the address the family uses, and tells Nextcloud it is served over HTTPS', () => {
+      const { run, calls: c } = sync({ HOMECLOUD_CLI_URL: 'https://familypc' });
       expect(run.status).toBe(0);
-      expect(c).toContain('config:system:set overwrite.cli.url --value=http://familypc');
+      expect(c).toContain('config:system:set overwrite.cli.url --value=https://familypc');
+      expect(c).toContain('config:system:set overwriteprotocol --value=https');
+    });
+
+    it('adds the home CA to the certificates Nextcloud trusts for its own requests, when it is mounted', () => {
+      const ca = path.join(tmp(), 'homecloud-ca.crt');
+      fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+      const { run, calls: c } = sync({ HOMECLOUD_CA_FILE: ca });
+      expect(run.status).toBe(0);
+      expect(c).toContain(`security:certificates:import ${ca}`);
+      const without = sync({ HOMECLOUD_CA_FILE: path.join(tmp(), 'missing.crt') });
+      expect(without.run.status).toBe(0);
+      expect(without.calls.some((l) => l.startsWith('security:certificates:import'))).toBe(false);
     });
 
     it('converts the local maintenance hour to the UTC hour Nextcloud counts in, by the zone\'s rules that day', () => {

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildApp } from '../../lib/chart';
+import { HomeCa, createHomeCa } from '../../lib/home-ca';
 import { Credentials } from '../../lib/secrets-store';
 import { HomecloudSettings, HostFacts, resolveSettings } from '../../lib/settings';
 
@@ -15,6 +16,13 @@ export const CREDENTIALS: Credentials = {
   cachePassword: 'test-cache-password-0003',
   backupKey: 'test-backup-key-0004',
 };
+
+/** One home CA per test process (made like synth makes it, for HOST's names). */
+let testCa: HomeCa | undefined;
+export function testHomeCa(): HomeCa {
+  testCa ??= createHomeCa(['localhost', HOST.hostname, ...HOST.lanAddresses], HOST.hostname, new Date());
+  return testCa;
+}
 
 // Kubernetes objects are open-ended JSON; tests read them as such.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,7 +40,7 @@ export interface Stack {
 
 /** Synthesizes the stack in memory, in output order. */
 export function synthStack(settings: HomecloudSettings = {}, host: HostFacts = HOST): Stack {
-  const { app } = buildApp(resolveSettings(settings, host), CREDENTIALS, fs.mkdtempSync(path.join(os.tmpdir(), 'hc-')));
+  const { app } = buildApp(resolveSettings(settings, host), CREDENTIALS, testHomeCa(), fs.mkdtempSync(path.join(os.tmpdir(), 'hc-')), host.hostname);
   const objects: K8sObject[] = app.charts.flatMap((c) => c.toJson());
   const podTemplates = () => objects.flatMap((o) => {
     if (o.kind === 'Deployment') return [{ owner: `Deployment/${o.metadata.name}`, template: o.spec.template }];

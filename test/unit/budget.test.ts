@@ -16,7 +16,10 @@ const ON_DEMAND = ['CronJob/restore', 'CronJob/backup-export', 'CronJob/backup-i
 // phases. The pod template says which container that is.
 const SEQUENTIAL = stack.get('CronJob', 'backup').spec.jobTemplate.spec.template.metadata.annotations[RUNS_LAST_ANNOTATION];
 const sum = (field: 'requests' | 'limits') => {
-  const running = stack.containers().filter(({ owner }) => !ON_DEMAND.includes(owner));
+  // Init containers finish before the others start (Kubernetes counts the larger of the two
+  // phases); the Nextcloud pod's one is no larger than its app containers.
+  const running = stack.podTemplates().filter(({ owner }) => !ON_DEMAND.includes(owner))
+    .flatMap(({ owner, template }) => template.spec.containers.map((container: K8sObject) => ({ owner, container })));
   const memory = (c: { container: K8sObject }) => bytes(c.container.resources[field].memory);
   const concurrent = running.filter(({ container }) => container.name !== SEQUENTIAL).reduce((t, c) => t + memory(c), 0);
   const backupPhase = running.filter(({ owner, container }) => owner === 'CronJob/backup' && container.name !== SEQUENTIAL).reduce((t, c) => t + memory(c), 0);

@@ -174,7 +174,8 @@ describe('Nextcloud', () => {
   });
   it('checks nginx\'s liveness by an answer of nginx itself, and readiness through the whole path', () => {
     expect(web.livenessProbe.httpGet).toEqual({ path: '/homecloud-nginx-alive', port: 'http' });
-    expect(web.readinessProbe.httpGet).toEqual({ path: '/status.php', port: 'http', httpHeaders: [{ name: 'Host', value: 'localhost' }] });
+    // Plain HTTP only redirects: readiness asks over HTTPS, as the family's devices do.
+    expect(web.readinessProbe.httpGet).toEqual({ path: '/status.php', scheme: 'HTTPS', port: 'https', httpHeaders: [{ name: 'Host', value: 'localhost' }] });
   });
   it('sends no liveness probe to another container\'s port', () => {
     for (const c of nextcloud.spec.template.spec.containers) {
@@ -184,7 +185,7 @@ describe('Nextcloud', () => {
   });
   it('runs nginx unprivileged on the family\'s port with a read-only web root and only /tmp writable', () => {
     expect(web.securityContext).toMatchObject({ runAsUser: 101, runAsNonRoot: true, readOnlyRootFilesystem: true });
-    expect(web.ports).toEqual([{ name: 'http', containerPort: 80 }]);
+    expect(web.ports).toEqual([{ name: 'http', containerPort: 80 }, { name: 'https', containerPort: 443 }]);
     expect(nextcloud.spec.template.spec.securityContext.sysctls).toEqual([{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }]);
     expect(web.volumeMounts).toContainEqual({ name: 'html', mountPath: '/var/www/html', readOnly: true });
     const writable = web.volumeMounts.filter((m: K8sObject) => !m.readOnly).map((m: K8sObject) => m.mountPath);
@@ -192,22 +193,25 @@ describe('Nextcloud', () => {
     expect(volumes.find((v: K8sObject) => v.name === 'web-tmp').emptyDir).toBeDefined();
   });
   it('needs no sysctl when the family\'s port is unprivileged anyway', () => {
-    const pod = synthStack({ httpPort: 8080 }).get('Deployment', 'nextcloud').spec.template.spec;
+    const pod = synthStack({ httpPort: 8080, httpsPort: 8443 }).get('Deployment', 'nextcloud').spec.template.spec;
     expect(pod.securityContext.sysctls).toBeUndefined();
-    expect(containerOf({ spec: { template: { spec: pod } }, metadata: {} }, 'web').ports).toEqual([{ name: 'http', containerPort: 8080 }]);
+    expect(containerOf({ spec: { template: { spec: pod } }, metadata: {} }, 'web').ports)
+      .toEqual([{ name: 'http', containerPort: 8080 }, { name: 'https', containerPort: 8443 }]);
+    // One privileged port is enough to need it.
+    expect(synthStack({ httpPort: 8080 }).get('Deployment', 'nextcloud').spec.template.spec.securityContext.sysctls).toHaveLength(1);
   });
   it('tells Nextcloud the address the family uses, and resolves its names to the pod itself', () => {
-    expect(envOf(fpm, 'HOMECLOUD_CLI_URL').value).toBe('http://familypc');
+    expect(envOf(fpm, 'HOMECLOUD_CLI_URL').value).toBe('https://familypc');
     expect(nextcloud.spec.template.spec.hostAliases).toEqual([{ ip: '127.0.0.1', hostnames: ['familypc'] }]);
-    const onlyAddresses = synthStack({ trustedDomains: ['localhost', '192.168.1.20'], httpPort: 8081 }).get('Deployment', 'nextcloud');
-    expect(envOf(containerOf(onlyAddresses, 'nextcloud'), 'HOMECLOUD_CLI_URL').value).toBe('http://192.168.1.20:8081');
+    const onlyAddresses = synthStack({ trustedDomains: ['localhost', '192.168.1.20'], httpsPort: 8443 }).get('Deployment', 'nextcloud');
+    expect(envOf(containerOf(onlyAddresses, 'nextcloud'), 'HOMECLOUD_CLI_URL').value).toBe('https://192.168.1.20:8443');
     expect(onlyAddresses.spec.template.spec.hostAliases).toBeUndefined();
   });
   it('passes the maintenance window\'s local start hour to the start-up hook', () => {
     expect(envOf(fpm, 'HOMECLOUD_MAINTENANCE_WINDOW_START').value).toBe('21');
   });
   it('feeds nginx the rendered config from the ConfigMap', () => {
-    expect(web.command).toEqual(['nginx', '-c', '/etc/nginx/homecloud/nginx.conf']);
+    expect(web.command).toEqual(['/bin/sh', '/homecloud/nginx-run.sh', '/etc/nginx/homecloud/nginx.conf', '/run/homecloud/tls/tls.pem']);
     expect(stack.get('ConfigMap', 'nextcloud-web').data['nginx.conf']).toMatch(/fastcgi_pass php-handler;/);
     expect(stack.get('ConfigMap', 'nextcloud-web').data['nginx.conf']).toMatch(/server 127\.0\.0\.1:9000;/);
   });
@@ -229,7 +233,7 @@ describe('Nextcloud', () => {
   });
   it('rolls the pod when a hook script changes', () => {
     const scripts = stack.get('ConfigMap', 'nextcloud-scripts');
-    expect(Object.keys(scripts.data).sort()).toEqual(['cron-loop.sh', 'fpm-alive.sh', 'install-apps.sh', 'sync-settings.sh', 'wait-for-database.sh']);
+    expect(Object.keys(scripts.data).sort()).toEqual(['cron-loop.sh', 'fpm-alive.sh', 'install-apps.sh', 'nginx-run.sh', 'sync-settings.sh', 'wait-for-database.sh']);
     const chart = new Chart(new App(), 'c');
     const map = (script: string) => new k8s.KubeConfigMap(chart, script, { data: { 'install-apps.sh': script } });
     expect(configHash([map('echo a')])).not.toBe(configHash([map('echo b')]));
@@ -238,10 +242,10 @@ describe('Nextcloud', () => {
     const other = synthStack({ trustedDomains: ['localhost'] }).get('Deployment', 'nextcloud');
     expect(other.spec.template.metadata.annotations).toEqual(nextcloud.spec.template.metadata.annotations);
   });
-  it('publishes only nginx, on port 80, as a LoadBalancer (Docker Desktop puts it on the LAN)', () => {
+  it('publishes only nginx, on ports 80 and 443, as a LoadBalancer (Docker Desktop puts it on the LAN)', () => {
     const svc = stack.get('Service', 'nextcloud');
     expect(svc.spec.type).toBe('LoadBalancer');
-    expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }]);
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }, { name: 'https', port: 443, targetPort: 'https' }]);
   });
   it('publishes on another port when configured', () => {
     expect(synthStack({ httpPort: 8081 }).get('Service', 'nextcloud').spec.ports[0].port).toBe(8081);
@@ -373,7 +377,7 @@ describe('network policies', () => {
   it('admits LAN clients to nginx only', () => {
     const web = stack.get('NetworkPolicy', 'web-clients').spec;
     expect(web.ingress[0].from).toBeUndefined();
-    expect(web.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 80 }]);
+    expect(web.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 80 }, { protocol: 'TCP', port: 443 }]);
   });
   it('admits every pod that is given a Service\'s name to that Service\'s pods', () => {
     const matches = (selector: Record<string, string>, labels: Record<string, string>) =>

@@ -32,6 +32,16 @@ if [ -n "${HOMECLOUD_CLI_URL:-}" ]; then
   $OCC config:system:set overwrite.cli.url --value="$HOMECLOUD_CLI_URL" >/dev/null
 fi
 
+# Served over HTTPS by nginx in the same pod: links and redirects Nextcloud builds say https.
+$OCC config:system:set overwriteprotocol --value=https >/dev/null
+
+# Nextcloud's own requests to its address (setup checks, federation with itself) verify TLS
+# against its bundle plus imported certificates: add the home CA, replaced when it changes.
+if [ -n "${HOMECLOUD_CA_FILE:-}" ] && [ -r "$HOMECLOUD_CA_FILE" ]; then
+  $OCC security:certificates:import "$HOMECLOUD_CA_FILE" >/dev/null
+  echo "homecloud: Nextcloud trusts the home CA for its own requests"
+fi
+
 # Heavy background jobs run in a four-hour window that Nextcloud counts in UTC hours; the
 # setting is a local hour, converted here on every start (PHP knows the zone rules, and
 # a restart after a daylight-saving change picks up the new offset).

@@ -1,0 +1,137 @@
+import { spawnSync } from 'child_process';
+import { X509Certificate } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { SCRIPTS_DIR } from '../../lib/container-scripts';
+import { createHomeCa } from '../../lib/home-ca';
+import { ServerCertificate } from '../../lib/server-certificate';
+import { startScript } from '../support/busybox';
+import { commands, describeWhen } from '../support/requirements';
+import { synthStack, testHomeCa } from '../support/stack';
+
+const ISSUER = path.join(SCRIPTS_DIR, 'certificates', 'issue-certificate.php');
+const DAY = 86400;
+
+/** The issuing container's environment, as synthesized. */
+const issuerEnv: Record<string, string> = Object.fromEntries(synthStack().get('Deployment', 'nextcloud').spec.template.spec.initContainers
+  .find((c: { name: string }) => c.name === 'certificate').env.map((e: { name: string; value: string }) => [e.name, e.value]));
+
+function setup(ca = testHomeCa()): { caDir: string; tlsDir: string; pem: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-cert-'));
+  const caDir = path.join(dir, 'ca');
+  fs.mkdirSync(caDir);
+  fs.writeFileSync(path.join(caDir, 'ca.crt'), ca.certPem);
+  fs.writeFileSync(path.join(caDir, 'ca.key'), ca.keyPem);
+  return { caDir, tlsDir: path.join(dir, 'tls'), pem: path.join(dir, 'tls', 'tls.pem') };
+}
+
+function issue(d: { caDir: string; tlsDir: string }, env: Record<string, string> = {}) {
+  fs.mkdirSync(d.tlsDir, { recursive: true });
+  return spawnSync('php', [ISSUER], { env: { PATH: process.env.PATH, ...issuerEnv, CA_DIR: d.caDir, TLS_DIR: d.tlsDir, ...env }, encoding: 'utf8' });
+}
+
+const certOf = (pem: string) => new X509Certificate(fs.readFileSync(pem, 'utf8'));
+const at = (days: number) => String(Math.floor(Date.now() / 1000) + days * DAY);
+
+describeWhen(commands(['php', 'openssl'], 'apt-get install php-cli openssl'), 'issue-certificate.php (the pod\'s certificate issuer)', () => {
+  it('issues a certificate that meets Apple\'s and the browsers\' rules, for every trusted name and address', () => {
+    const d = setup();
+    const r = issue(d);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/issued a server certificate for localhost, familypc, 127\.0\.0\.1, 192\.168\.1\.20 .* because there is none yet/);
+    const cert = certOf(d.pem);
+    expect(cert.subjectAltName).toBe('DNS:localhost, DNS:familypc, IP Address:127.0.0.1, IP Address:192.168.1.20');
+    expect(cert.ca).toBe(false);
+    expect(cert.publicKey.asymmetricKeyDetails).toEqual({ namedCurve: 'prime256v1' });
+    expect(cert.checkIssued(new X509Certificate(testHomeCa().certPem))).toBe(true);
+    const days = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / 1000 / DAY;
+    expect(days).toBe(ServerCertificate.VALID_DAYS);
+    expect(days).toBeLessThanOrEqual(825);
+    const text = spawnSync('openssl', ['x509', '-in', d.pem, '-noout', '-text'], { encoding: 'utf8' }).stdout;
+    expect(text).toMatch(/Signature Algorithm: ecdsa-with-SHA256/);
+    expect(text).toMatch(/Extended Key Usage: *\n\s*TLS Web Server Authentication/);
+    expect(text).toMatch(/Basic Constraints: critical\n\s*CA:FALSE/);
+    // Key and certificate in one owner-only file (nginx's user owns it in the pod).
+    expect(fs.statSync(d.pem).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(d.pem, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----[\s\S]+-----BEGIN CERTIFICATE-----/);
+    const verify = spawnSync('openssl', ['verify', '-x509_strict', '-CAfile', path.join(d.caDir, 'ca.crt'), '-verify_hostname', 'familypc', d.pem], { encoding: 'utf8' });
+    expect(verify.stdout).toMatch(/OK/);
+  });
+
+  it('keeps a good certificate, and renews it when fewer than 45 days remain, not before (moved clock)', () => {
+    const d = setup();
+    issue(d);
+    const first = certOf(d.pem).serialNumber;
+    const kept = issue(d, { HOMECLOUD_NOW: at(44) });
+    expect(kept.stdout).toMatch(/server certificate valid until \d{4}-\d\d-\d\d; renewed from/);
+    expect(certOf(d.pem).serialNumber).toBe(first);
+    const renewed = issue(d, { HOMECLOUD_NOW: at(46) });
+    expect(renewed.stdout).toMatch(/issued .* because the current one expires on/);
+    expect(certOf(d.pem).serialNumber).not.toBe(first);
+  });
+
+  it('re-issues when the names change, when the CA changes, and when the file is damaged', () => {
+    const d = setup();
+    issue(d);
+    expect(issue(d, { HOMECLOUD_TLS_DNS: 'localhost familypc photos.lan' }).stdout).toMatch(/because the names changed/);
+    expect(certOf(d.pem).subjectAltName).toContain('DNS:photos.lan');
+    const other = createHomeCa(['localhost'], 'other', new Date());
+    fs.writeFileSync(path.join(d.caDir, 'ca.crt'), other.certPem);
+    fs.writeFileSync(path.join(d.caDir, 'ca.key'), other.keyPem);
+    expect(issue(d, { HOMECLOUD_TLS_DNS: 'localhost familypc photos.lan' }).stdout).toMatch(/because the home CA changed/);
+    fs.writeFileSync(d.pem, 'half a file');
+    expect(issue(d, { HOMECLOUD_TLS_DNS: 'localhost familypc photos.lan' }).stdout).toMatch(/because the current one is damaged/);
+  });
+
+  it('fails with the reason and leaves the current certificate alone when the CA is missing or broken', () => {
+    const d = setup();
+    issue(d);
+    const before = fs.readFileSync(d.pem, 'utf8');
+    fs.writeFileSync(path.join(d.caDir, 'ca.key'), createHomeCa(['localhost'], 'x', new Date()).keyPem);
+    const mismatch = issue(d, { HOMECLOUD_NOW: at(60) });
+    expect(mismatch.status).toBe(1);
+    expect(mismatch.stderr).toMatch(/home CA's key .* does not belong to its certificate/);
+    fs.rmSync(path.join(d.caDir, 'ca.key'));
+    const missing = issue(d, { HOMECLOUD_NOW: at(60) });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/home CA in .* is missing or unreadable/);
+    expect(fs.readFileSync(d.pem, 'utf8')).toBe(before);
+  });
+
+  it('refuses names that are not host names or addresses (they would go into an OpenSSL config)', () => {
+    const d = setup();
+    const r = issue(d, { HOMECLOUD_TLS_DNS: 'localhost evil\nsubjectAltName=DNS:example.com' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/is not a host name/);
+    expect(issue(d, { HOMECLOUD_TLS_IP: '300.1.1.1' }).stderr).toMatch(/is not an IP address/);
+    expect(fs.existsSync(d.pem)).toBe(false);
+  });
+});
+
+describeWhen(commands(['php', 'busybox'], 'apt-get install php-cli busybox'), 'certificate-loop.sh under busybox sh', () => {
+  it('checks at once and then every CHECK_SECONDS, survives a failed check, and stops at once on TERM', async () => {
+    const d = setup();
+    // The loop runs issue-certificate.php from its own folder, as from the mounted ConfigMap.
+    const child = startScript('certificates/certificate-loop.sh', { env: { ...issuerEnv, CA_DIR: d.caDir, TLS_DIR: d.tlsDir, CHECK_SECONDS: '1' }, path: [path.dirname(process.execPath), '/usr/bin'] });
+    fs.mkdirSync(d.tlsDir, { recursive: true });
+    let out = '';
+    child.stdout.on('data', (b) => { out += b; });
+    child.stderr.on('data', (b) => { out += b; });
+    const until = async (re: RegExp) => {
+      const deadline = Date.now() + 10_000;
+      while (!re.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toMatch(re);
+    };
+    await until(/issued a server certificate/);
+    await until(/server certificate valid until/);
+    fs.renameSync(path.join(d.caDir, 'ca.key'), path.join(d.caDir, 'away'));
+    await until(/check failed; the current certificate stays in use/);
+    fs.renameSync(path.join(d.caDir, 'away'), path.join(d.caDir, 'ca.key'));
+    const stopped = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(2000);
+  });
+});
