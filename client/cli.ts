@@ -3,7 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { UserFacingError } from '../lib/errors';
+import { caFiles } from '../lib/ca-store';
 import { lanAddresses } from '../lib/host-facts';
+import * as QRCode from 'qrcode';
 import { MANIFEST_FILE } from '../lib/synth';
 import {
   Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, helperPod, isStale, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
@@ -12,7 +14,8 @@ import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from './ca
 import { Kube, connect } from './kube';
 import { REPOSITORY, copyFolderOf, copyIntoPod, copyRepositoryToPc, kubectlExec, readRecord } from './offsite';
 import { Runner, TASK_NAME, copyTimeAfter, registerTask, removeTask, runCommand, taskExists } from './schedule';
-import { buildReport, clusterTypeOf, formatReport, offsiteSettings } from './status';
+import { ClusterState, buildReport, clusterTypeOf, formatReport, offsiteSettings } from './status';
+import { CertificateCheck, checkCertificate, trustThisPc } from './trust';
 
 /** Exit codes: documented in --help and the README. */
 export const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
@@ -38,6 +41,8 @@ Commands:
                    clusters: the scheduled task runs this every night)
   uninstall        delete the home cloud and all its data (asks first)
   admin-password   print the administrator's login
+  trust            make this PC trust the home CA (HTTPS without warnings);
+                   --remove takes it away again
 
 Options:
   --context NAME   act on this Kubernetes context instead of docker-desktop
@@ -57,6 +62,7 @@ Options:
                    without asking (kind clusters)
   --yes            do not ask for confirmation (restore, uninstall)
   --force          deploy: even when Kubernetes looks too small for it
+  --remove         trust: remove the home CA from this PC's trusted roots
   --help           this text
 
 Exit codes: 0 healthy / done, 1 not healthy, 2 could not run.
@@ -79,14 +85,15 @@ export interface Options {
   readonly scheduleCopy: boolean;
   readonly yes: boolean;
   readonly force: boolean;
+  readonly remove: boolean;
   readonly help: boolean;
 }
 
-const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'offsite', 'uninstall', 'admin-password'];
+const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'offsite', 'uninstall', 'admin-password', 'trust'];
 
 /** Parses argv; throws a UserFacingError naming the bad argument. Pure. */
 export function parseArgs(argv: string[]): Options {
-  const o: { -readonly [K in keyof Options]: Options[K] } = { output: 'text', dryRun: false, wait: true, watch: false, yes: false, force: false, help: false, scheduleCopy: false };
+  const o: { -readonly [K in keyof Options]: Options[K] } = { output: 'text', dryRun: false, wait: true, watch: false, yes: false, force: false, help: false, scheduleCopy: false, remove: false };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UserFacingError(`${flag} needs a value (see --help)`);
@@ -109,6 +116,7 @@ export function parseArgs(argv: string[]): Options {
       case '--watch': o.watch = true; break;
       case '--yes': case '-y': o.yes = true; break;
       case '--force': o.force = true; break;
+      case '--remove': o.remove = true; break;
       case '--snapshot': o.snapshot = value(i++, a); break;
       case '--to': o.to = value(i++, a); break;
       case '--from': o.from = value(i++, a); break;
@@ -171,13 +179,41 @@ async function commandStatus(kube: Kube, o: Options, io: Io): Promise<number> {
   for (;;) {
     const state = await readState(kube, ns, io);
     // The PC's own copy (kind clusters) leaves its record in the folder the settings name.
-    const host = { lanAddresses: lanAddresses(os.networkInterfaces()), pcCopy: readRecord(offsiteSettings(state.cronJobs).folder) };
+    const host = {
+      lanAddresses: lanAddresses(os.networkInterfaces()),
+      pcCopy: readRecord(offsiteSettings(state.cronJobs).folder),
+      certificate: await certificateOf(state),
+    };
     const report = buildReport(state, host);
     if (o.output === 'json') printJson(io, { ...report, apiRequests: kube.requests });
-    else io.out(`${o.watch ? '\x1b[2J\x1b[H' : ''}${formatReport(report)}`);
+    else {
+      // The welcome page's address as a QR code: a phone's camera opens it without typing.
+      const qr = report.welcome ? await QRCode.toString(report.welcome, { type: 'terminal', small: true, errorCorrectionLevel: 'L' }) : '';
+      io.out(`${o.watch ? '\x1b[2J\x1b[H' : ''}${formatReport(report)}${qr ? `Scan to set up a phone (${report.welcome}):\n${qr}\n` : ''}`);
+    }
     if (!o.watch) return report.healthy ? EXIT.OK : EXIT.UNHEALTHY;
     await io.sleep(5000);
   }
+}
+
+/** The owner-only folder of the credentials and the home CA (as main.ts finds it). */
+function credentialsFile(): string {
+  return process.env.HOMECLOUD_CREDENTIALS ?? path.join(ROOT, '.homecloud', 'credentials.json');
+}
+
+/**
+ * One HTTPS handshake where Docker Desktop publishes the home cloud (the Service's load-balancer
+ * address, on this PC), checked against this PC's copy of the home CA. No published address
+ * (another cluster, or not yet): nothing to check.
+ */
+async function certificateOf(state: ClusterState): Promise<CertificateCheck | undefined> {
+  const svc = state.services.find((s) => s.metadata.name === 'nextcloud');
+  const port = svc?.spec?.ports?.find((p: Obj) => p.name === 'https')?.port;
+  const ingress = svc?.status?.loadBalancer?.ingress?.[0];
+  if (!port || !ingress) return undefined;
+  const caFile = caFiles(credentialsFile()).cert;
+  const caPem = fs.existsSync(caFile) ? fs.readFileSync(caFile, 'utf8') : undefined;
+  return checkCertificate(ingress.hostname ?? ingress.ip ?? 'localhost', port, caPem);
 }
 
 async function commandDeploy(kube: Kube, o: Options, io: Io): Promise<number> {
@@ -473,6 +509,11 @@ export async function run(argv: string[], io: Io, connectTo: typeof connect = co
     if (o.help || !o.command) {
       (o.help ? io.out : io.err)(HELP);
       return o.help ? EXIT.OK : EXIT.COULD_NOT_RUN;
+    }
+    // The PC's own trust store: no cluster needed.
+    if (o.command === 'trust') {
+      io.out(await trustThisPc(caFiles(credentialsFile()).cert, process.platform, runCommand, o.remove));
+      return EXIT.OK;
     }
     const kube = await connectTo({ context: o.context });
     return await HANDLERS[o.command](kube, o, io);

@@ -4,6 +4,7 @@
  */
 
 import { CapacityVerdict, NodeRoom, capacityVerdict, demandOf } from './capacity';
+import { CertificateCheck } from './trust';
 
 // Kubernetes objects as the API returns them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,6 +33,8 @@ export interface HostInfo {
   readonly lanAddresses: string[];
   /** The record the PC's own copy (`homecloud offsite`, kind clusters) leaves in the folder. */
   readonly pcCopy?: CopyRecord;
+  /** One HTTPS handshake with the home cloud on this PC (see trust.ts). */
+  readonly certificate?: CertificateCheck;
 }
 
 /** One off-disk copy: offsite.sh's termination message, or the PC's own record of it. */
@@ -87,6 +90,10 @@ export interface Report {
   readonly volumes: Array<{ name: string; size: string; state: string }>;
   readonly addresses: { readonly thisPc: string; readonly lan: string[] };
   readonly clients: { readonly caldav: string; readonly carddav: string; readonly webdav: string };
+  /** Where a phone gets the home CA (plain HTTP): status shows it as a QR code too. */
+  readonly welcome?: string;
+  /** The HTTPS certificate the home cloud presents, when it answered. */
+  readonly https?: CertificateCheck;
   readonly backup: BackupReport;
   readonly offsite: OffsiteReport;
   /** Whether the PC's Kubernetes has room for the home cloud (see capacity.ts). */
@@ -104,6 +111,8 @@ const COMPONENTS: Array<[string, string, string]> = [
 const FIRST_INSTALL = '5 to 15 minutes';
 const BACKUP_OVERDUE_HOURS = 36;
 const COPY_OVERDUE_HOURS = 48;
+/** The certificate is renewed 45 days ahead (lib/server-certificate.ts): 30 days left means renewal is failing. */
+const CERTIFICATE_WARN_DAYS = 30;
 
 /** Docker Desktop names its kubeadm node docker-desktop, its kind nodes desktop-control-plane, desktop-worker… */
 export function clusterTypeOf(nodeNames: string[]): ClusterType {
@@ -310,10 +319,15 @@ function offsiteWarnings(o: OffsiteReport, state: ClusterState, installedHours: 
 
 export function buildReport(state: ClusterState, host: HostInfo): Report {
   const service = state.services.find((s) => s.metadata.name === 'nextcloud');
-  const port = service?.spec?.ports?.[0]?.port ?? 80;
-  const suffix = port === 80 ? '' : `:${port}`;
+  const portNamed = (name: string) => service?.spec?.ports?.find((p: Obj) => p.name === name)?.port;
+  const httpPort = portNamed('http') ?? service?.spec?.ports?.[0]?.port ?? 80;
+  // Installs from before HTTPS publish only the HTTP port: their addresses stay http.
+  const httpsPort = portNamed('https');
+  const scheme = httpsPort ? 'https' : 'http';
+  const port = httpsPort ?? httpPort;
+  const suffix = port === (httpsPort ? 443 : 80) ? '' : `:${port}`;
   const lanHost = host.lanAddresses[0] ?? 'this-pc-address';
-  const base = `http://${lanHost}${suffix}`;
+  const base = `${scheme}://${lanHost}${suffix}`;
   const installed = !!state.namespaceObject;
 
   const components: ComponentReport[] = COMPONENTS.map(([name, deployment, component]) => {
@@ -349,13 +363,16 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     warnings.push('Docker Desktop has not published the web port yet, so other devices cannot reach it.');
   }
   if (host.lanAddresses.length === 0) warnings.push('No LAN address found on this PC: phones can reach it only once the PC is on the home network.');
+  const certificateProblems = installed && httpsPort ? certificateWarnings(host.certificate, state.now, components[0]?.state === 'ready') : [];
+  warnings.push(...certificateProblems);
+  if (installed && service && !httpsPort) warnings.push('This install serves plain HTTP only: run `npm run deploy` to switch it to HTTPS (iPhones need it for calendars and contacts).');
   const offsite = offsiteReport(state, host);
   const offsiteProblems = installed ? offsiteWarnings(offsite, state, ageHours) : [];
   warnings.push(...offsiteProblems);
   const capacity = installed && state.room ? capacityVerdict(demandOf(state), state.room) : undefined;
   warnings.push(...(capacity?.findings ?? []));
 
-  const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue && offsiteProblems.length === 0;
+  const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue && offsiteProblems.length === 0 && certificateProblems.length === 0;
   return {
     context: state.context,
     namespace: state.namespace,
@@ -363,13 +380,28 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     healthy,
     components,
     volumes,
-    addresses: { thisPc: `http://localhost${suffix}/`, lan: host.lanAddresses.map((a) => `http://${a}${suffix}/`) },
+    addresses: { thisPc: `${scheme}://localhost${suffix}/`, lan: host.lanAddresses.map((a) => `${scheme}://${a}${suffix}/`) },
     clients: { caldav: `${base}/remote.php/dav`, carddav: `${base}/remote.php/dav`, webdav: `${base}/remote.php/dav/files/USERNAME/` },
+    welcome: httpsPort ? `http://${lanHost}${httpPort === 80 ? '' : `:${httpPort}`}/welcome/` : undefined,
+    https: httpsPort ? host.certificate : undefined,
     backup,
     offsite,
     capacity,
     warnings,
   };
+}
+
+/** What a family member should know about the HTTPS certificate, as warnings. */
+function certificateWarnings(c: CertificateCheck | undefined, now: Date, webReady: boolean): string[] {
+  if (!c) return [];
+  // While Nextcloud starts (or is down) nothing answers: the component line already says so.
+  if (!c.notAfter) return webReady && c.problem ? [`HTTPS does not answer on this PC: ${c.problem}.`] : [];
+  const out: string[] = [];
+  const days = Math.floor((Date.parse(c.notAfter) - now.getTime()) / 86400_000);
+  if (days < 0) out.push(`The HTTPS certificate expired on ${c.notAfter.slice(0, 10)}: phones refuse to connect. It renews itself; restart it with \`npm run deploy\`, and see \`kubectl logs -n homecloud deploy/nextcloud -c certificates\`.`);
+  else if (days < CERTIFICATE_WARN_DAYS) out.push(`The HTTPS certificate expires in ${days} days (${c.notAfter.slice(0, 10)}) and has not renewed itself (it should, 45 days ahead): see \`kubectl logs -n homecloud deploy/nextcloud -c certificates\`.`);
+  if (c.trusted === false) out.push(`The home cloud's HTTPS certificate is ${c.problem ?? 'not trusted'}: the home CA in .homecloud/ and the one deployed differ. Run \`npm run deploy\`.`);
+  return out;
 }
 
 function humanBytes(bytes?: number): string {
@@ -407,6 +439,11 @@ export function formatReport(r: Report): string {
     'Apps and phones:',
     `  CalDAV / CardDAV  ${r.clients.caldav}`,
     `  WebDAV (files)    ${r.clients.webdav}`,
+    ...(r.welcome ? [
+      `  set up a phone    ${r.welcome}   (installs the home CA; QR code below)`,
+      ...(r.https?.notAfter ? [`  HTTPS certificate valid until ${r.https.notAfter.slice(0, 10)}, renewed automatically`] : []),
+      ...(r.https?.caFingerprint ? [`  home CA SHA-256   ${r.https.caFingerprint}`] : []),
+    ] : []),
     '',
     'Storage:',
     ...r.volumes.map((v) => `  ${v.name.padEnd(16)} ${v.size.padEnd(7)} ${v.state}`),

@@ -13,7 +13,7 @@ function state(over: Partial<ClusterState> = {}): ClusterState {
     pods: [], pvcs: [{ metadata: { name: 'nextcloud-html' }, status: { phase: 'Bound', capacity: { storage: '50Gi' } } }],
     cronJobs: [{ metadata: { name: 'backup' }, spec: { schedule: '30 2 * * *', timeZone: 'Europe/Berlin' } }],
     jobs: [{ metadata: { name: 'backup-1', ownerReferences: [{ kind: 'CronJob', name: 'backup' }] } }],
-    services: [{ metadata: { name: 'nextcloud' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] }, status: { loadBalancer: { ingress: [{ hostname: 'localhost' }] } } }],
+    services: [{ metadata: { name: 'nextcloud' }, spec: { type: 'LoadBalancer', ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] }, status: { loadBalancer: { ingress: [{ hostname: 'localhost' }] } } }],
     logs: {},
     ...over,
   };
@@ -53,15 +53,50 @@ describe('the report', () => {
     expect(r.healthy).toBe(true);
     expect(r.warnings).toEqual([]);
   });
-  it('gives the addresses and the CalDAV/CardDAV/WebDAV URLs', () => {
+  it('gives the HTTPS addresses, the CalDAV/CardDAV/WebDAV URLs and the welcome page for phones', () => {
     const r = buildReport(state(), host);
-    expect(r.addresses).toEqual({ thisPc: 'http://localhost/', lan: ['http://192.168.1.20/'] });
-    expect(r.clients.caldav).toBe('http://192.168.1.20/remote.php/dav');
-    expect(r.clients.webdav).toBe('http://192.168.1.20/remote.php/dav/files/USERNAME/');
+    expect(r.addresses).toEqual({ thisPc: 'https://localhost/', lan: ['https://192.168.1.20/'] });
+    expect(r.clients.caldav).toBe('https://192.168.1.20/remote.php/dav');
+    expect(r.clients.webdav).toBe('https://192.168.1.20/remote.php/dav/files/USERNAME/');
+    expect(r.welcome).toBe('http://192.168.1.20/welcome/');
+    expect(formatReport(r)).toMatch(/set up a phone +http:\/\/192\.168\.1\.20\/welcome\//);
   });
-  it('includes the port when it is not 80', () => {
-    const services = [{ metadata: { name: 'nextcloud' }, spec: { type: 'LoadBalancer', ports: [{ port: 8081 }] }, status: { loadBalancer: { ingress: [{}] } } }];
-    expect(buildReport(state({ services }), host).addresses.lan).toEqual(['http://192.168.1.20:8081/']);
+  it('includes the ports when they are not 80 and 443', () => {
+    const services = [{ metadata: { name: 'nextcloud' }, spec: { type: 'LoadBalancer', ports: [{ name: 'http', port: 8081 }, { name: 'https', port: 8443 }] }, status: { loadBalancer: { ingress: [{}] } } }];
+    const r = buildReport(state({ services }), host);
+    expect(r.addresses.lan).toEqual(['https://192.168.1.20:8443/']);
+    expect(r.welcome).toBe('http://192.168.1.20:8081/welcome/');
+  });
+  it('keeps http addresses for an install from before HTTPS, and says how to switch', () => {
+    const services = [{ metadata: { name: 'nextcloud' }, spec: { type: 'LoadBalancer', ports: [{ name: 'http', port: 8081 }] }, status: { loadBalancer: { ingress: [{}] } } }];
+    const r = buildReport(state({ services }), host);
+    expect(r.addresses.lan).toEqual(['http://192.168.1.20:8081/']);
+    expect(r.welcome).toBeUndefined();
+    expect(r.warnings).toContainEqual(expect.stringMatching(/plain HTTP only: run `npm run deploy`/));
+  });
+  describe('the HTTPS certificate', () => {
+    const days = (n: number) => new Date(NOW.getTime() + n * 86400_000).toISOString();
+    const withCert = (certificate: object) => buildReport(state({ pods: [good] }), { ...host, certificate });
+    it('shows its expiry and the CA\'s fingerprint, and is quiet while it is renewed in time', () => {
+      const r = withCert({ notAfter: days(60), trusted: true, caFingerprint: 'AB:CD' });
+      expect(r.healthy).toBe(true);
+      expect(formatReport(r)).toMatch(/HTTPS certificate valid until 2027-01-25, renewed automatically/);
+      expect(formatReport(r)).toMatch(/home CA SHA-256 +AB:CD/);
+    });
+    it('warns 30 days ahead: renewal should have happened at 45', () => {
+      const r = withCert({ notAfter: days(29), trusted: true });
+      expect(r.healthy).toBe(false);
+      expect(r.warnings).toEqual([expect.stringMatching(/expires in 29 days .* has not renewed itself.*-c certificates/)]);
+      expect(withCert({ notAfter: days(31), trusted: true }).warnings).toEqual([]);
+    });
+    it('says when it expired, and when it is not from this PC\'s CA', () => {
+      expect(withCert({ notAfter: days(-1), trusted: true }).warnings[0]).toMatch(/expired on 2026-11-25: phones refuse/);
+      expect(withCert({ notAfter: days(60), trusted: false, problem: 'not signed by this PC\'s home CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE)' }).warnings[0])
+        .toMatch(/not signed by this PC's home CA .*Run `npm run deploy`/);
+    });
+    it('says when nothing answers on HTTPS although Nextcloud is ready (another program on port 443?)', () => {
+      expect(withCert({ problem: 'nothing answers on https://localhost:443 (ECONNREFUSED)' }).warnings).toEqual([expect.stringMatching(/HTTPS does not answer on this PC: nothing answers/)]);
+    });
   });
   it('warns and is not healthy without a successful backup in 36 hours', () => {
     const r = buildReport(state(), host);

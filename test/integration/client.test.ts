@@ -59,7 +59,16 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     const objects = fs.readFileSync(path.join(outdir, 'app.k8s.yaml'), 'utf8').split(/^---$/m).length;
     expect(r.out.split('\n').filter((l) => l.endsWith(' created'))).toHaveLength(objects);
     expect(r.out).toMatch(/Your home cloud is healthy\./);
-    expect(r.out).toMatch(/CalDAV \/ CardDAV +http:\/\/\S+\/remote\.php\/dav/);
+    expect(r.out).toMatch(/CalDAV \/ CardDAV +https:\/\/\S+\/remote\.php\/dav/);
+    // Where phones get the home CA, as text and as a QR code.
+    expect(r.out).toMatch(/set up a phone +http:\/\/\S+\/welcome\//);
+    // (qrcode draws black on white with ANSI colours, so it reads on dark terminals too)
+    expect(r.out).toMatch(/Scan to set up a phone \(http:\/\/\S+\/welcome\/\):\n(\x1b\[\d+m)+[▀▄█ ]+/);
+    // What renews the certificate is scheduled with Nextcloud: issued first, then kept beside nginx.
+    const pod = JSON.parse(cluster.kubectl(['get', 'pods', ...ns, '-l', 'app.kubernetes.io/component=web', '-o', 'json'])).items[0];
+    expect(pod.spec.nodeName).toBeTruthy();
+    expect(pod.spec.initContainers.map((c: { name: string }) => c.name)).toEqual(['certificate']);
+    expect(pod.status.containerStatuses.find((c: { name: string }) => c.name === 'certificates')?.ready).toBe(true);
   });
 
   it('changes nothing on a second deploy', () => {
