@@ -877,6 +877,42 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(f.maintenance()).toBe('off');
     }, 240_000);
 
+    it('a kill while retention removes an old snapshot leaves no half-deleted snapshot that looks complete', async () => {
+      const { f, good } = await withEarlierBackup();
+      // `rm` that removes the first file of the snapshot retention drops, then cuts the power:
+      // the whole job (its process group) is killed in the middle of the removal.
+      fs.writeFileSync(path.join(f.doubles, 'rm'), `#!/bin/sh
+for a in "$@"; do
+  case "$a" in *snapshots/*${good}*)
+    /bin/rm -f "$a/database.dump"
+    kill -9 "-$(cut -d' ' -f5 /proc/self/stat)" ;;
+  esac
+done
+exec /bin/rm "$@"
+`, { mode: 0o755 });
+      const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
+      const env = { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), LANG: 'C', HOME: f.root, BACKUP_DIR: f.backupDir, COORD_DIR: coord,
+        NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', TERMINATION_LOG: path.join(f.root, 'termination-log') };
+      const start = (script: string, e: Record<string, string>) => {
+        const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', script)], { env: e, detached: true, stdio: 'ignore' });
+        return new Promise((r) => child.once('exit', r));
+      };
+      const codes = await Promise.all([start('backup.sh', env),
+        start('dump-database.sh', { ...env, PATH: [pg.bin, applets(), '/usr/bin', '/bin'].join(':'), ...pg.env, PGDATABASE: 'nextcloud' })]);
+      expect(codes[0]).toBeNull(); // killed, as planned
+      expect(fs.existsSync(path.join(f.backupDir, 'snapshots', good))).toBe(false);
+      // Every snapshot the scripts would build on or restore is whole.
+      const listed = execFileSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'good-snapshots.sh'), path.join(f.backupDir, 'snapshots')], { encoding: 'utf8' }).trim().split('\n');
+      expect(listed).toHaveLength(1);
+      for (const s of listed) expect([s, intact(f, s)]).toEqual([s, true]);
+      // The next night removes the rest and succeeds.
+      fs.unlinkSync(path.join(f.doubles, 'rm'));
+      await new Promise((r) => setTimeout(r, 1100));
+      const next = await nightly(f, { env: { LOCK_STALE_SECONDS: '0' } });
+      expect(next.files.code).toBe(0);
+      expect(snapshotsOf(f).filter((s) => s.startsWith('.'))).toEqual([]);
+    }, 60_000);
+
     it('SIGTERM (the job\'s deadline) still takes Nextcloud out of maintenance mode', async () => {
       const { f, good } = await withEarlierBackup();
       const child = startWaitingBackup(f);

@@ -135,7 +135,8 @@ owns_lock=true
 log "starting snapshot $stamp"
 # Half-written snapshots of runs that were killed (power cut, PC shut down, out of memory):
 # whoever holds the lock is the only writer, so any that exist now belong to nobody.
-for stale in "$snapshots"/.incomplete-*; do
+# The same for snapshots whose removal by retention was cut short (.removing-*).
+for stale in "$snapshots"/.incomplete-* "$snapshots"/.removing-*; do
   [ -e "$stale" ] || continue
   rm -rf "$stale" && log "removed ${stale##*/}, left by a run that was stopped"
 done
@@ -241,7 +242,9 @@ fi
 good_snapshots | sh "$(dirname "$0")/nights.sh" | KEEP_DAILY=${RETAIN_DAILY:-7} KEEP_WEEKLY=${RETAIN_WEEKLY:-4} KEEP_MONTHLY=${RETAIN_MONTHLY:-6} \
   sh "$(dirname "$0")/retention.sh" | while read -r old; do
   [ "$old" = "$stamp" ] && continue
-  rm -rf "$snapshots/$old" && log "retention: removed $old"
+  # Renamed out of sight first: a removal cut short (power cut) must not leave a snapshot
+  # that looks complete with files missing; the next run finishes removing it.
+  mv "$snapshots/$old" "$snapshots/.removing-$old" && rm -rf "$snapshots/.removing-$old" && log "retention: removed $old"
 done
 # Keep the newest 60 run logs.
 ls -1 "$logs" | sort -r | tail -n +61 | while read -r old; do rm -f "$logs/$old"; done

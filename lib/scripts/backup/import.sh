@@ -63,7 +63,9 @@ echo "$list" | while read -r name; do
     && staged=$(find "$work" -type d -name .offsite-stage | head -n 1) && [ -n "$staged" ] \
     && [ -f "$staged/summary.json" ] && (cd "$staged" && sha256sum -c database.sha256 >/dev/null 2>&1) \
     && sh "$(dirname "$0")/manifest.sh" check "$staged/files" "$staged/MANIFEST" >/dev/null; then
-    rm -rf "$snapshots/$name"
+    # A snapshot of that name already here is moved out of sight before it is removed (as
+    # retention does), so a stop in between never leaves it half-deleted under its own name.
+    if [ -e "$snapshots/$name" ]; then mv "$snapshots/$name" "$snapshots/.removing-$name" && rm -rf "$snapshots/.removing-$name"; fi
     mv "$staged" "$snapshots/$name"
     echo "$name" > "$work.chosen"
     break
