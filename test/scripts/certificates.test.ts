@@ -1,13 +1,15 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as tls from 'tls';
 import { SCRIPTS_DIR } from '../../lib/container-scripts';
 import { createHomeCa } from '../../lib/home-ca';
 import { ServerCertificate } from '../../lib/server-certificate';
-import { startScript } from '../support/busybox';
-import { commands, describeWhen } from '../support/requirements';
+import { applets, startScript } from '../support/busybox';
+import { selfSignedPem } from '../support/nginx-host';
+import { commands, describeWhen, which } from '../support/requirements';
 import { synthStack, testHomeCa } from '../support/stack';
 
 const ISSUER = path.join(SCRIPTS_DIR, 'certificates', 'issue-certificate.php');
@@ -133,5 +135,59 @@ describeWhen(commands(['php', 'busybox'], 'apt-get install php-cli busybox'), 'c
     const code = await new Promise((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(0);
     expect(Date.now() - stopped).toBeLessThan(2000);
+  });
+});
+
+describeWhen(commands(['nginx', 'openssl', 'busybox'], 'apt-get install nginx-light openssl busybox'), 'nginx-run.sh (the web container\'s command) under busybox sh', () => {
+  /** nginx on a Unix socket with TLS, as little as it takes: no port of this machine is used. */
+  function minimalTls(dir: string): string {
+    const conf = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(conf, `worker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\ndaemon off;\nevents {}\nhttp {
+  access_log off;
+  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/${t};`).join('\n  ')}
+  server { listen unix:${dir}/tls.sock ssl; ssl_certificate ${dir}/tls.pem; ssl_certificate_key ${dir}/tls.pem; return 200 "ok\\n"; }
+}\n`);
+    return conf;
+  }
+  const serial = (dir: string) => new Promise<string>((resolve, reject) => {
+    const c = tls.connect({ path: path.join(dir, 'tls.sock'), rejectUnauthorized: false }, () => { resolve(c.getPeerCertificate().serialNumber); c.end(); });
+    c.on('error', reject);
+  });
+  /** Replaces the file whole, as issue-certificate.php does. */
+  const replace = (dir: string, text: string) => { fs.writeFileSync(path.join(dir, 'tls.pem.tmp'), text); fs.renameSync(path.join(dir, 'tls.pem.tmp'), path.join(dir, 'tls.pem')); };
+
+  it('reloads nginx when the certificate is replaced, refuses a broken one with the reason, and stops nginx at once on TERM', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-nginx-run-'));
+    selfSignedPem(dir);
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-nginx-run-2-'));
+    const next = fs.readFileSync(selfSignedPem(other), 'utf8');
+    const run = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'nextcloud', 'nginx-run.sh'), minimalTls(dir), path.join(dir, 'tls.pem')],
+      { env: { PATH: `/usr/sbin:${applets()}:/usr/bin:/bin`, CHECK_SECONDS: '1' } });
+    let out = '';
+    run.stdout.on('data', (b: Buffer) => { out += b; });
+    run.stderr.on('data', (b: Buffer) => { out += b; });
+    const eventually = async <T>(f: () => Promise<T>, ok: (v: T) => boolean) => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const v = await f().catch(() => undefined);
+        if (v !== undefined && ok(v)) return v;
+        if (Date.now() > deadline) throw new Error(`timed out; output: ${out}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const first = await eventually(() => serial(dir), () => true);
+    replace(dir, 'not a certificate');
+    await eventually(async () => out, (o) => /not reloading nginx, the new certificate file is not usable yet/.test(o));
+    expect(await serial(dir)).toBe(first);
+    replace(dir, next);
+    const second = await eventually(() => serial(dir), (s) => s !== first);
+    expect(second).toBe(new X509Certificate(next).serialNumber);
+    expect(out).toMatch(/new server certificate, nginx reloaded/);
+    const master = Number(fs.readFileSync(path.join(dir, 'nginx.pid'), 'utf8'));
+    const stopped = Date.now();
+    run.kill('SIGTERM');
+    await new Promise((r) => run.once('exit', r));
+    expect(Date.now() - stopped).toBeLessThan(3000);
+    expect(() => process.kill(master, 0)).toThrow();
   });
 });
