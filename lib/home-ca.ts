@@ -69,12 +69,16 @@ export function serverNames(trustedDomains: string[]): { dns: string[]; ip: stri
 
 /**
  * What a new root permits: the private suffixes and ranges, plus any trusted host name outside
- * them (a PC's own name, like "desktop-4f2a", is one label with no suffix).
+ * them (a PC's own name, like "desktop-4f2a", is one label with no suffix) and, each on its own,
+ * any trusted address outside them (a LAN that is not numbered privately): the home's own names,
+ * nothing more.
  */
 export function permittedFor(trustedDomains: string[]): Permitted {
   const base: Permitted = { dns: PRIVATE_DNS_SUFFIXES, ip: PRIVATE_RANGES };
-  const extra = hostNamesOf(trustedDomains).filter((n) => !permitsDns(base, n));
-  return { dns: [...base.dns, ...extra], ip: base.ip };
+  const extraNames = hostNamesOf(trustedDomains).filter((n) => !permitsDns(base, n));
+  const extraAddresses = addressesOf(trustedDomains).filter((a) => !base.ip.some((r) => inRange(a, r)))
+    .map((a) => `${a}/${isIPv4(a) ? 32 : 128}`);
+  return { dns: [...base.dns, ...extraNames], ip: [...base.ip, ...extraAddresses] };
 }
 
 /** Trusted domains the root may not certify, each with the reason. */

@@ -86,6 +86,10 @@ describe('the home CA', () => {
     expect(inRange('fd12:3456::1', 'fc00::/7')).toBe(true);
     expect(inRange('2001:db8::1', 'fc00::/7')).toBe(false);
     expect(permittedFor(['cloud.example.org']).dns).toContain('cloud.example.org');
+    // A LAN numbered outside the private ranges: that one address, nothing around it.
+    const odd = permittedFor(['localhost', '130.83.1.20']);
+    expect(odd.ip).toContain('130.83.1.20/32');
+    expect(outsideOf(odd, ['130.83.1.20', '130.83.1.21'])).toEqual(['130.83.1.21']);
   });
 
   it('reports what makes a stored CA unusable', () => {
