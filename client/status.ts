@@ -74,7 +74,8 @@ export interface ComponentReport {
 }
 
 export interface BackupReport {
-  readonly last?: { readonly time?: string; readonly result: 'success' | 'failed' | 'running'; readonly snapshot?: string; readonly databaseBytes?: number; readonly filesKiB?: number; readonly error?: string };
+  readonly last?: { readonly time?: string; readonly result: 'success' | 'failed' | 'running'; readonly snapshot?: string; readonly databaseBytes?: number; readonly filesKiB?: number;
+    readonly newKiB?: number; readonly diskKiB?: number; readonly diskFreeKiB?: number; readonly error?: string };
   readonly lastSuccess?: string;
   readonly next?: string;
   readonly schedule?: string;
@@ -237,6 +238,9 @@ function backupReport(state: ClusterState): BackupReport {
         snapshot: summary.snapshot || undefined,
         databaseBytes: summary.database?.bytes,
         filesKiB: summary.files?.kib,
+        newKiB: summary.files?.newKib,
+        diskKiB: summary.disk?.kib || undefined,
+        diskFreeKiB: summary.disk?.freeKib,
         error: summary.error || (result === 'failed' ? terminated?.reason : undefined),
       };
     })
@@ -359,6 +363,8 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
       : `No successful backup yet. Run \`npm run backup\` and check its output.`);
   }
   if (backup.last?.result === 'failed') warnings.push(`The last backup failed: ${backup.last.error ?? 'see kubectl logs'}.`);
+  const diskProblem = installed ? diskWarning(backup) : undefined;
+  if (diskProblem) warnings.push(diskProblem);
   if (service && service.spec?.type === 'LoadBalancer' && !(service.status?.loadBalancer?.ingress ?? []).length) {
     warnings.push('Docker Desktop has not published the web port yet, so other devices cannot reach it.');
   }
@@ -372,7 +378,8 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
   const capacity = installed && state.room ? capacityVerdict(demandOf(state), state.room) : undefined;
   warnings.push(...(capacity?.findings ?? []));
 
-  const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue && offsiteProblems.length === 0 && certificateProblems.length === 0;
+  const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue && offsiteProblems.length === 0 && certificateProblems.length === 0
+    && !diskProblem;
   return {
     context: state.context,
     namespace: state.namespace,
@@ -389,6 +396,21 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     capacity,
     warnings,
   };
+}
+
+/**
+ * The disk under the backups, as the last good backup measured it. On Docker Desktop that is
+ * its virtual disk, which holds the family's files too and does not stop at the claims' sizes:
+ * warn while there is still room for a week of nights like the last, or a tenth of the disk.
+ */
+function diskWarning(b: BackupReport): string | undefined {
+  const last = b.last?.result === 'success' ? b.last : undefined;
+  if (!last?.diskKiB || last.diskFreeKiB === undefined) return undefined;
+  const needed = Math.max(last.diskKiB / 10, 7 * (last.newKiB ?? 0));
+  if (last.diskFreeKiB >= needed) return undefined;
+  return `The disk the home cloud and its backups are on is almost full: ${humanBytes(last.diskFreeKiB * 1024)} free of ${humanBytes(last.diskKiB * 1024)}. `
+    + 'When it is full, uploads and backups fail. Give Docker Desktop a bigger disk (Settings → Resources → Disk image size), '
+    + 'or keep fewer backups (backup.retention in main.ts, then npm run deploy).';
 }
 
 /** What a family member should know about the HTTPS certificate, as warnings. */

@@ -74,6 +74,25 @@ describe('the report', () => {
     expect(r.welcome).toBeUndefined();
     expect(r.warnings).toContainEqual(expect.stringMatching(/plain HTTP only: run `npm run deploy`/));
   });
+  describe('the disk under the backups', () => {
+    const withDisk = (kib: number, freeKib: number, newKib = 1000) => buildReport(state({ pods: [backupPod(0, {
+      snapshot: '2026-11-26T013000Z', time: '2026-11-26T01:30:00Z', result: 'success', files: { kib: 1e6, newKib }, disk: { kib, freeKib },
+    })] }), host);
+    it('is quiet while a tenth of the disk and a week of nights like the last are free', () => {
+      expect(withDisk(100e6, 20e6).warnings).toEqual([]);
+    });
+    it('warns, with what to do, when less than a tenth is free', () => {
+      const r = withDisk(100e6, 9e6);
+      expect(r.healthy).toBe(false);
+      expect(r.warnings).toEqual([expect.stringMatching(/almost full: 9\.2 GB free of 102 GB.*Disk image size.*backup\.retention/)]);
+    });
+    it('warns when a week of nights like the last would not fit', () => {
+      expect(withDisk(100e6, 20e6, 3e6).warnings).toEqual([expect.stringMatching(/almost full/)]);
+    });
+    it('says nothing when the summary has no disk figures (a backup from before they were measured)', () => {
+      expect(buildReport(state({ pods: [good] }), host).warnings).toEqual([]);
+    });
+  });
   describe('the HTTPS certificate', () => {
     const days = (n: number) => new Date(NOW.getTime() + n * 86400_000).toISOString();
     const withCert = (certificate: object) => buildReport(state({ pods: [good] }), { ...host, certificate });

@@ -144,6 +144,10 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(s.database.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(s.database.bytes).toBe(fs.statSync(path.join(f.backupDir, 'snapshots', first, 'database.dump')).size);
       expect(lastRun(f)).toMatchObject({ result: 'success', snapshot: first, error: '' });
+      // The disk under the backups, as df sees it (status warns before it fills up).
+      const df = execFileSync('df', ['-Pk', f.backupDir], { encoding: 'utf8' }).trim().split('\n')[1].split(/\s+/);
+      expect(s.disk.kib).toBe(Number(df[1]));
+      expect(Math.abs(s.disk.freeKib - Number(df[3]))).toBeLessThan(64 * 1024);
     });
     it('leaves the summary as the container\'s termination message, for the status report', () => {
       expect(JSON.parse(fs.readFileSync(path.join(f.root, 'termination-log'), 'utf8'))).toEqual(summary(f, first));

@@ -224,11 +224,16 @@ new_kib=$files_bytes
 rm -f "$work/.changed" "$work/.present" "$work/.new-sums" "$work/.rsync-err"
 finished=$(date -u +%s)
 snapshot_name=$stamp
-printf '{"snapshot":%s,"time":%s,"durationSeconds":%s,"result":"success","nextcloudVersion":%s,"postgresVersion":%s,"database":{"file":"database.dump","bytes":%s,"sha256":%s},"files":{"count":%s,"changed":%s,"kib":%s,"newKib":%s,"manifest":"MANIFEST"},"base":%s}\n' \
+# The disk the backups are on (on Docker Desktop: its virtual disk, where the family's files
+# are too; the claim's size is not enforced there): status warns before it fills up.
+set -- $(df -Pk "$backup_dir" 2>/dev/null | awk 'NR == 2 { print $2, $4 }')
+disk_kib=${1:-0}
+disk_free_kib=${2:-0}
+printf '{"snapshot":%s,"time":%s,"durationSeconds":%s,"result":"success","nextcloudVersion":%s,"postgresVersion":%s,"database":{"file":"database.dump","bytes":%s,"sha256":%s},"files":{"count":%s,"changed":%s,"kib":%s,"newKib":%s,"manifest":"MANIFEST"},"disk":{"kib":%s,"freeKib":%s},"base":%s}\n' \
   "$(json_string "$stamp")" "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")" "$((finished - started))" \
   "$(json_string "$nextcloud_version")" "$(json_string "$pg_version")" "$db_bytes" "$(json_string "$db_sum")" \
   "$(wc -l < "$work/MANIFEST" | tr -d ' ')" "$changed_count" \
-  "$files_bytes" "$new_kib" "$(json_string "$base")" > "$work/summary.json"
+  "$files_bytes" "$new_kib" "$disk_kib" "$disk_free_kib" "$(json_string "$base")" > "$work/summary.json"
 cp "$log_file" "$work/backup.log"
 mv "$work" "$snapshots/$stamp"
 log "snapshot $stamp complete: database $db_bytes bytes, files ${files_bytes} KiB (${new_kib} KiB new)"
