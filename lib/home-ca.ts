@@ -21,6 +21,11 @@ import { isIPv4 } from './settings';
  *   user CAs only when they opt in: the Nextcloud app and DAVx⁵ do.
  * - CA/Browser Forum profile for roots: basicConstraints CA:true (critical), keyUsage
  *   keyCertSign + cRLSign (critical), subjectKeyIdentifier.
+ * - Name constraints marked critical, as RFC 5280 asks: a verifier that cannot apply them refuses
+ *   the root instead of trusting it for everything. Apple's platforms apply them since about
+ *   2015 (before, they refused such roots: "unrecognized critical extension"; see
+ *   cabforum/servercert#267, 2021: "Apple has supported nameConstraints for 6 years now");
+ *   OpenSSL (curl, Python, Node), Windows CryptoAPI, NSS (Firefox) and Chrome's verifier do too.
  */
 
 /** DNS suffixes meant for private networks (RFC 6762 .local, RFC 8375 home.arpa, ICANN's .internal) and common router ones. */
