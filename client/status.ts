@@ -369,7 +369,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     warnings.push('Docker Desktop has not published the web port yet, so other devices cannot reach it.');
   }
   if (host.lanAddresses.length === 0) warnings.push('No LAN address found on this PC: phones can reach it only once the PC is on the home network.');
-  const certificateProblems = installed && httpsPort ? certificateWarnings(host.certificate, state.now, components[0]?.state === 'ready') : [];
+  const certificateProblems = installed && httpsPort ? certificateWarnings(host.certificate, state.now, components.find((c) => c.deployment === 'nextcloud')?.state === 'ready') : [];
   warnings.push(...certificateProblems);
   if (installed && service && !httpsPort) warnings.push('This install serves plain HTTP only: run `npm run deploy` to switch it to HTTPS (iPhones need it for calendars and contacts).');
   const offsite = offsiteReport(state, host);
