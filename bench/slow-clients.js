@@ -30,14 +30,15 @@ function wrkRequests(web, seconds) {
 }
 
 async function measure(conf, pool, php) {
-  const web = await startWebStack(conf, { ...php, pool });
+  // Over HTTPS, as the family's phones connect.
+  const web = await startWebStack(conf, { ...php, pool }, { site: php.site });
   const steps = {};
   try {
     for (const n of STEPS) {
       // Files larger than nginx's buffer, so each download also holds a PHP worker for a while.
-      const downloads = Array.from({ length: n }, () => slowDownload(web.socketPath, `/remote.php/dav/files/a/video.mp4?stream=${512 * MiB}`, 2 * MiB));
+      const downloads = Array.from({ length: n }, () => slowDownload(web.endpoint, `/remote.php/dav/files/a/video.mp4?stream=${512 * MiB}`, 2 * MiB));
       await new Promise((r) => setTimeout(r, 1500));
-      const ms = await latencies(web.socketPath, '/status.php', 10, 2000);
+      const ms = await latencies(web.endpoint, '/status.php', 10, 2000);
       steps[n] = { p50: percentile(ms, 50), p95: percentile(ms, 95), pss: fpmPssMiB(web) };
       downloads.forEach((d) => d.stop());
       await new Promise((r) => setTimeout(r, 500));
