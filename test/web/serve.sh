@@ -26,6 +26,7 @@ mkdir -p /run/homecloud-test /var/www/html
 mount --bind "$dir" /run/homecloud-test
 # The checkout may itself be under /tmp, which the tmpfs below hides: take the forwarder along.
 cp "$here/forward.js" /run/homecloud-test/forward.js
+if [ -n "${HC_NGINX_RUN:-}" ]; then cp "$HC_NGINX_RUN" /run/homecloud-test/nginx-run.sh; fi
 mount --bind "$dir/webroot" /var/www/html
 mount -o remount,bind,ro /var/www/html
 mount -t tmpfs -o size=2g,mode=1777 tmpfs /tmp
@@ -58,7 +59,7 @@ chown nobody /proc/$$/fd/2
 if [ -n "${HC_NGINX_RUN:-}" ]; then
   # As the pod's web container runs it: nginx under nginx-run.sh (busybox sh), which reloads it
   # when the certificate file changes.
-  cp "$HC_NGINX_RUN" /run/homecloud-test/nginx-run.sh
+  # (copied into /run/homecloud-test above, before /tmp was hidden)
   setpriv --reuid=nobody --regid=nogroup --clear-groups \
     env CHECK_SECONDS="${HC_CHECK_SECONDS:-60}" busybox sh /run/homecloud-test/nginx-run.sh /run/homecloud-test/nginx.conf /run/homecloud/tls/tls.pem &
 else
