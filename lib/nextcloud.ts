@@ -118,8 +118,9 @@ export class Nextcloud extends Construct {
       data: Object.fromEntries(scriptNames.map((f) => [f, readScript(`nextcloud/${f}`)])),
     });
 
-    // The CA's Secret is in the hash too: a new CA means a new certificate, so a new pod.
-    const podConfigHash = configHash([webConfig, phpConfig, scripts, cert.welcome, cert.scripts, cert.caSecret]);
+    // The welcome folder holds the CA's certificate: a new CA rolls the pod, which issues a new
+    // server certificate. (The Secret with its key is left out: no hash of a key in an annotation.)
+    const podConfigHash = configHash([webConfig, phpConfig, scripts, cert.welcome, cert.scripts]);
 
     const phpMemory = `${sizing.memoryLimitMiB}M`;
     this.phpEnv = [
