@@ -102,8 +102,10 @@ export class ServerCertificate extends Construct {
       resources: resourceRequirements(s.resources.certificates),
       securityContext: nonRoot(ServerCertificate.NGINX_UID, ServerCertificate.NGINX_UID),
     };
-    // Any command but php-fpm skips the image's install logic.
-    this.initContainer = { name: 'certificate', ...base, command: ['php', '/homecloud/issue-certificate.php'] };
+    // Any command but php-fpm skips the image's install logic. `php -n`: no php.ini, so none of the
+    // image's shared extensions (imagick, apcu, redis…) is loaded into 32 MiB; OpenSSL is built into
+    // the official PHP binary. (Measured on Debian's PHP: 17 MiB with -n, 20 MiB without.)
+    this.initContainer = { name: 'certificate', ...base, command: ['php', '-n', '/homecloud/issue-certificate.php'] };
     this.renewer = { name: 'certificates', ...base, command: ['/bin/sh', '/homecloud/certificate-loop.sh'] };
     this.volumes = [
       // Only the two issuing containers mount the CA's key.

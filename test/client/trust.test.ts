@@ -57,7 +57,7 @@ describeWhen(commands(['php'], 'apt-get install php-cli'), 'what status learns f
     fs.writeFileSync(path.join(dir, 'ca', 'ca.crt'), ca.certPem);
     fs.writeFileSync(path.join(dir, 'ca', 'ca.key'), ca.keyPem);
     const tlsDir = fs.mkdtempSync(path.join(dir, 'tls-'));
-    const r = spawnSync('php', [path.join(SCRIPTS_DIR, 'certificates', 'issue-certificate.php')],
+    const r = spawnSync('php', ['-n', path.join(SCRIPTS_DIR, 'certificates', 'issue-certificate.php')],
       { env: { PATH: process.env.PATH, CA_DIR: path.join(dir, 'ca'), TLS_DIR: tlsDir, HOMECLOUD_TLS_DNS: names, HOMECLOUD_TLS_IP: '127.0.0.1' }, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
     return fs.readFileSync(path.join(tlsDir, 'tls.pem'), 'utf8');

@@ -30,7 +30,7 @@ function setup(ca = testHomeCa()): { caDir: string; tlsDir: string; pem: string 
 
 function issue(d: { caDir: string; tlsDir: string }, env: Record<string, string> = {}) {
   fs.mkdirSync(d.tlsDir, { recursive: true });
-  return spawnSync('php', [ISSUER], { env: { PATH: process.env.PATH, ...issuerEnv, CA_DIR: d.caDir, TLS_DIR: d.tlsDir, ...env }, encoding: 'utf8' });
+  return spawnSync('php', ['-n', ISSUER], { env: { PATH: process.env.PATH, ...issuerEnv, CA_DIR: d.caDir, TLS_DIR: d.tlsDir, ...env }, encoding: 'utf8' });
 }
 
 const certOf = (pem: string) => new X509Certificate(fs.readFileSync(pem, 'utf8'));

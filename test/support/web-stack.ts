@@ -140,7 +140,7 @@ export function issueCertificate(site: Site, caDir: string, tlsDir: string, extr
   fs.mkdirSync(tlsDir, { recursive: true });
   fs.writeFileSync(path.join(caDir, 'ca.crt'), site.ca.certPem);
   fs.writeFileSync(path.join(caDir, 'ca.key'), site.ca.keyPem, { mode: 0o600 });
-  return spawnSync('php', [path.join(SCRIPTS_DIR, 'certificates', 'issue-certificate.php')], {
+  return spawnSync('php', ['-n', path.join(SCRIPTS_DIR, 'certificates', 'issue-certificate.php')], {
     env: { PATH: process.env.PATH, ...site.issuerEnv, CA_DIR: caDir, TLS_DIR: tlsDir, ...extraEnv }, encoding: 'utf8',
   });
 }

@@ -18,7 +18,7 @@ describe('the server certificate in the Nextcloud pod', () => {
   const renewer = containerOf(nextcloud, 'certificates');
 
   it('is issued before nginx starts and renewed by a container beside it, both from the Nextcloud image', () => {
-    expect(init.command).toEqual(['php', '/homecloud/issue-certificate.php']);
+    expect(init.command).toEqual(['php', '-n', '/homecloud/issue-certificate.php']);
     expect(renewer.command).toEqual(['/bin/sh', '/homecloud/certificate-loop.sh']);
     for (const c of [init, renewer]) {
       expect(c.image).toBe('nextcloud:34-fpm-alpine');
