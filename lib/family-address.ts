@@ -22,7 +22,8 @@ export function inPodHostNames(trustedDomains: string[]): string[] {
   return [...new Set(trustedDomains.map(hostOf).filter((h) => !isLoopback(h) && !isIPv4(h) && !h.includes(':') && !h.startsWith('[')))];
 }
 
-function hostOf(entry: string): string {
+/** The host of a trusted-domains entry, without its port; IPv6 addresses in brackets. */
+export function hostOf(entry: string): string {
   if (entry.startsWith('[')) return entry.slice(0, entry.indexOf(']') + 1);
   if (entry.split(':').length > 2) return `[${entry}]`; // a bare IPv6 address
   return entry.split(':')[0];

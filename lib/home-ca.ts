@@ -1,6 +1,7 @@
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
 import { KeyObject, X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'crypto';
+import { hostOf } from './family-address';
 import { isIPv4 } from './settings';
 
 /**
@@ -220,10 +221,9 @@ function pem(label: string, der: Buffer): string {
   return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
 }
 
+/** The host of a trusted-domains entry, without port or brackets (certificates name bare addresses). */
 function hostOnly(entry: string): string {
-  if (entry.startsWith('[')) return entry.slice(1, entry.indexOf(']'));
-  if (entry.split(':').length > 2) return entry; // a bare IPv6 address
-  return entry.split(':')[0];
+  return hostOf(entry).replace(/^\[(.*)\]$/, '$1');
 }
 
 function isIp(h: string): boolean {

@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -7,9 +6,9 @@ import * as tls from 'tls';
 import { checkCertificate, trustCommand, trustThisPc } from '../../client/trust';
 import { UserFacingError } from '../../lib/errors';
 import { createHomeCa, describeCa } from '../../lib/home-ca';
-import { SCRIPTS_DIR } from '../../lib/container-scripts';
 import { commands, describeWhen } from '../support/requirements';
 import { testHomeCa } from '../support/stack';
+import { issueCertificate } from '../support/web-stack';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'hc-trust-'));
 
@@ -53,12 +52,8 @@ describeWhen(commands(['php'], 'apt-get install php-cli'), 'what status learns f
   const ca = testHomeCa();
   // The certificate the pod's issuer makes, for the names it is given.
   const issue = (names: string) => {
-    fs.mkdirSync(path.join(dir, 'ca'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'ca', 'ca.crt'), ca.certPem);
-    fs.writeFileSync(path.join(dir, 'ca', 'ca.key'), ca.keyPem);
     const tlsDir = fs.mkdtempSync(path.join(dir, 'tls-'));
-    const r = spawnSync('php', ['-n', path.join(SCRIPTS_DIR, 'certificates', 'issue-certificate.php')],
-      { env: { PATH: process.env.PATH, CA_DIR: path.join(dir, 'ca'), TLS_DIR: tlsDir, HOMECLOUD_TLS_DNS: names, HOMECLOUD_TLS_IP: '127.0.0.1' }, encoding: 'utf8' });
+    const r = issueCertificate({ ca, welcome: {}, issuerEnv: { HOMECLOUD_TLS_DNS: names, HOMECLOUD_TLS_IP: '127.0.0.1' } }, path.join(dir, 'ca'), tlsDir);
     if (r.status !== 0) throw new Error(r.stderr);
     return fs.readFileSync(path.join(tlsDir, 'tls.pem'), 'utf8');
   };
