@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { detectHostFacts } from './lib/host-facts';
+import { LOCK_FILE } from './lib/image-lock';
 import { HomecloudSettings } from './lib/settings';
 import { synth } from './lib/synth';
 
@@ -21,6 +22,8 @@ export function main(): number {
     outdir: process.env.HOMECLOUD_OUTDIR ?? path.join(__dirname, 'dist'),
     // Git-ignored and owner-only; back it up with your backups.
     credentials: process.env.HOMECLOUD_CREDENTIALS ?? path.join(__dirname, '.homecloud', 'credentials.json'),
+    // The image digests `npm run update` pinned (commit it, like package-lock.json).
+    lock: process.env.HOMECLOUD_IMAGE_LOCK ?? path.join(__dirname, LOCK_FILE),
   }, (s) => process.stderr.write(s));
 }
 

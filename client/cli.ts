@@ -16,6 +16,12 @@ import { REPOSITORY, copyFolderOf, copyIntoPod, copyRepositoryToPc, kubectlExec,
 import { Runner, TASK_NAME, copyTimeAfter, registerTask, removeTask, runCommand, taskExists } from './schedule';
 import { ClusterState, buildReport, clusterTypeOf, formatReport, offsiteSettings } from './status';
 import { CertificateCheck, checkCertificate, trustThisPc } from './trust';
+import { UpdateContext, commandRollback, commandUpdate, commandUpgrade } from './update-commands';
+import { Registry } from './registry';
+import { CheckRecord, readJson } from './updates';
+import { LOCK_FILE, pinImages, readLock } from '../lib/image-lock';
+import { SettingsError, resolveSettings } from '../lib/settings';
+import { detectHostFacts } from '../lib/host-facts';
 
 /** Exit codes: documented in --help and the README. */
 export const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
@@ -43,6 +49,13 @@ Commands:
   admin-password   print the administrator's login
   trust            make this PC trust the home CA (HTTPS without warnings);
                    --remove takes it away again
+  update           security fixes: ask the registries for newer builds of the
+                   images in use, back up, deploy them pinned by digest
+                   (images.lock.json); --dry-run only checks
+  upgrade          Nextcloud to the newest major (or --major N), one major at a
+                   time, each step with a backup first
+  rollback         undo the last update or upgrade step: the images from before,
+                   and the data of the backup taken just before when needed
 
 Options:
   --context NAME   act on this Kubernetes context instead of docker-desktop
@@ -63,6 +76,7 @@ Options:
   --yes            do not ask for confirmation (restore, uninstall)
   --force          deploy: even when Kubernetes looks too small for it
   --remove         trust: remove the home CA from this PC's trusted roots
+  --major N        upgrade: stop at this Nextcloud major (default: the newest)
   --help           this text
 
 Exit codes: 0 healthy / done, 1 not healthy, 2 could not run.
@@ -86,10 +100,11 @@ export interface Options {
   readonly yes: boolean;
   readonly force: boolean;
   readonly remove: boolean;
+  readonly major?: number;
   readonly help: boolean;
 }
 
-const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'offsite', 'uninstall', 'admin-password', 'trust'];
+const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'offsite', 'uninstall', 'admin-password', 'trust', 'update', 'upgrade', 'rollback'];
 
 /** Parses argv; throws a UserFacingError naming the bad argument. Pure. */
 export function parseArgs(argv: string[]): Options {
@@ -122,6 +137,12 @@ export function parseArgs(argv: string[]): Options {
       case '--from': o.from = value(i++, a); break;
       case '--key-file': o.keyFile = value(i++, a); break;
       case '--schedule-copy': o.scheduleCopy = true; break;
+      case '--major': {
+        const v = Number(value(i++, a));
+        if (!Number.isInteger(v) || v < 1) throw new UserFacingError(`--major takes a Nextcloud major version such as 35, not "${argv[i]}"`);
+        o.major = v;
+        break;
+      }
       case '--timeout': {
         const v = Number(value(i++, a));
         if (!Number.isFinite(v) || v <= 0) throw new UserFacingError(`--timeout takes a number of seconds, not "${argv[i]}"`);
@@ -154,13 +175,75 @@ function namespaceOf(o: Options): string {
 /** Synthesizes first when dist/ is missing or older than the settings and constructs. */
 function freshManifests(io: Io) {
   const file = manifestPath();
-  if (isStale(file, ['main.ts', 'lib'].map((p) => path.join(ROOT, p)))) {
+  if (isStale(file, [...['main.ts', 'lib'].map((p) => path.join(ROOT, p)), lockFile()])) {
     io.err('settings or constructs changed since the last synth: synthesizing\n');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const code = (require('../main.ts') as typeof import('../main')).main();
     if (code !== 0) throw new UserFacingError('synth failed (see the message above); nothing was deployed.');
   }
   return readManifests(file);
+}
+
+/** Synthesizes now, whatever the file times say (the image lock just changed). */
+function synthNow(io: Io): Manifests {
+  io.err('synthesizing with the new images\n');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const code = (require('../main.ts') as typeof import('../main')).main();
+  if (code !== 0) throw new UserFacingError('synth failed (see the message above); nothing was deployed.');
+  return readManifests(manifestPath());
+}
+
+function lockFile(): string {
+  return process.env.HOMECLOUD_IMAGE_LOCK ?? path.join(ROOT, LOCK_FILE);
+}
+
+/** Files beside the credentials (owner-only, per install, never committed). */
+function stateFile(name: string): string {
+  return path.join(path.dirname(credentialsFile()), name);
+}
+
+/**
+ * Where each registry is asked: HOMECLOUD_REGISTRIES="docker.io=http://mirror:5000,…" for a
+ * registry mirror (and the tests' own registry); otherwise the registries themselves.
+ */
+function registryEndpoints(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (process.env.HOMECLOUD_REGISTRIES ?? '').split(',').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || !/^https?:\/\//.test(pair.slice(eq + 1))) {
+      throw new UserFacingError(`HOMECLOUD_REGISTRIES: "${pair}" is not host=URL, e.g. docker.io=http://192.168.1.5:5000`);
+    }
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+function updateContext(o: Options, io: Io): UpdateContext {
+  return {
+    namespace: namespaceOf(o),
+    lockFile: lockFile(),
+    checkFile: stateFile('image-check.json'),
+    rollbackFile: stateFile('rollback.json'),
+    registry: new Registry({ endpoints: registryEndpoints() }),
+    dryRun: o.dryRun,
+    yes: o.yes,
+    timeoutSeconds: o.timeoutSeconds,
+    imageState: () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { settings } = require('../main.ts') as typeof import('../main');
+      let images;
+      try {
+        images = resolveSettings(settings, detectHostFacts()).images;
+      } catch (e) {
+        if (e instanceof SettingsError) throw new UserFacingError(e.message);
+        throw e;
+      }
+      const lock = readLock(lockFile());
+      return { images, outcomes: pinImages(images, lock).outcomes, lock };
+    },
+    synth: () => synthNow(io),
+    confirm: (question, expected) => confirm(io, o, question, expected),
+  };
 }
 
 async function confirm(io: Io, o: Options, question: string, expected: string): Promise<void> {
@@ -183,6 +266,8 @@ async function commandStatus(kube: Kube, o: Options, io: Io): Promise<number> {
       lanAddresses: lanAddresses(os.networkInterfaces()),
       pcCopy: readRecord(offsiteSettings(state.cronJobs).folder),
       certificate: await certificateOf(state),
+      // The last `npm run update` check: status itself never asks a registry.
+      imageCheck: readJson<CheckRecord>(stateFile('image-check.json')),
     };
     const report = buildReport(state, host);
     if (o.output === 'json') printJson(io, { ...report, apiRequests: kube.requests });
@@ -500,6 +585,9 @@ const HANDLERS: Record<string, (kube: Kube, o: Options, io: Io) => Promise<numbe
   offsite: commandOffsite,
   uninstall: commandUninstall,
   'admin-password': commandAdminPassword,
+  update: (kube, o, io) => commandUpdate(kube, updateContext(o, io), io),
+  upgrade: (kube, o, io) => commandUpgrade(kube, updateContext(o, io), io, o.major),
+  rollback: (kube, o, io) => commandRollback(kube, updateContext(o, io), io),
 };
 
 /** Runs one command; returns the exit code. Never throws for a user's or the cluster's problem. */

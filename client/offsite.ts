@@ -81,9 +81,9 @@ export function parseListing(text: string): Map<string, number> {
 // ---------------------------------------------------------------- I/O
 
 /** Runs a command in a pod with kubectl; stdout to a file when given, else returned. */
-export function kubectlExec(kube: Kube, namespace: string, pod: string, argv: string[], opts: { stdoutFile?: string } = {}): Promise<string> {
+export function kubectlExec(kube: Kube, namespace: string, pod: string, argv: string[], opts: { stdoutFile?: string; container?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['--context', kube.context, 'exec', '-n', namespace, pod, '--', ...argv],
+    const child = spawn('kubectl', ['--context', kube.context, 'exec', '-n', namespace, pod, ...(opts.container ? ['-c', opts.container] : []), '--', ...argv],
       { stdio: ['ignore', opts.stdoutFile ? fs.openSync(opts.stdoutFile, 'w') : 'pipe', 'pipe'] });
     let out = '';
     let err = '';

@@ -35,6 +35,8 @@ export interface HostInfo {
   readonly pcCopy?: CopyRecord;
   /** One HTTPS handshake with the home cloud on this PC (see trust.ts). */
   readonly certificate?: CertificateCheck;
+  /** The last `npm run update` check of the image registries (status never asks them itself). */
+  readonly imageCheck?: { readonly checkedAt: string; readonly waiting: ReadonlyArray<{ readonly tag: string; readonly version?: string }> };
 }
 
 /** One off-disk copy: offsite.sh's termination message, or the PC's own record of it. */
@@ -99,6 +101,8 @@ export interface Report {
   readonly offsite: OffsiteReport;
   /** Whether the PC's Kubernetes has room for the home cloud (see capacity.ts). */
   readonly capacity?: CapacityVerdict;
+  /** Image updates: when last checked and what was waiting then. */
+  readonly updates: { readonly checkedAt?: string; readonly waiting: string[] };
   readonly warnings: string[];
 }
 
@@ -377,6 +381,8 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
   warnings.push(...offsiteProblems);
   const capacity = installed && state.room ? capacityVerdict(demandOf(state), state.room) : undefined;
   warnings.push(...(capacity?.findings ?? []));
+  const updates = { checkedAt: host.imageCheck?.checkedAt, waiting: (host.imageCheck?.waiting ?? []).map((w) => `${w.tag}${w.version ? ` (${w.version})` : ''}`) };
+  if (installed) warnings.push(...updateWarnings(updates, state.now));
 
   const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue && offsiteProblems.length === 0 && certificateProblems.length === 0
     && !diskProblem;
@@ -394,8 +400,21 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     backup,
     offsite,
     capacity,
+    updates,
     warnings,
   };
+}
+
+/** Security fixes arrive as new builds of the same tags; nobody installs what nobody checks for. */
+const UPDATE_CHECK_DAYS = 30;
+
+function updateWarnings(u: Report['updates'], now: Date): string[] {
+  if (u.waiting.length) return [`${u.waiting.length} image update(s) waiting since the last check: npm run update installs them (with a backup first).`];
+  const days = u.checkedAt ? (now.getTime() - Date.parse(u.checkedAt)) / 86400_000 : Infinity;
+  if (days > UPDATE_CHECK_DAYS) {
+    return [`${u.checkedAt ? `No check for image updates in ${Math.floor(days)} days` : 'The images were never checked for updates'}: npm run update -- --dry-run checks, npm run update installs.`];
+  }
+  return [];
 }
 
 /**
@@ -486,6 +505,10 @@ export function formatReport(r: Report): string {
         ? [`  copy read back    ${localTime(r.offsite.last.verified, r.backup.timeZone)}${r.offsite.last.repaired ? `: ${r.offsite.last.repaired} damaged file(s) replaced` : ': every file intact'}`] : []),
       `  cluster type      ${MEANING[r.offsite.clusterType]}`,
     ] : []),
+    '',
+    'Updates:',
+    `  images checked    ${r.updates.checkedAt ? localTime(r.updates.checkedAt, r.backup.timeZone) : 'never (npm run update -- --dry-run)'}`,
+    ...(r.updates.checkedAt ? [`  waiting           ${r.updates.waiting.length ? r.updates.waiting.join(', ') : 'none'}`] : []),
     ...(r.warnings.length ? ['', 'Warnings:', ...r.warnings.map((w) => `  ! ${w}`)] : []),
     '',
   ];

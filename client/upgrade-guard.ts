@@ -28,7 +28,7 @@ export function upgradeProblems(running: RunningVersions, desired: DesiredVersio
         + `Keep images.nextcloud at ${from} (or restore a backup made by ${to}).`);
     } else if (to > from + 1) {
       problems.push(`Nextcloud can only be upgraded one major version at a time: ${from} → ${from + 1} first, then on to ${to}. `
-        + `Set images.nextcloud to "nextcloud:${from + 1}-fpm-alpine", deploy and wait until it is ready, then continue.`);
+        + `Set images.nextcloud back to ${from} in main.ts and run \`npm run upgrade -- --major ${to}\`: it takes each step in turn, with a backup before each.`);
     }
   }
   const pgFrom = running.postgresImage ? imageMajor(running.postgresImage) : undefined;

@@ -2,6 +2,7 @@ import * as path from 'path';
 import { loadOrCreateHomeCa } from './ca-store';
 import { buildApp } from './chart';
 import { UserFacingError } from './errors';
+import { pinImages, readLock } from './image-lock';
 import { loadOrCreateCredentials } from './secrets-store';
 import { HomecloudSettings, HostFacts, SettingsError, resolveSettings } from './settings';
 
@@ -10,6 +11,8 @@ export interface SynthPaths {
   readonly outdir: string;
   /** The owner-only file holding the generated passwords. */
   readonly credentials: string;
+  /** images.lock.json: the digests `npm run update` pinned. @default - no lock: images by tag */
+  readonly lock?: string;
 }
 
 /** The manifest file synth writes inside `outdir`. */
@@ -22,7 +25,14 @@ export const MANIFEST_FILE = 'app.k8s.yaml';
  */
 export function synth(settings: HomecloudSettings, host: HostFacts, paths: SynthPaths, stderr: (s: string) => void): number {
   try {
-    const resolved = resolveSettings(settings, host);
+    const unpinned = resolveSettings(settings, host);
+    const pins = pinImages(unpinned.images, paths.lock ? readLock(paths.lock) : undefined);
+    const resolved = { ...unpinned, images: pins.images };
+    for (const [key, o] of Object.entries(pins.outcomes)) {
+      if (o.kind === 'as-set' && (o.why === 'settings-moved' || o.why === 'other-image')) {
+        stderr(`homecloud: images.${key} is set to ${o.image}, not what images.lock.json pinned: it runs by tag until \`npm run update\` pins it\n`);
+      }
+    }
     // The CA first: a trusted name it may not certify stops synth before anything is written.
     const ca = loadOrCreateHomeCa(paths.credentials, resolved.trustedDomains, host.hostname, new Date());
     const credentials = loadOrCreateCredentials(paths.credentials);

@@ -22,7 +22,9 @@ function main() {
   const outdir = path.join(process.env.HOMECLOUD_OUTDIR ?? path.join(root, 'dist'), 'bom');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-'));
   // The user's settings (they choose the images); a throw-away credentials file (images do not depend on it).
-  if (synth(settings, detectHostFacts(), { outdir: tmp, credentials: path.join(tmp, 'c.json') }, (s) => process.stderr.write(s)) !== 0) return 2;
+  // The lock's digests too, so the BOM names exactly what deploy runs.
+  const lock = process.env.HOMECLOUD_IMAGE_LOCK ?? path.join(root, require('../lib/image-lock.ts').LOCK_FILE);
+  if (synth(settings, detectHostFacts(), { outdir: tmp, credentials: path.join(tmp, 'c.json'), lock }, (s) => process.stderr.write(s)) !== 0) return 2;
   const objects = parseAllDocuments(fs.readFileSync(path.join(tmp, MANIFEST_FILE), 'utf8')).map((d) => d.toJSON());
   const images = bom.imagesInManifests(objects);
   const catalogue = JSON.parse(fs.readFileSync(path.join(root, 'bom', 'images.json'), 'utf8'));

@@ -62,7 +62,7 @@ describe('upgrade guard', () => {
   });
   it('refuses two majors at once and names the next step', () => {
     const p = upgradeProblems({ nextcloudImage: 'nextcloud:32-fpm-alpine', databaseVolumeExists: true }, desired);
-    expect(p[0]).toMatch(/one major version at a time: 32 → 33 first, then on to 34\. Set images\.nextcloud to "nextcloud:33-fpm-alpine"/);
+    expect(p[0]).toMatch(/one major version at a time: 32 → 33 first, then on to 34\. Set images\.nextcloud back to 32 in main\.ts and run `npm run upgrade -- --major 34`/);
   });
   it('refuses going back a major', () => {
     expect(upgradeProblems({ nextcloudImage: 'nextcloud:35-fpm-alpine', databaseVolumeExists: true }, desired)[0]).toMatch(/older than the running Nextcloud 35/);

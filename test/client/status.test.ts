@@ -47,7 +47,8 @@ describe('plain words for each state', () => {
 });
 
 describe('the report', () => {
-  const host = { lanAddresses: ['192.168.1.20'] };
+  // Images checked yesterday with nothing waiting: no update warning in the way of the others.
+  const host = { lanAddresses: ['192.168.1.20'], imageCheck: { checkedAt: '2026-11-25T12:00:00Z', waiting: [] } };
   it('is healthy when every part is ready and a backup succeeded recently', () => {
     const r = buildReport(state({ pods: [good] }), host);
     expect(r.healthy).toBe(true);
@@ -140,7 +141,8 @@ describe('the report', () => {
 });
 
 describe('the copy outside Docker Desktop', () => {
-  const host = { lanAddresses: ['192.168.1.20'] };
+  // Images checked yesterday with nothing waiting: no update warning in the way of the others.
+  const host = { lanAddresses: ['192.168.1.20'], imageCheck: { checkedAt: '2026-11-25T12:00:00Z', waiting: [] } };
   const cron = (mode: 'cluster' | 'client') => ({ metadata: { name: 'backup' }, spec: { schedule: '30 2 * * *', timeZone: 'Europe/Berlin', jobTemplate: { spec: { template: { spec: {
     containers: [{ name: 'offsite', env: [{ name: 'OFFSITE_MODE', value: mode }, { name: 'OFFSITE_FOLDER_NAME', value: 'C:\\Users\\Anna\\homecloud-backups' }] }],
   } } } } } });
@@ -227,5 +229,28 @@ describe('command line', () => {
     [['status', '--context'], /--context needs a value/],
   ])('explains %j', (argv, message) => {
     expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);
+  });
+});
+
+describe('image updates in the report', () => {
+  const base = { lanAddresses: ['192.168.1.20'] };
+  const installed = () => state({ pods: [good] });
+  it('shows when the images were last checked and that nothing waits, without warning', () => {
+    const r = buildReport(installed(), { ...base, imageCheck: { checkedAt: '2026-11-20T08:00:00Z', waiting: [] } });
+    expect(r.updates).toEqual({ checkedAt: '2026-11-20T08:00:00Z', waiting: [] });
+    expect(r.warnings).toEqual([]);
+    expect(formatReport(r)).toMatch(/Updates:\n {2}images checked {4}.*2026.*\n {2}waiting {11}none/);
+  });
+  it('names the waiting updates and the command, and stays healthy (the cloud works meanwhile)', () => {
+    const r = buildReport(installed(), { ...base, imageCheck: { checkedAt: '2026-11-25T08:00:00Z', waiting: [{ tag: 'nextcloud:34-fpm-alpine', version: '34.0.3' }, { tag: 'nginx:1.28-alpine' }] } });
+    expect(r.updates.waiting).toEqual(['nextcloud:34-fpm-alpine (34.0.3)', 'nginx:1.28-alpine']);
+    expect(r.warnings).toEqual(['2 image update(s) waiting since the last check: npm run update installs them (with a backup first).']);
+    expect(r.healthy).toBe(true);
+  });
+  it('asks for a check when there never was one, or none for a month', () => {
+    expect(buildReport(installed(), base).warnings).toEqual([expect.stringMatching(/never checked for updates: npm run update -- --dry-run checks/)]);
+    expect(formatReport(buildReport(installed(), base))).toMatch(/images checked {4}never/);
+    const old = buildReport(installed(), { ...base, imageCheck: { checkedAt: '2026-10-01T00:00:00Z', waiting: [] } });
+    expect(old.warnings).toEqual([expect.stringMatching(/No check for image updates in 56 days/)]);
   });
 });

@@ -140,6 +140,10 @@ ready = extend(open(f"{conf}/pod-ready.yaml").read(), "    - key: '.status.podIP
                "    - key: '.metadata.annotations[\"homecloud-test/prepared\"]'\n      operator: 'Exists'\n")
 complete = extend(open(f"{conf}/pod-complete.yaml").read(), "      values:\n      - 'Job'\n",
                   "    - key: '.spec.containers.[].command.[0]'\n      operator: 'NotIn'\n      values:\n      - 'sleep'\n")
+# A Job's container "prints" its termination message (the backup's summary) from the pod's
+# annotation homecloud-test/message-<container> (pod-sim.py sets it from DIR/messages/).
+complete = extend(complete, "            reason: Completed\n",
+                  "            {{ with $root.metadata.annotations }}{{ with index . (printf \"homecloud-test/message-%s\" $item.name) }}message: {{ . | Quote }}{{ end }}{{ end }}\n")
 with open(out, "w") as f:
     f.write("\n---\n".join([ready, complete, open(f"{conf}/pod-delete.yaml").read()]))
 PY

@@ -127,7 +127,9 @@ def prepare(pod):
         open(log, "a").close()
         open(log + ".previous", "a").close()
         execs.append({"containers": [name], "local": {"workDir": folder, "envs": container_env(pod, c) + [
-            {"name": "HOMECLOUD_POD_DIR", "value": folder}, {"name": "HOMECLOUD_CONTAINER", "value": name}]}})
+            {"name": "HOMECLOUD_POD_DIR", "value": folder}, {"name": "HOMECLOUD_CONTAINER", "value": name},
+            # What an image bakes into its environment (NEXTCLOUD_VERSION…), stand-ins read off its name.
+            {"name": "HOMECLOUD_IMAGE", "value": c.get("image", "")}]}})
         logs.append({"containers": [name], "logsFile": log, "previousLogsFile": log + ".previous", "follow": True})
     objects = [
         {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Exec",
@@ -141,7 +143,16 @@ def prepare(pod):
         return False
     # Only now may kwok report the pod Running (see cluster.sh), as a kubelet does once the
     # containers have started.
-    r = kubectl("annotate", "pod", "-n", meta["namespace"], meta["name"], "homecloud-test/prepared=true", "--overwrite")
+    # A Job's container "prints" a termination message (the backup's summary) that a test left in
+    # DIR/messages/<container>: kwok's completion stage copies it from this annotation.
+    messages = []
+    if any(r.get("kind") == "Job" for r in meta.get("ownerReferences", [])):
+        for c in pod["spec"]["containers"]:
+            f = os.path.join(cluster, "messages", c["name"])
+            if os.path.isfile(f):
+                with open(f) as fh:
+                    messages.append(f"homecloud-test/message-{c['name']}={fh.read()}")
+    r = kubectl("annotate", "pod", "-n", meta["namespace"], meta["name"], "homecloud-test/prepared=true", *messages, "--overwrite")
     if r.returncode != 0:
         print(f"could not mark {meta['namespace']}/{meta['name']} prepared: {r.stderr.strip()}", flush=True)
         return False

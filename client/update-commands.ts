@@ -1,0 +1,287 @@
+import * as fs from 'fs';
+import { UserFacingError } from '../lib/errors';
+import { ImageLock, LockedImage, PinOutcome, readLock, tagOf, withMajor, writeLock } from '../lib/image-lock';
+import { ImageSettings, imageMajor } from '../lib/settings';
+import { Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, readLive, runJob, scaleNextcloud, waitReady } from './commands';
+import { Kube } from './kube';
+import { kubectlExec } from './offsite';
+import { Registry, RegistryError } from './registry';
+import {
+  CheckRecord, ImageAnswer, NextcloudStatus, RollbackPoint, askRegistry, checksFor, formatPlan, lockWith, majorOfVersion, parseOccStatus,
+  planUpdate, readJson, writeJson,
+} from './updates';
+
+// Kubernetes objects are open-ended JSON, as in the rest of the client.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+/** What the update commands need from the entry point (cli.ts): its files and helpers. */
+export interface UpdateContext {
+  readonly namespace: string;
+  readonly lockFile: string;
+  /** .homecloud/image-check.json: the last registry check, for status. */
+  readonly checkFile: string;
+  /** .homecloud/rollback.json: what `rollback` puts back. */
+  readonly rollbackFile: string;
+  readonly registry: Registry;
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly timeoutSeconds?: number;
+  /** The image settings from main.ts, resolved, and the lock's verdict on each. */
+  imageState(): { images: Required<ImageSettings>; outcomes: Record<keyof ImageSettings, PinOutcome>; lock?: ImageLock };
+  /** Synthesizes now (the lock changed) and reads the manifests. */
+  synth(): Manifests;
+  confirm(question: string, expected: string): Promise<void>;
+}
+
+const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
+
+/** Nextcloud's own word on its version, from the running pod (the cron container runs as www-data, as occ must). */
+export async function nextcloudStatus(kube: Kube, namespace: string): Promise<NextcloudStatus | undefined> {
+  const pods = (await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=web')}`))
+    .filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running')
+    .sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp));
+  if (!pods[0]) return undefined;
+  try {
+    return parseOccStatus(await kubectlExec(kube, namespace, pods[0].metadata.name, ['php', '/var/www/html/occ', 'status', '--output=json'], { container: 'cron' }));
+  } catch {
+    return undefined;
+  }
+}
+
+function restoreLock(file: string, lock: ImageLock | undefined): void {
+  if (lock) writeLock(file, lock);
+  else fs.rmSync(file, { force: true });
+}
+
+function deployedImage(objects: Obj[], deployment: string, container: string): string | undefined {
+  return objects.find((o) => o.kind === 'Deployment' && o.metadata.name === deployment)
+    ?.spec?.template?.spec?.containers?.find((c: Obj) => c.name === container)?.image;
+}
+
+/**
+ * The safe way to change images on a running install: a verified backup first (its snapshot
+ * recorded for `rollback`), then the new lock, synth, apply and wait. A refusal before anything
+ * is applied puts the old lock back, so nothing has changed.
+ */
+async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, change: {
+  command: RollbackPoint['command']; before?: ImageLock; after: ImageLock; description: string;
+}): Promise<{ ready: boolean; snapshot?: string }> {
+  const ns = ctx.namespace;
+  const live = await readLive(kube, ns);
+  const nextcloudImage = deployedImage(live.owned, 'nextcloud', 'nextcloud');
+  io.err('taking a backup before anything changes (it is what `npm run rollback` goes back to)\n');
+  const outcome = await runJob(kube, ns, 'backup', `backup-before-${change.command}`, io, { timeoutMs: (ctx.timeoutSeconds ?? 4 * 3600) * 1000 });
+  const summary = backupSummary(outcome.pods);
+  if (!outcome.succeeded) {
+    throw new UserFacingError(`The backup before the ${change.command} failed${summary?.error ? ` (${summary.error})` : ''}, so nothing was changed. `
+      + '`npm run status` explains the backup; try again once it works.');
+  }
+  const point: RollbackPoint = {
+    createdAt: io.now().toISOString(), command: change.command, lock: change.before ?? null, snapshot: summary?.snapshot, nextcloudImage, description: change.description,
+  };
+  writeLock(ctx.lockFile, change.after);
+  let m: Manifests;
+  try {
+    m = ctx.synth();
+    checkUpgrade(m, live);
+  } catch (e) {
+    restoreLock(ctx.lockFile, change.before);
+    throw e;
+  }
+  writeJson(ctx.rollbackFile, point);
+  const results = await applyManifests(kube, m, live, { dryRun: false }, io);
+  io.err(`${results.filter((r) => r.action !== 'unchanged').length} change(s) applied\n`);
+  const ready = await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
+  return { ready, snapshot: summary?.snapshot };
+}
+
+/** `update`: newer builds of the same tags (security fixes), pinned by digest, with a backup first. */
+export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Promise<number> {
+  const { images, outcomes, lock } = ctx.imageState();
+  const checks = checksFor(images, outcomes);
+  io.err(`asking the image registries about ${checks.filter((c) => !c.fixed).length} images\n`);
+  const plan = planUpdate(await askRegistry(ctx.registry, checks));
+  if (plan.failed.length) {
+    io.out(formatPlan(plan));
+    const offline = plan.failed.every((f) => f.error!.problem === 'unreachable');
+    io.out(offline ? 'The image registry could not be reached (is this PC offline?). Nothing was changed.\n'
+      : 'Not every image could be checked (see above). Nothing was changed; try again later.\n');
+    return EXIT.COULD_NOT_RUN;
+  }
+  // What each new build says it is: manifest reads count as pulls, so only for what changed.
+  const changes: ImageAnswer[] = await Promise.all(plan.changes.map(async (c) => ({ ...c, version: await ctx.registry.versionOf(`${tagOf(c.tag)}@${c.to}`) })));
+  io.out(formatPlan({ ...plan, changes }));
+  const record: CheckRecord = { checkedAt: io.now().toISOString(), waiting: changes.map((c) => ({ tag: c.tag, ...(c.version ? { version: c.version } : {}) })) };
+  writeJson(ctx.checkFile, record);
+  if (changes.length === 0) {
+    io.out('Everything is up to date.\n');
+    return EXIT.OK;
+  }
+  if (ctx.dryRun) {
+    io.out(`${changes.length} update(s) waiting. \`npm run update\` installs them, with a backup first.\n`);
+    return EXIT.OK;
+  }
+  const after = lockWith(lock, changes, io.now());
+  if (!(await kube.get(`/api/v1/namespaces/${ctx.namespace}`))) {
+    writeLock(ctx.lockFile, after);
+    io.out(`Pinned in ${ctx.lockFile}. homecloud is not installed here yet: \`npm run deploy\` installs exactly these images.\n`);
+    return EXIT.OK;
+  }
+  const { ready, snapshot } = await changeImages(kube, ctx, io, { command: 'update', before: lock, after, description: `update of ${changes.map((c) => c.tag).join(', ')}` });
+  writeJson(ctx.checkFile, { ...record, waiting: [] });
+  if (!ready) {
+    io.out(`The new images are deployed but the home cloud is not healthy yet. \`npm run status\` explains what each part is doing.\n`
+      + `To go back to the images from before (and the data of backup ${snapshot ?? 'taken just before'}): npm run rollback\n`);
+    return EXIT.UNHEALTHY;
+  }
+  io.out(`Updated ${changes.length} image(s); the home cloud is healthy. Going back is one command: npm run rollback\n`);
+  return EXIT.OK;
+}
+
+/** The newest major published after `from`: asks for each next tag until one is missing. */
+async function newestMajor(registry: Registry, current: string, from: number): Promise<number> {
+  let newest = from;
+  for (let m = from + 1; m <= from + 5; m++) {
+    try {
+      await registry.digestOf(withMajor(current, m));
+      newest = m;
+    } catch (e) {
+      if (e instanceof RegistryError && e.problem === 'not-found') break;
+      throw e;
+    }
+  }
+  return newest;
+}
+
+/** `upgrade`: Nextcloud majors one at a time, each with a backup first, stopping at the first failure. */
+export async function commandUpgrade(kube: Kube, ctx: UpdateContext, io: Io, to: number | undefined): Promise<number> {
+  const ns = ctx.namespace;
+  if (!(await kube.get(`/api/v1/namespaces/${ns}`))) throw new UserFacingError(`homecloud is not installed in namespace ${ns}: nothing to upgrade (npm run deploy installs it).`);
+  const { outcomes, lock } = ctx.imageState();
+  const pin = outcomes.nextcloud;
+  if (pin.kind === 'as-set' && pin.why === 'digest-in-settings') {
+    throw new UserFacingError(`images.nextcloud in main.ts names a digest (${pin.image}): upgrades are yours to make by hand there. Remove the digest to let \`npm run upgrade\` choose.`);
+  }
+  const running = await nextcloudStatus(kube, ns);
+  const from = running ? majorOfVersion(running.versionstring) : undefined;
+  if (!running || from === undefined) {
+    throw new UserFacingError('Nextcloud did not say which version it runs (it is not running or not ready): `npm run status` explains why. Nothing was changed.');
+  }
+  if (running.needsDbUpgrade || running.maintenance) {
+    throw new UserFacingError(`Nextcloud ${running.versionstring} is ${running.maintenance ? 'in maintenance mode' : 'waiting for its own upgrade step'}: `
+      + 'wait until `npm run status` says healthy, then upgrade. Nothing was changed.');
+  }
+  const current = tagOf(pin.image);
+  let target: number;
+  try {
+    target = to ?? await newestMajor(ctx.registry, current, from);
+  } catch (e) {
+    if (e instanceof RegistryError) throw new UserFacingError(`Could not ask which Nextcloud versions exist: ${e.message}. Nothing was changed.`);
+    throw e;
+  }
+  if (target < from) throw new UserFacingError(`Nextcloud ${running.versionstring} runs now; it cannot go back to ${target}. (To undo the last upgrade: npm run rollback.)`);
+  if (target === from) {
+    io.out(`Nextcloud ${running.versionstring} is the newest major there is${to ? '' : ' (npm run update installs its maintenance releases)'}.\n`);
+    return EXIT.OK;
+  }
+  io.out(`Upgrading Nextcloud ${running.versionstring} to ${target}: ${target - from} step(s), one major at a time, each with a backup first.\n`);
+  await ctx.confirm('Nextcloud is unavailable for a few minutes during each step.', 'upgrade');
+  let before = lock;
+  for (let m = from + 1; m <= target; m++) {
+    const tag = withMajor(current, m);
+    let digest: string;
+    try {
+      digest = (await ctx.registry.digestOf(tag)).digest;
+    } catch (e) {
+      if (!(e instanceof RegistryError)) throw e;
+      io.out(`Stopped before Nextcloud ${m}: ${e.message}. Nextcloud ${m - 1} runs as before.\n`);
+      return m === from + 1 ? EXIT.COULD_NOT_RUN : EXIT.UNHEALTHY;
+    }
+    const version = await ctx.registry.versionOf(`${tag}@${digest}`);
+    const entry: LockedImage = { tag, digest, ...(version ? { version } : {}), pinnedAt: io.now().toISOString() };
+    const after: ImageLock = { lockfileVersion: 1, images: { ...(before?.images ?? {}), nextcloud: entry } };
+    io.err(`step ${m - 1} → ${m}\n`);
+    const step = await changeImages(kube, ctx, io, { command: 'upgrade', before, after, description: `upgrade of Nextcloud ${m - 1} to ${m}` });
+    const reached = step.ready ? await waitForMajor(kube, ns, m, io, (ctx.timeoutSeconds ?? 1800) * 1000) : undefined;
+    if (!reached) {
+      io.out(`The upgrade to Nextcloud ${m} failed: ${step.ready ? `Nextcloud did not report version ${m}` : 'the home cloud did not become healthy'} `
+        + `(\`npm run status\` and \`kubectl logs -n ${ns} deploy/nextcloud -c nextcloud\` show why).\n`
+        + `Your files and database are safe in backup ${step.snapshot ?? 'taken just before this step'}. `
+        + `To go back to Nextcloud ${m - 1} with that backup: npm run rollback\n`);
+      return EXIT.UNHEALTHY;
+    }
+    io.err(`Nextcloud ${reached.versionstring} is running\n`);
+    before = after;
+  }
+  io.out(`Nextcloud is upgraded to ${target}. To undo the last step: npm run rollback\n`);
+  return EXIT.OK;
+}
+
+/** Waits until occ reports the major (the image's entrypoint runs the upgrade on start). */
+async function waitForMajor(kube: Kube, ns: string, major: number, io: Io, timeoutMs: number): Promise<NextcloudStatus | undefined> {
+  const start = io.now().getTime();
+  for (;;) {
+    const s = await nextcloudStatus(kube, ns);
+    if (s && majorOfVersion(s.versionstring) === major && !s.needsDbUpgrade && !s.maintenance) return s;
+    const spent = io.now().getTime() - start;
+    if (spent >= timeoutMs) return undefined;
+    io.err(`waiting for Nextcloud to finish upgrading to ${major} (it reports ${s?.versionstring ?? 'nothing yet'}) — ${elapsed(spent)}\n`);
+    await io.sleep(5000);
+  }
+}
+
+/**
+ * `rollback`: the images from before the last update or upgrade step and, when Nextcloud's
+ * image changed (its start migrates the database, and it refuses older code on newer data),
+ * the files and database of the backup taken just before.
+ */
+export async function commandRollback(kube: Kube, ctx: UpdateContext, io: Io): Promise<number> {
+  const point = readJson<RollbackPoint>(ctx.rollbackFile);
+  if (!point) {
+    io.out('Nothing to roll back: no update or upgrade was made from this PC since the last rollback.\n');
+    return EXIT.OK;
+  }
+  const ns = ctx.namespace;
+  const live = await readLive(kube, ns);
+  const nowImage = deployedImage(live.owned, 'nextcloud', 'nextcloud');
+  const dataBack = point.nextcloudImage !== undefined && nowImage !== undefined && point.nextcloudImage !== nowImage;
+  if (dataBack && !point.snapshot) {
+    throw new UserFacingError(`The backup taken before the ${point.command} left no snapshot name, so the data cannot be matched to the old Nextcloud automatically. `
+      + 'List the snapshots (kubectl logs of the backup job) and use `npm run restore -- --snapshot NAME` after setting the image back by hand. Nothing was changed.');
+  }
+  const before = readLock(ctx.lockFile);
+  await ctx.confirm(`This undoes the ${point.description} of ${point.createdAt}: the images go back to what ran before`
+    + (dataBack ? `, and the files and database go back to backup ${point.snapshot} (anything added since then is removed; Nextcloud is stopped meanwhile)` : '')
+    + '.', 'rollback');
+  restoreLock(ctx.lockFile, point.lock ?? undefined);
+  let m: Manifests;
+  try {
+    m = ctx.synth();
+  } catch (e) {
+    restoreLock(ctx.lockFile, before);
+    throw e;
+  }
+  // No upgrade guard here: going back is the point, and the data goes back with it below.
+  await applyManifests(kube, m, live, { dryRun: false }, io);
+  if (dataBack) {
+    await scaleNextcloud(kube, ns, 0, io);
+    try {
+      const outcome = await runJob(kube, ns, 'restore', 'rollback-restore', io, {
+        env: { RESTORE_SNAPSHOT: point.snapshot! }, onlyContainers: ['check'], timeoutMs: (ctx.timeoutSeconds ?? 4 * 3600) * 1000,
+      });
+      if (!outcome.succeeded) {
+        io.out(`The images are back, but restoring backup ${point.snapshot} failed; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
+        return EXIT.UNHEALTHY;
+      }
+    } finally {
+      await scaleNextcloud(kube, ns, 1, io);
+    }
+  }
+  fs.renameSync(ctx.rollbackFile, `${ctx.rollbackFile.replace(/\.json$/, '')}.done.json`);
+  const ready = await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
+  const major = point.nextcloudImage ? imageMajor(point.nextcloudImage) : undefined;
+  io.out(`Rolled back the ${point.description}${major ? `: Nextcloud ${major} runs again` : ''}${dataBack ? ` with the data of backup ${point.snapshot}` : ''}. `
+    + (ready ? 'The home cloud is healthy.\n' : 'It is not healthy yet: `npm run status` explains.\n'));
+  return ready ? EXIT.OK : EXIT.UNHEALTHY;
+}

@@ -1,0 +1,118 @@
+import { Registry, RegistryError } from '../../client/registry';
+import { askRegistry, checksFor, planUpdate } from '../../client/updates';
+import { pinImages } from '../../lib/image-lock';
+import { DEFAULT_IMAGES } from '../../lib/settings';
+import { describeWhen } from '../support/requirements';
+import { Gate, TestRegistry, pushImage, registryAvailable, startGate, startRegistry } from '../support/registry';
+
+// The registry client against a real Distribution registry (what Docker Hub runs), pushed to
+// through its own API; a gate in front of it plays Docker Hub's anonymous-token dance and its 429.
+describeWhen(registryAvailable(), 'asking a real image registry what a tag points to', () => {
+  let registry: TestRegistry;
+  let gate: Gate;
+  let limited: Gate;
+  const client = (base: string, timeoutMs = 5000) => new Registry({ endpoints: { 'docker.io': base }, timeoutMs });
+  const failure = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (e) {
+      if (e instanceof RegistryError) return e;
+      throw e;
+    }
+    throw new Error('expected a RegistryError');
+  };
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    gate = await startGate(registry.url);
+    limited = await startGate(registry.url, 'rate-limited');
+  }, 30_000);
+  afterAll(async () => {
+    await gate?.stop();
+    await limited?.stop();
+    await registry?.stop();
+  });
+
+  it('finds the digest of a tag, and the new one after the tag moves', async () => {
+    const first = await pushImage(registry.url, 'library/valkey-test', '8-alpine', { build: '1' });
+    expect((await client(registry.url).digestOf('valkey-test:8-alpine')).digest).toBe(first);
+    const second = await pushImage(registry.url, 'library/valkey-test', '8-alpine', { build: '2' });
+    expect(second).not.toBe(first);
+    expect((await client(registry.url).digestOf('valkey-test:8-alpine')).digest).toBe(second);
+  });
+
+  it('pins a multi-arch tag by the digest of its index, so every PC pulls its own architecture', async () => {
+    const index = await pushImage(registry.url, 'library/postgres-test', '18-alpine', { architectures: ['amd64', 'arm64'], env: ['PG_VERSION=18.1'] });
+    const r = client(registry.url);
+    const remote = await r.digestOf('postgres-test:18-alpine');
+    expect(remote).toEqual({ digest: index, mediaType: 'application/vnd.oci.image.index.v1+json' });
+    expect(await r.versionOf('postgres-test:18-alpine', 'arm64')).toBe('18.1');
+  });
+
+  it('reads the version from the OCI label before the environment', async () => {
+    await pushImage(registry.url, 'library/nginx-test', '1.28-alpine', { env: ['NGINX_VERSION=1.28.0'], labels: { 'org.opencontainers.image.version': '1.28.1' } });
+    expect(await client(registry.url).versionOf('nginx-test:1.28-alpine')).toBe('1.28.1');
+  });
+
+  it('follows the anonymous Bearer token flow (as Docker Hub asks) and reuses the token', async () => {
+    const digest = await pushImage(registry.url, 'library/token-test', '1.0', { build: 'token' });
+    const r = client(gate.url);
+    const before = gate.seen().length;
+    expect((await r.digestOf('token-test:1.0')).digest).toBe(digest);
+    expect((await r.digestOf('token-test:1.0')).digest).toBe(digest);
+    const calls = gate.seen().slice(before).map((s) => `${s.method} ${s.path.replace(/\?.*/, '')}`);
+    // One challenge, one token, then authorised HEADs only: no GET of a manifest (a counted pull).
+    expect(calls).toEqual(['HEAD /v2/library/token-test/manifests/1.0', 'GET /token', 'HEAD /v2/library/token-test/manifests/1.0', 'HEAD /v2/library/token-test/manifests/1.0']);
+  });
+
+  it('says "not found" for a tag the registry does not have', async () => {
+    const e = await failure(client(registry.url).digestOf('nextcloud:99-fpm-alpine'));
+    expect(e.problem).toBe('not-found');
+    expect(e.message).toMatch(/Docker Hub has no nextcloud:99-fpm-alpine/);
+  });
+
+  it('says "too many requests" on 429, with when to try again', async () => {
+    const e = await failure(client(limited.url).digestOf('token-test:1.0'));
+    expect(e.problem).toBe('rate-limited');
+    expect(e.message).toMatch(/too many requests.*try again in 3600 s/);
+  });
+
+  it('says "wants a login" when the registry asks for credentials (401 Basic)', async () => {
+    const locked = await startRegistry({ auth: true });
+    try {
+      const e = await failure(client(locked.url).digestOf('nextcloud:34-fpm-alpine'));
+      expect(e.problem).toBe('denied');
+      expect(e.message).toMatch(/wants a login/);
+    } finally {
+      await locked.stop();
+    }
+  });
+
+  it('says "could not be reached" when the registry is down or the PC offline', async () => {
+    const down = await startRegistry();
+    const url = down.url;
+    await down.stop();
+    const e = await failure(client(url).digestOf('nextcloud:34-fpm-alpine'));
+    expect(e.problem).toBe('unreachable');
+    expect(e.message).toMatch(/could not be reached.*ECONNREFUSED/);
+  });
+
+  it('asks for every image at once and sorts changes, unchanged and failures', async () => {
+    const repos = { nextcloud: 'nextcloud:34-fpm-alpine', postgres: 'postgres:18-alpine', cache: 'valkey/valkey:8-alpine', nginx: 'nginx:1.28-alpine' };
+    const digests: Record<string, string> = {};
+    for (const [k, ref] of Object.entries(repos)) {
+      const [name, tag] = ref.split(':');
+      digests[k] = await pushImage(registry.url, name.includes('/') ? name : `library/${name}`, tag, { build: `sort-${k}` });
+    }
+    const lock = { lockfileVersion: 1 as const, images: {
+      nextcloud: { tag: repos.nextcloud, digest: digests.nextcloud, pinnedAt: '2026-11-01T00:00:00Z' },
+      postgres: { tag: repos.postgres, digest: `sha256:${'0'.repeat(64)}`, pinnedAt: '2026-11-01T00:00:00Z' },
+    } };
+    const { outcomes } = pinImages(DEFAULT_IMAGES, lock);
+    const plan = planUpdate(await askRegistry(client(registry.url), checksFor(DEFAULT_IMAGES, outcomes)));
+    expect(plan.unchanged.map((a) => a.key)).toEqual(['nextcloud']);
+    expect(plan.changes.map((a) => [a.key, a.to])).toEqual([['postgres', digests.postgres], ['cache', digests.cache], ['nginx', digests.nginx]]);
+    // restic/restic:0.18.1 was never pushed here.
+    expect(plan.failed.map((a) => [a.key, a.error?.problem])).toEqual([['backupStore', 'not-found']]);
+  });
+});

@@ -1,0 +1,219 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DEFAULT_IMAGES } from '../../lib/settings';
+import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../support/control-plane';
+import { Gate, TestRegistry, pushImage, registryAvailable, startGate, startRegistry } from '../support/registry';
+import { describeWhen } from '../support/requirements';
+
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'homecloud.js');
+
+const both = () => {
+  const a = controlPlaneAvailable();
+  const b = registryAvailable();
+  return { ok: a.ok && b.ok, reason: [a, b].filter((x) => !x.ok).map((x) => x.reason).join('; ') };
+};
+
+// update, upgrade and rollback as a family runs them: the real entry point against a real API
+// server, asking a real OCI registry (standing in for Docker Hub). The running Nextcloud version
+// is read with `kubectl exec … occ status` in the pod; on the simulated node that runs a stand-in
+// occ (test/controlplane/standin/occ) that reports the major of the image its pod runs.
+describeWhen(both(), 'updates and upgrades through the real entry points', () => {
+  let cluster: ControlPlane;
+  let registry: TestRegistry;
+  let gate: Gate;
+  let limited: Gate;
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  const ns = ['-n', 'homecloud'];
+  const SNAPSHOT = '2026-11-27T101500Z';
+  const digests: Record<string, string> = {};
+
+  const homecloud = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args, '--context', 'homecloud-test'], { env, encoding: 'utf8', timeout: 300_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const lockFile = () => path.join(work, 'images.lock.json');
+  const lock = () => JSON.parse(fs.readFileSync(lockFile(), 'utf8'));
+  const image = (deployment: string, container: string) => cluster.kubectl(['get', 'deployment', deployment, ...ns, '-o',
+    `jsonpath={.spec.template.spec.containers[?(@.name=="${container}")].image}`]).trim();
+  const webroot = () => {
+    const pv = cluster.kubectl(['get', 'pvc', 'nextcloud-html', ...ns, '-o', 'jsonpath={.spec.volumeName}']).trim();
+    return cluster.kubectl(['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
+  };
+  const push = async (ref: string, build: string) => {
+    const [name, tag] = ref.split(':');
+    const repo = name.includes('/') ? name : `library/${name}`;
+    const major = /^\d+/.exec(tag)?.[0];
+    digests[ref] = await pushImage(registry.url, repo, tag, {
+      build, architectures: ['amd64', 'arm64'], env: name === 'nextcloud' ? [`NEXTCLOUD_VERSION=${major}.0.2`] : [],
+    });
+  };
+
+  beforeAll(async () => {
+    cluster = startControlPlane();
+    registry = await startRegistry();
+    gate = await startGate(registry.url);
+    limited = await startGate(registry.url, 'rate-limited');
+    for (const ref of [...Object.values(DEFAULT_IMAGES), 'nextcloud:35-fpm-alpine', 'nextcloud:36-fpm-alpine']) await push(ref, 'first');
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-updates-'));
+    env = {
+      ...process.env, KUBECONFIG: cluster.kubeconfig, HOMECLOUD_OUTDIR: path.join(work, 'dist'),
+      HOMECLOUD_CREDENTIALS: path.join(work, '.homecloud', 'credentials.json'), HOMECLOUD_IMAGE_LOCK: lockFile(),
+      HOMECLOUD_REGISTRIES: `docker.io=${registry.url}`,
+    };
+  }, 30 * 60_000);
+  afterAll(async () => {
+    await gate?.stop();
+    await limited?.stop();
+    await registry?.stop();
+    cluster?.stop();
+  });
+
+  it('installs by tag, then a check shows every image waiting to be pinned and changes nothing', () => {
+    expect(homecloud('deploy', '--timeout', '120').code).toBe(0);
+    fs.copyFileSync(path.join(ROOT, 'test', 'controlplane', 'standin', 'occ'), path.join(webroot(), 'occ'));
+    // The backup job's pod ends with this summary, as backup.sh's termination message.
+    fs.mkdirSync(path.join(cluster.dir, 'messages'), { recursive: true });
+    fs.writeFileSync(path.join(cluster.dir, 'messages', 'files'), JSON.stringify({ snapshot: SNAPSHOT, result: 'success', time: new Date().toISOString() }));
+    const r = homecloud('update', '--dry-run');
+    expect(r.out).toMatch(/nextcloud:34-fpm-alpine: not pinned → [0-9a-f]{12} \(version 34\.0\.2\) \(pinned for the first time\)/);
+    expect(r.out).toMatch(/5 update\(s\) waiting/);
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(lockFile())).toBe(false);
+    expect(image('nextcloud', 'nextcloud')).toBe('nextcloud:34-fpm-alpine');
+    const status = homecloud('status');
+    expect(status.out).toMatch(/! 5 image update\(s\) waiting since the last check: npm run update installs them/);
+  });
+
+  it('update: backs up, pins every image by its index digest, deploys and records the way back', () => {
+    const r = homecloud('update');
+    expect(r.err).toMatch(/taking a backup before anything changes[\s\S]*started backup-before-update-/);
+    expect(r.out).toMatch(/Updated 5 image\(s\); the home cloud is healthy/);
+    expect(r.code).toBe(0);
+    expect(lock().images.nextcloud).toMatchObject({ tag: 'nextcloud:34-fpm-alpine', digest: digests['nextcloud:34-fpm-alpine'], version: '34.0.2' });
+    expect(image('nextcloud', 'nextcloud')).toBe(`nextcloud:34-fpm-alpine@${digests['nextcloud:34-fpm-alpine']}`);
+    expect(image('database', 'postgres')).toBe(`postgres:18-alpine@${digests['postgres:18-alpine']}`);
+    expect(JSON.parse(fs.readFileSync(path.join(work, '.homecloud', 'rollback.json'), 'utf8'))).toMatchObject({ command: 'update', lock: null, snapshot: SNAPSHOT });
+    expect(homecloud('status').out).toMatch(/waiting {11}none/);
+  });
+
+  it('update with nothing new says so, and deploys nothing', () => {
+    const before = fs.readFileSync(lockFile(), 'utf8');
+    const r = homecloud('update');
+    expect(r.out).toMatch(/Everything is up to date/);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(lockFile(), 'utf8')).toBe(before);
+    expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name']).match(/backup-before-update/g)).toHaveLength(1);
+  });
+
+  it('update: a tag moved to a new build (a security fix) is pulled by its new digest, nothing else changes', async () => {
+    await push('nginx:1.28-alpine', 'security-fix');
+    const r = homecloud('update');
+    expect(r.out).toMatch(/nginx:1\.28-alpine: [0-9a-f]{12} → [0-9a-f]{12}/);
+    expect(r.out).toMatch(/nextcloud:34-fpm-alpine: up to date/);
+    expect(r.code).toBe(0);
+    expect(image('nextcloud', 'web')).toBe(`nginx:1.28-alpine@${digests['nginx:1.28-alpine']}`);
+    expect(lock().images.nextcloud.digest).toBe(digests['nextcloud:34-fpm-alpine']);
+  });
+
+  describe('a registry that cannot answer changes nothing', () => {
+    const unchanged = (run: () => { code: number | null; out: string; err: string }) => {
+      const before = fs.readFileSync(lockFile(), 'utf8');
+      const deployed = image('nextcloud', 'web');
+      const jobs = cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name']);
+      const r = run();
+      expect(r.code).toBe(2);
+      expect(fs.readFileSync(lockFile(), 'utf8')).toBe(before);
+      expect(image('nextcloud', 'web')).toBe(deployed);
+      expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).toBe(jobs);
+      return r;
+    };
+    const withRegistry = (url: string, ...args: string[]) => () => {
+      const saved = env.HOMECLOUD_REGISTRIES;
+      env.HOMECLOUD_REGISTRIES = `docker.io=${url}`;
+      try {
+        return homecloud(...args);
+      } finally {
+        env.HOMECLOUD_REGISTRIES = saved;
+      }
+    };
+
+    it('offline (nothing listens): says so', async () => {
+      const down = await startRegistry();
+      await down.stop();
+      await push('nginx:1.28-alpine', 'another-fix');
+      const r = unchanged(withRegistry(down.url, 'update'));
+      expect(r.out).toMatch(/could not be reached \(is this PC offline\?\)\. Nothing was changed/);
+    });
+
+    it('429 too many requests: says when to try again', () => {
+      const r = unchanged(withRegistry(limited.url, 'update'));
+      expect(r.out).toMatch(/too many requests.*try again in 3600 s/);
+      expect(r.out).toMatch(/Nothing was changed; try again later/);
+    });
+
+    it('401 wanting a login: says so', async () => {
+      const locked = await startRegistry({ auth: true });
+      try {
+        const r = unchanged(withRegistry(locked.url, 'update'));
+        expect(r.out).toMatch(/wants a login/);
+      } finally {
+        await locked.stop();
+      }
+    });
+
+    it('through the anonymous-token gate (as Docker Hub asks) the same update goes through', () => {
+      const r = withRegistry(gate.url, 'update', '--dry-run')();
+      expect(r.out).toMatch(/nginx:1\.28-alpine: [0-9a-f]{12} → [0-9a-f]{12}/);
+      expect(r.code).toBe(0);
+      expect(gate.seen().filter((s) => s.path.startsWith('/token?'))).not.toHaveLength(0);
+    });
+  });
+
+  it('upgrade: one major at a time, 34 → 35 → 36, each step backed up, waiting until Nextcloud reports it', () => {
+    const r = homecloud('upgrade', '--yes', '--timeout', '120');
+    expect(r.out).toMatch(/Upgrading Nextcloud 34\.0\.2 to 36: 2 step\(s\)/);
+    expect(r.err).toMatch(/step 34 → 35[\s\S]*started backup-before-upgrade-[\s\S]*Nextcloud 35\.0\.2 is running[\s\S]*step 35 → 36[\s\S]*Nextcloud 36\.0\.2 is running/);
+    expect(r.out).toMatch(/Nextcloud is upgraded to 36/);
+    expect(r.code).toBe(0);
+    expect(image('nextcloud', 'nextcloud')).toBe(`nextcloud:36-fpm-alpine@${digests['nextcloud:36-fpm-alpine']}`);
+    expect(lock().images.nextcloud).toMatchObject({ tag: 'nextcloud:36-fpm-alpine', version: '36.0.2' });
+    // The backup job runs the new image too (its occ must match the data).
+    expect(cluster.kubectl(['get', 'cronjob', 'backup', ...ns, '-o', 'jsonpath={.spec.jobTemplate.spec.template.spec.containers[?(@.name=="files")].image}'])).toMatch(/^nextcloud:36-fpm-alpine@/);
+  });
+
+  it('upgrade with nothing newer, or to an older major, changes nothing', () => {
+    expect(homecloud('upgrade', '--yes').out).toMatch(/Nextcloud 36\.0\.2 is the newest major there is/);
+    const back = homecloud('upgrade', '--major', '35', '--yes');
+    expect(back.code).toBe(2);
+    expect(back.err).toMatch(/cannot go back to 35.*npm run rollback/);
+  });
+
+  it('rollback: the images from before the last step and the data of the backup taken just before it', () => {
+    const r = homecloud('rollback', '--yes');
+    expect(r.out).toMatch(new RegExp(`Rolled back the upgrade of Nextcloud 35 to 36: Nextcloud 35 runs again with the data of backup ${SNAPSHOT}`));
+    expect(r.code).toBe(0);
+    expect(image('nextcloud', 'nextcloud')).toBe(`nextcloud:35-fpm-alpine@${digests['nextcloud:35-fpm-alpine']}`);
+    expect(lock().images.nextcloud.tag).toBe('nextcloud:35-fpm-alpine');
+    const restore = JSON.parse(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'json'])).items.find((j: { metadata: { name: string } }) => j.metadata.name.startsWith('rollback-restore-'));
+    const spec = restore.spec.template.spec;
+    expect([...(spec.initContainers ?? []), ...spec.containers].flatMap((c: { env?: { name: string; value: string }[] }) => c.env ?? [])
+      .find((e: { name: string }) => e.name === 'RESTORE_SNAPSHOT')?.value).toBe(SNAPSHOT);
+    expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+    expect(homecloud('rollback', '--yes').out).toMatch(/Nothing to roll back/);
+  });
+
+  it('a failed step stops with the way back, and rollback takes it', () => {
+    fs.writeFileSync(path.join(webroot(), 'fail-upgrade-to-36'), '');
+    const r = homecloud('upgrade', '--yes', '--timeout', '15');
+    expect(r.out).toMatch(/The upgrade to Nextcloud 36 failed: Nextcloud did not report version 36/);
+    expect(r.out).toMatch(new RegExp(`safe in backup ${SNAPSHOT}\\. To go back to Nextcloud 35 with that backup: npm run rollback`));
+    expect(r.code).toBe(1);
+    fs.rmSync(path.join(webroot(), 'fail-upgrade-to-36'));
+    expect(homecloud('rollback', '--yes').code).toBe(0);
+    expect(image('nextcloud', 'nextcloud')).toMatch(/^nextcloud:35-fpm-alpine@/);
+  });
+});

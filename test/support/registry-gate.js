@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Stands in front of a registry the way Docker Hub does, in a process of its own (the tests
+// run the client with spawnSync, which would stall a server in the test's own event loop).
+// Usage: registry-gate.js UPSTREAM MODE LOG — MODE "token": 401 with a Bearer challenge until
+// the request carries a token from its anonymous token service; "rate-limited": 429 for
+// everything. Prints "listening on http://127.0.0.1:PORT"; appends "METHOD PATH" lines to LOG.
+'use strict';
+const crypto = require('crypto');
+const fs = require('fs');
+const http = require('http');
+
+const [upstream, mode, log] = process.argv.slice(2);
+const token = crypto.randomBytes(12).toString('hex');
+let self = '';
+const server = http.createServer((req, res) => {
+  fs.appendFileSync(log, `${req.method} ${req.url}\n`);
+  if (mode === 'rate-limited') {
+    res.writeHead(429, { 'Retry-After': '3600', 'Content-Type': 'application/json' });
+    res.end('{"errors":[{"code":"TOOMANYREQUESTS"}]}');
+    return;
+  }
+  if (req.url.startsWith('/token?')) {
+    const u = new URL(req.url, self);
+    const ok = u.searchParams.get('service') === 'test-registry' && /^repository:[\w/.-]+:pull$/.test(u.searchParams.get('scope') || '');
+    res.writeHead(ok ? 200 : 400, { 'Content-Type': 'application/json' });
+    res.end(ok ? JSON.stringify({ token }) : '{}');
+    return;
+  }
+  if (req.headers.authorization !== `Bearer ${token}`) {
+    const repo = (/^\/v2\/(.+)\/(manifests|blobs)\//.exec(req.url) || [])[1] || '';
+    res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="${self}/token",service="test-registry",scope="repository:${repo}:pull"` });
+    res.end();
+    return;
+  }
+  const up = http.request(`${upstream}${req.url}`, { method: req.method, headers: { accept: req.headers.accept || '*/*' } }, (r) => {
+    res.writeHead(r.statusCode, r.headers);
+    r.pipe(res);
+  });
+  up.on('error', () => { res.writeHead(502); res.end(); });
+  req.pipe(up);
+});
+server.listen(0, '127.0.0.1', () => {
+  self = `http://127.0.0.1:${server.address().port}`;
+  process.stdout.write(`listening on ${self}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
