@@ -74,7 +74,8 @@ Options:
   --schedule-copy  deploy: register the nightly copy as a Windows scheduled task
                    without asking (kind clusters)
   --yes            do not ask for confirmation (restore, uninstall)
-  --force          deploy: even when Kubernetes looks too small for it
+  --force          deploy: even when Kubernetes looks too small for it;
+                   upgrade: even when an app has no release for the new major
   --remove         trust: remove the home CA from this PC's trusted roots
   --major N        upgrade: stop at this Nextcloud major (default: the newest)
   --help           this text
@@ -225,8 +226,10 @@ function updateContext(o: Options, io: Io): UpdateContext {
     checkFile: stateFile('image-check.json'),
     rollbackFile: stateFile('rollback.json'),
     registry: new Registry({ endpoints: registryEndpoints() }),
+    appStore: process.env.HOMECLOUD_APPSTORE ?? 'https://apps.nextcloud.com',
     dryRun: o.dryRun,
     yes: o.yes,
+    force: o.force,
     timeoutSeconds: o.timeoutSeconds,
     imageState: () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -24,8 +24,12 @@ export interface UpdateContext {
   /** .homecloud/rollback.json: what `rollback` puts back. */
   readonly rollbackFile: string;
   readonly registry: Registry;
+  /** Base URL of the Nextcloud app store. @default https://apps.nextcloud.com */
+  readonly appStore: string;
   readonly dryRun: boolean;
   readonly yes: boolean;
+  /** upgrade: go on although apps the family uses do not support the new major. */
+  readonly force: boolean;
   readonly timeoutSeconds?: number;
   /** The image settings from main.ts, resolved, and the lock's verdict on each. */
   imageState(): { images: Required<ImageSettings>; outcomes: Record<keyof ImageSettings, PinOutcome>; lock?: ImageLock };
@@ -154,6 +158,61 @@ async function newestMajor(registry: Registry, current: string, from: number): P
   return newest;
 }
 
+/** The apps the family added (not shipped with Nextcloud), as occ lists them; undefined when occ cannot tell. */
+async function addedApps(kube: Kube, ns: string): Promise<string[] | undefined> {
+  const pods = (await kube.list<Obj>(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=web')}`))
+    .filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running');
+  if (!pods[0]) return undefined;
+  try {
+    const out = await kubectlExec(kube, ns, pods[0].metadata.name, ['php', '/var/www/html/occ', 'app:list', '--shipped=false', '--output=json'], { container: 'cron' });
+    return Object.keys(JSON.parse(out.slice(out.indexOf('{'))).enabled ?? {}).sort();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Which of `apps` have no release for Nextcloud `major` in the app store; undefined when the
+ * store cannot tell (offline, or the major is too new to have any app listed yet).
+ */
+export async function appsWithoutRelease(store: string, major: number, apps: string[], timeoutMs = 15_000): Promise<string[] | undefined> {
+  try {
+    const res = await fetch(`${store.replace(/\/+$/, '')}/api/v1/platform/${major}.0.0/apps.json`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return undefined;
+    const listed = await res.json() as Array<{ id?: string }>;
+    if (!Array.isArray(listed) || listed.length === 0) return undefined;
+    const ids = new Set(listed.map((a) => a.id));
+    return apps.filter((a) => !ids.has(a));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses (unless --force) when the app store says an app the family uses has no release for a
+ * major on the way; warns when it cannot tell. Nextcloud itself would disable such an app
+ * during the upgrade, and a calendar or contacts app vanishing is worse than waiting.
+ */
+async function checkApps(kube: Kube, ctx: UpdateContext, io: Io, from: number, target: number): Promise<void> {
+  const apps = await addedApps(kube, ctx.namespace);
+  if (apps === undefined) {
+    io.err('homecloud: warning: Nextcloud did not list its apps, so their support for the new version is not checked.\n');
+    return;
+  }
+  if (apps.length === 0) return;
+  for (let m = from + 1; m <= target; m++) {
+    const missing = await appsWithoutRelease(ctx.appStore, m, apps);
+    if (missing === undefined) {
+      io.err(`homecloud: warning: the Nextcloud app store did not say which apps support Nextcloud ${m}; if one of ${apps.join(', ')} does not, `
+        + 'Nextcloud disables it during the upgrade until it has a release for the new version.\n');
+    } else if (missing.length) {
+      const why = `The app store has no release of ${missing.join(', ')} for Nextcloud ${m}: the upgrade would disable ${missing.length === 1 ? 'it' : 'them'}.`;
+      if (!ctx.force) throw new UserFacingError(`Not upgrading: ${why} Wait until ${missing.length === 1 ? 'it supports' : 'they support'} ${m} (try again later), or add --force to upgrade anyway. Nothing was changed.`);
+      io.err(`homecloud: warning: ${why}\n`);
+    }
+  }
+}
+
 /** `upgrade`: Nextcloud majors one at a time, each with a backup first, stopping at the first failure. */
 export async function commandUpgrade(kube: Kube, ctx: UpdateContext, io: Io, to: number | undefined): Promise<number> {
   const ns = ctx.namespace;
@@ -185,6 +244,7 @@ export async function commandUpgrade(kube: Kube, ctx: UpdateContext, io: Io, to:
     io.out(`Nextcloud ${running.versionstring} is the newest major there is${to ? '' : ' (npm run update installs its maintenance releases)'}.\n`);
     return EXIT.OK;
   }
+  await checkApps(kube, ctx, io, from, target);
   io.out(`Upgrading Nextcloud ${running.versionstring} to ${target}: ${target - from} step(s), one major at a time, each with a backup first.\n`);
   await ctx.confirm('Nextcloud is unavailable for a few minutes during each step.', 'upgrade');
   let before = lock;

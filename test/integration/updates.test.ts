@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -25,6 +25,7 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
   let registry: TestRegistry;
   let gate: Gate;
   let limited: Gate;
+  let store: { url: string; dir: string; process: ChildProcess };
   let work: string;
   let env: NodeJS.ProcessEnv;
   const ns = ['-n', 'homecloud'];
@@ -59,15 +60,17 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     limited = await startGate(registry.url, 'rate-limited');
     for (const ref of [...Object.values(DEFAULT_IMAGES), 'nextcloud:35-fpm-alpine', 'nextcloud:36-fpm-alpine']) await push(ref, 'first');
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-updates-'));
+    store = await startAppStore(path.join(work, 'appstore'));
     env = {
       ...process.env, KUBECONFIG: cluster.kubeconfig, HOMECLOUD_OUTDIR: path.join(work, 'dist'),
       HOMECLOUD_CREDENTIALS: path.join(work, '.homecloud', 'credentials.json'), HOMECLOUD_IMAGE_LOCK: lockFile(),
-      HOMECLOUD_REGISTRIES: `docker.io=${registry.url}`,
+      HOMECLOUD_REGISTRIES: `docker.io=${registry.url}`, HOMECLOUD_APPSTORE: store.url,
     };
   }, 30 * 60_000);
   afterAll(async () => {
     await gate?.stop();
     await limited?.stop();
+    store?.process.kill();
     await registry?.stop();
     cluster?.stop();
   });
@@ -173,6 +176,26 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     });
   });
 
+  // The app store's answer for one Nextcloud major: the apps that have a release for it.
+  const storeLists = (major: number, apps: string[]) => {
+    const dir = path.join(store.dir, 'api', 'v1', 'platform', `${major}.0.0`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'apps.json'), JSON.stringify(apps.map((id) => ({ id, releases: [{ version: '1.0.0' }] }))));
+  };
+
+  it('upgrade refuses while an app the family uses has no release for a major on the way, and changes nothing', () => {
+    fs.writeFileSync(path.join(webroot(), 'apps.json'), JSON.stringify({ calendar: '5.0.0', contacts: '7.0.0', news: '25.0.0' }));
+    storeLists(35, ['calendar', 'contacts', 'news', 'deck']);
+    storeLists(36, ['calendar', 'contacts', 'deck']);
+    const before = fs.readFileSync(lockFile(), 'utf8');
+    const r = homecloud('upgrade', '--yes');
+    expect(r.err).toMatch(/Not upgrading: The app store has no release of news for Nextcloud 36: the upgrade would disable it\. Wait until it supports 36.*--force/);
+    expect(r.code).toBe(2);
+    expect(fs.readFileSync(lockFile(), 'utf8')).toBe(before);
+    expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/backup-before-upgrade/);
+    storeLists(36, ['calendar', 'contacts', 'deck', 'news']);
+  });
+
   it('upgrade: one major at a time, 34 → 35 → 36, each step backed up, waiting until Nextcloud reports it', () => {
     const r = homecloud('upgrade', '--yes', '--timeout', '120');
     expect(r.out).toMatch(/Upgrading Nextcloud 34\.0\.2 to 36: 2 step\(s\)/);
@@ -208,7 +231,10 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
 
   it('a failed step stops with the way back, and rollback takes it', () => {
     fs.writeFileSync(path.join(webroot(), 'fail-upgrade-to-36'), '');
+    // An app store that cannot be reached: a warning, not a refusal.
+    fs.rmSync(path.join(store.dir, 'api'), { recursive: true });
     const r = homecloud('upgrade', '--yes', '--timeout', '15');
+    expect(r.err).toMatch(/warning: the Nextcloud app store did not say which apps support Nextcloud 36/);
     expect(r.out).toMatch(/The upgrade to Nextcloud 36 failed: Nextcloud did not report version 36/);
     expect(r.out).toMatch(new RegExp(`safe in backup ${SNAPSHOT}\\. To go back to Nextcloud 35 with that backup: npm run rollback`));
     expect(r.code).toBe(1);
@@ -217,3 +243,18 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     expect(image('nextcloud', 'nextcloud')).toMatch(/^nextcloud:35-fpm-alpine@/);
   });
 });
+
+/** A static stand-in for apps.nextcloud.com's API (python's http.server on a free port). */
+function startAppStore(dir: string): Promise<{ url: string; dir: string; process: ChildProcess }> {
+  fs.mkdirSync(dir, { recursive: true });
+  const child = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve({ url: `http://127.0.0.1:${m[1]}`, dir, process: child });
+    });
+    child.on('exit', (code) => reject(new Error(`the app store stand-in exited (${code})`)));
+  });
+}
