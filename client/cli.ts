@@ -16,7 +16,7 @@ import { REPOSITORY, copyFolderOf, copyIntoPod, copyRepositoryToPc, kubectlExec,
 import { Runner, TASK_NAME, copyTimeAfter, registerTask, removeTask, runCommand, taskExists } from './schedule';
 import { ClusterState, buildReport, clusterTypeOf, formatReport, offsiteSettings } from './status';
 import { CertificateCheck, checkCertificate, trustThisPc } from './trust';
-import { UpdateContext, commandRollback, commandUpdate, commandUpgrade } from './update-commands';
+import { UpdateContext, commandConfirmPostgres, commandRollback, commandUpdate, commandUpgrade, commandUpgradePostgres } from './update-commands';
 import { Registry } from './registry';
 import { CheckRecord, readJson } from './updates';
 import { LOCK_FILE, pinImages, readLock } from '../lib/image-lock';
@@ -53,7 +53,8 @@ Commands:
                    images in use, back up, deploy them pinned by digest
                    (images.lock.json); --dry-run only checks
   upgrade          Nextcloud to the newest major (or --major N), one major at a
-                   time, each step with a backup first
+                   time, each step with a backup first; --postgres N moves the
+                   database to PostgreSQL N; --confirm then frees the old one's space
   rollback         undo the last update or upgrade step: the images from before,
                    and the data of the backup taken just before when needed
 
@@ -78,6 +79,8 @@ Options:
                    upgrade: even when an app has no release for the new major
   --remove         trust: remove the home CA from this PC's trusted roots
   --major N        upgrade: stop at this Nextcloud major (default: the newest)
+  --postgres N     upgrade: move the database to this PostgreSQL major
+  --confirm        upgrade: the PostgreSQL move went well; delete the old data now
   --help           this text
 
 Exit codes: 0 healthy / done, 1 not healthy, 2 could not run.
@@ -102,6 +105,8 @@ export interface Options {
   readonly force: boolean;
   readonly remove: boolean;
   readonly major?: number;
+  readonly postgres?: number;
+  readonly confirm: boolean;
   readonly help: boolean;
 }
 
@@ -109,7 +114,9 @@ const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'offsite', 
 
 /** Parses argv; throws a UserFacingError naming the bad argument. Pure. */
 export function parseArgs(argv: string[]): Options {
-  const o: { -readonly [K in keyof Options]: Options[K] } = { output: 'text', dryRun: false, wait: true, watch: false, yes: false, force: false, help: false, scheduleCopy: false, remove: false };
+  const o: { -readonly [K in keyof Options]: Options[K] } = {
+    output: 'text', dryRun: false, wait: true, watch: false, yes: false, force: false, help: false, scheduleCopy: false, remove: false, confirm: false,
+  };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UserFacingError(`${flag} needs a value (see --help)`);
@@ -138,12 +145,16 @@ export function parseArgs(argv: string[]): Options {
       case '--from': o.from = value(i++, a); break;
       case '--key-file': o.keyFile = value(i++, a); break;
       case '--schedule-copy': o.scheduleCopy = true; break;
-      case '--major': {
+      case '--major': case '--postgres': {
         const v = Number(value(i++, a));
-        if (!Number.isInteger(v) || v < 1) throw new UserFacingError(`--major takes a Nextcloud major version such as 35, not "${argv[i]}"`);
-        o.major = v;
+        if (!Number.isInteger(v) || v < 1) {
+          throw new UserFacingError(`${a} takes a major version such as ${a === '--major' ? '35 (Nextcloud)' : '19 (PostgreSQL)'}, not "${argv[i]}"`);
+        }
+        if (a === '--major') o.major = v;
+        else o.postgres = v;
         break;
       }
+      case '--confirm': o.confirm = true; break;
       case '--timeout': {
         const v = Number(value(i++, a));
         if (!Number.isFinite(v) || v <= 0) throw new UserFacingError(`--timeout takes a number of seconds, not "${argv[i]}"`);
@@ -589,7 +600,14 @@ const HANDLERS: Record<string, (kube: Kube, o: Options, io: Io) => Promise<numbe
   uninstall: commandUninstall,
   'admin-password': commandAdminPassword,
   update: (kube, o, io) => commandUpdate(kube, updateContext(o, io), io),
-  upgrade: (kube, o, io) => commandUpgrade(kube, updateContext(o, io), io, o.major),
+  upgrade: (kube, o, io) => {
+    if ([o.major !== undefined, o.postgres !== undefined, o.confirm].filter(Boolean).length > 1) {
+      throw new UserFacingError('upgrade takes one of --major N, --postgres N or --confirm at a time');
+    }
+    if (o.confirm) return commandConfirmPostgres(kube, updateContext(o, io), io);
+    if (o.postgres !== undefined) return commandUpgradePostgres(kube, updateContext(o, io), io, o.postgres);
+    return commandUpgrade(kube, updateContext(o, io), io, o.major);
+  },
   rollback: (kube, o, io) => commandRollback(kube, updateContext(o, io), io),
 };
 

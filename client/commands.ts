@@ -275,7 +275,8 @@ export function jobFromCronJob(cron: Obj, name: string, env: Record<string, stri
       namespace: cron.metadata.namespace,
       labels: cron.spec.jobTemplate.metadata?.labels ?? cron.metadata.labels,
       annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
-      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cron.metadata.name, uid: cron.metadata.uid, controller: true }],
+      // A template read from fresh manifests (not yet in the cluster) has no uid to own the Job.
+      ...(cron.metadata.uid ? { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cron.metadata.name, uid: cron.metadata.uid, controller: true }] } : {}),
     },
     spec,
   };

@@ -2,7 +2,9 @@ import * as fs from 'fs';
 import { UserFacingError } from '../lib/errors';
 import { ImageLock, LockedImage, PinOutcome, readLock, tagOf, withMajor, writeLock } from '../lib/image-lock';
 import { ImageSettings, imageMajor } from '../lib/settings';
-import { Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, readLive, runJob, scaleNextcloud, waitReady } from './commands';
+import {
+  Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, followJob, jobFromCronJob, readLive, runJob, scaleNextcloud, waitReady,
+} from './commands';
 import { Kube } from './kube';
 import { kubectlExec } from './offsite';
 import { Registry, RegistryError } from './registry';
@@ -305,7 +307,10 @@ export async function commandRollback(kube: Kube, ctx: UpdateContext, io: Io): P
   const ns = ctx.namespace;
   const live = await readLive(kube, ns);
   const nowImage = deployedImage(live.owned, 'nextcloud', 'nextcloud');
-  const dataBack = point.nextcloudImage !== undefined && nowImage !== undefined && point.nextcloudImage !== nowImage;
+  // A PostgreSQL move goes back to the old major's folder as it was before the move: the files
+  // must match it, so they come back from the same backup.
+  const nextcloudChanged = point.nextcloudImage !== undefined && nowImage !== undefined && point.nextcloudImage !== nowImage;
+  const dataBack = point.command === 'upgrade-postgres' || nextcloudChanged;
   if (dataBack && !point.snapshot) {
     throw new UserFacingError(`The backup taken before the ${point.command} left no snapshot name, so the data cannot be matched to the old Nextcloud automatically. `
       + 'List the snapshots (kubectl logs of the backup job) and use `npm run restore -- --snapshot NAME` after setting the image back by hand. Nothing was changed.');
@@ -340,8 +345,130 @@ export async function commandRollback(kube: Kube, ctx: UpdateContext, io: Io): P
   }
   fs.renameSync(ctx.rollbackFile, `${ctx.rollbackFile.replace(/\.json$/, '')}.done.json`);
   const ready = await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
-  const major = point.nextcloudImage ? imageMajor(point.nextcloudImage) : undefined;
+  const major = nextcloudChanged && point.nextcloudImage ? imageMajor(point.nextcloudImage) : undefined;
   io.out(`Rolled back the ${point.description}${major ? `: Nextcloud ${major} runs again` : ''}${dataBack ? ` with the data of backup ${point.snapshot}` : ''}. `
     + (ready ? 'The home cloud is healthy.\n' : 'It is not healthy yet: `npm run status` explains.\n'));
   return ready ? EXIT.OK : EXIT.UNHEALTHY;
+}
+
+/** The message a Job's container ended with (upgrade-major.sh says what it did, or why it failed). */
+function terminationMessage(pods: Obj[], container: string): string | undefined {
+  for (const p of pods) {
+    const c = (p.status?.containerStatuses ?? []).find((x: Obj) => x.name === container);
+    const m = c?.state?.terminated?.message?.trim();
+    if (m) return m;
+  }
+  return undefined;
+}
+
+/**
+ * `upgrade --postgres N`: Nextcloud stopped, a verified backup, the new major's folder filled
+ * beside the old one and compared row by row (the database-upgrade Job), then the switch. The
+ * old major's folder stays KEEP_OLD_MAJOR_DAYS for `rollback`; a failure before the switch
+ * leaves the old server as it was.
+ */
+export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io: Io, target: number): Promise<number> {
+  const ns = ctx.namespace;
+  if (!(await kube.get(`/api/v1/namespaces/${ns}`))) throw new UserFacingError(`homecloud is not installed in namespace ${ns}: nothing to upgrade (npm run deploy installs it).`);
+  const live = await readLive(kube, ns);
+  const running = deployedImage(live.owned, 'database', 'postgres');
+  const from = running ? imageMajor(running) : undefined;
+  if (from === undefined) throw new UserFacingError('The database is not deployed, so its PostgreSQL version is unknown: run `npm run deploy` first.');
+  if (target < from) throw new UserFacingError(`PostgreSQL ${from} runs now; its data cannot go back to ${target}. (To undo the last move: npm run rollback.)`);
+  if (target === from) {
+    io.out(`The database already runs PostgreSQL ${from}.\n`);
+    return EXIT.OK;
+  }
+  if (from < 18) {
+    throw new UserFacingError(`PostgreSQL ${from} keeps its data where a second major cannot sit beside it. Move to 18 by hand first `
+      + '(README, "PostgreSQL older than 18"); from 18 on, this command does it.');
+  }
+  const { outcomes, lock } = ctx.imageState();
+  const pin = outcomes.postgres;
+  if (pin.kind === 'as-set' && pin.why === 'digest-in-settings') {
+    throw new UserFacingError(`images.postgres in main.ts names a digest (${pin.image}): remove the digest to let \`npm run upgrade\` choose the image.`);
+  }
+  const tag = withMajor(tagOf(pin.image), target);
+  let digest: string;
+  try {
+    digest = (await ctx.registry.digestOf(tag)).digest;
+  } catch (e) {
+    if (e instanceof RegistryError) throw new UserFacingError(`${e.problem === 'not-found' ? `PostgreSQL ${target} is not published (as ${tag})` : e.message}. Nothing was changed.`);
+    throw e;
+  }
+  const version = await ctx.registry.versionOf(`${tag}@${digest}`);
+  await ctx.confirm(`This moves the database from PostgreSQL ${from} to ${target}. Nextcloud is stopped while it is copied (minutes for a family's `
+    + `database); PostgreSQL ${from}'s data stays on the volume for ${14} days, so \`npm run rollback\` can go back.`, 'upgrade');
+  const after: ImageLock = { lockfileVersion: 1, images: { ...(lock?.images ?? {}), postgres: { tag, digest, ...(version ? { version } : {}), pinnedAt: io.now().toISOString() } } };
+  const nextcloudImage = deployedImage(live.owned, 'nextcloud', 'nextcloud');
+  const timeoutMs = (ctx.timeoutSeconds ?? 6 * 3600) * 1000;
+  await scaleNextcloud(kube, ns, 0, io);
+  try {
+    io.err('taking a backup before anything changes (it is what `npm run rollback` goes back to)\n');
+    const backup = await runJob(kube, ns, 'backup', 'backup-before-postgres', io, { timeoutMs });
+    const summary = backupSummary(backup.pods);
+    if (!backup.succeeded) {
+      throw new UserFacingError(`The backup before the move failed${summary?.error ? ` (${summary.error})` : ''}, so nothing was changed. `
+        + '`npm run status` explains the backup; try again once it works.');
+    }
+    writeLock(ctx.lockFile, after);
+    let m: Manifests;
+    try {
+      m = ctx.synth();
+    } catch (e) {
+      restoreLock(ctx.lockFile, lock);
+      throw e;
+    }
+    const template = m.objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'database-upgrade');
+    const stamp = io.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    const job = jobFromCronJob(template, `database-upgrade-${stamp}`);
+    const created = await kube.request<Obj>('POST', `/apis/batch/v1/namespaces/${ns}/jobs`, job);
+    if (created.status >= 300) {
+      restoreLock(ctx.lockFile, lock);
+      ctx.synth();
+      throw new UserFacingError(`Kubernetes refused the database copy (HTTP ${created.status}); nothing was changed.`);
+    }
+    io.err(`copying the database into PostgreSQL ${target} (${job.metadata.name})\n`);
+    const copy = await followJob(kube, ns, job.metadata.name, io, timeoutMs);
+    const said = terminationMessage(copy.pods, 'upgrade');
+    if (!copy.succeeded) {
+      restoreLock(ctx.lockFile, lock);
+      ctx.synth();
+      io.out(`The copy into PostgreSQL ${target} failed${said ? `: ${said}` : ''}. Nothing was switched: PostgreSQL ${from} runs as before, `
+        + `with all the data. Details: kubectl logs -n ${ns} job/${job.metadata.name}\n`);
+      return EXIT.UNHEALTHY;
+    }
+    writeJson(ctx.rollbackFile, {
+      createdAt: io.now().toISOString(), command: 'upgrade-postgres', lock: lock ?? null, snapshot: summary?.snapshot, nextcloudImage,
+      description: `move of the database from PostgreSQL ${from} to ${target}`,
+    } satisfies RollbackPoint);
+    // The guard would refuse a major change; the copy just made is what makes this one safe.
+    await applyManifests(kube, m, live, { dryRun: false }, io);
+  } finally {
+    await scaleNextcloud(kube, ns, 1, io);
+  }
+  const ready = await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
+  io.out(`The database runs PostgreSQL ${target}${version ? ` (${version})` : ''}. PostgreSQL ${from}'s data stays on the volume for 14 days `
+    + '(npm run rollback goes back to it; `npm run upgrade -- --confirm` frees the space now). '
+    + (ready ? 'The home cloud is healthy.\n' : 'It is not healthy yet: `npm run status` explains.\n'));
+  return ready ? EXIT.OK : EXIT.UNHEALTHY;
+}
+
+/** `upgrade --confirm`: the move went well; remove the older majors' data folders now. */
+export async function commandConfirmPostgres(kube: Kube, ctx: UpdateContext, io: Io): Promise<number> {
+  const ns = ctx.namespace;
+  const live = await readLive(kube, ns);
+  const running = deployedImage(live.owned, 'database', 'postgres');
+  const major = running ? imageMajor(running) : undefined;
+  if (major === undefined) throw new UserFacingError('The database is not deployed: nothing to confirm.');
+  const pods = (await kube.list<Obj>(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=database')}`))
+    .filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running');
+  if (!pods[0]) throw new UserFacingError('The database is not running: start it (npm run deploy) and confirm again.');
+  await ctx.confirm(`This deletes the data of every PostgreSQL major but ${major} from the database volume; after it, \`npm run rollback\` `
+    + 'can no longer go back to before the move.', 'confirm');
+  const out = await kubectlExec(kube, ns, pods[0].metadata.name,
+    ['env', 'DATA_ROOT=/var/lib/postgresql', `PG_MAJOR_IN_USE=${major}`, 'REMOVE_NOW=1', 'sh', '/homecloud/tidy-old-majors.sh'], { container: 'postgres' });
+  const removed = out.split('\n').filter((l) => /removed/.test(l)).length;
+  io.out(removed ? `Removed the data of ${removed} older PostgreSQL major(s); PostgreSQL ${major} keeps running.\n` : 'There was no older PostgreSQL data to remove.\n');
+  return EXIT.OK;
 }

@@ -35,9 +35,14 @@ export function upgradeProblems(running: RunningVersions, desired: DesiredVersio
   const pgTo = imageMajor(desired.postgresImage);
   if (running.databaseVolumeExists && pgFrom !== undefined && pgTo !== undefined && pgFrom !== pgTo) {
     problems.push(`The database holds PostgreSQL ${pgFrom} data, which PostgreSQL ${pgTo} cannot open. `
-      + `Keep images.postgres at ${pgFrom}. To move to ${pgTo}: run a backup, stop Nextcloud, delete the database `
-      + `(kubectl delete deployment/database pvc/database-data -n <namespace>; the backup volume stays), deploy with ${pgTo}, `
-      + 'then run the restore (its newer pg_restore reads the older dump). The README\'s "Updating" section has the commands.');
+      + (pgTo < pgFrom
+        ? `Keep images.postgres at ${pgFrom}: a database cannot go back a major (\`npm run rollback\` undoes the last move while its data is kept).`
+        : pgFrom >= 18
+          ? `Keep images.postgres at ${pgFrom} in main.ts and run \`npm run upgrade -- --postgres ${pgTo}\`: it copies the data into ${pgTo}, checks every row, `
+            + `and keeps the ${pgFrom} data for 14 days.`
+          : `Keep images.postgres at ${pgFrom}. PostgreSQL ${pgFrom} keeps its data where a second major cannot sit beside it, so this move is by hand: `
+            + 'run a backup, stop Nextcloud, delete the database (kubectl delete deployment/database pvc/database-data -n <namespace>; the backup volume stays), '
+            + `deploy with ${pgTo}, then run the restore. The README's "PostgreSQL older than 18" has the commands.`));
   }
   return problems;
 }

@@ -5,6 +5,7 @@ import { Backup } from './backup';
 import { Cache } from './cache';
 import { HomecloudCredentials } from './credentials';
 import { Database } from './database';
+import { DatabaseUpgrade } from './database-upgrade';
 import { IngressPolicy } from './ingress-policy';
 import { commonLabels } from './labels';
 import { Nextcloud } from './nextcloud';
@@ -31,6 +32,7 @@ export interface HomecloudChartProps {
  *                                                      └──────▶ cache Service ─────▶ Valkey
  *     backup CronJob (nightly): [ files ◀─ nextcloud-html ] + [ database dump ◀─ database Service ]
  *                                ──▶ backup-data volume (snapshots); restore / backup-export on demand
+ *     database-upgrade (on demand): new PostgreSQL major's folder ◀─ old server, on the database volume
  */
 export class HomecloudChart extends Chart {
   public readonly nextcloud: Nextcloud;
@@ -49,10 +51,11 @@ export class HomecloudChart extends Chart {
     const certificate = new ServerCertificate(this, 'certificate', { settings: s, ca: props.ca, label: props.label ?? 'this PC', labels });
     this.nextcloud = new Nextcloud(this, 'nextcloud', { settings: s, credentials, database: this.database, cache: this.cache, certificate });
     this.backup = new Backup(this, 'backup', { settings: s, credentials, database: this.database, nextcloud: this.nextcloud });
+    const upgrade = new DatabaseUpgrade(this, 'database-upgrade', { settings: s, credentials, database: this.database });
 
     new IngressPolicy(this, 'database-clients', {
       name: 'database-clients', labels, target: this.database.selector, ports: [Database.PORT],
-      clients: [this.nextcloud.selector, this.backup.selector],
+      clients: [this.nextcloud.selector, this.backup.selector, upgrade.selector],
     });
     new IngressPolicy(this, 'cache-clients', {
       // The backup and restore jobs run occ, which opens the cache too.

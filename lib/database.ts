@@ -5,7 +5,7 @@ import { readScript } from './container-scripts';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
 import { Component, componentLabels, componentSelector } from './labels';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, resourceRequirements, rootThenDrop } from './pod-security';
-import { postgresArgs, postgresLayout, postgresTuning } from './postgres-config';
+import { PostgresLayout, postgresArgs, postgresLayout, postgresTuning } from './postgres-config';
 import { formatBytes } from './quantity';
 import { ResolvedSettings, imageMajor } from './settings';
 
@@ -18,10 +18,19 @@ export interface DatabaseProps {
 export class Database extends Construct {
   public static readonly COMPONENT: Component = { name: 'postgresql', component: 'database' };
   public static readonly PORT = 5432;
+  /** How long the old major's data stays after `npm run upgrade -- --postgres N`. */
+  public static readonly KEEP_OLD_MAJOR_DAYS = 14;
   /** The superuser the image creates; Nextcloud's installer makes its own user from it. */
   public readonly user = 'nextcloud';
   public readonly databaseName = 'nextcloud';
   public readonly image: string;
+  /** The PostgreSQL major the image runs (its tag names it: resolveSettings checks). */
+  public readonly major: number;
+  /** Where the volume is mounted and PGDATA lies for this major. */
+  public readonly layout: PostgresLayout;
+  public readonly volumeClaim: k8s.KubePersistentVolumeClaim;
+  /** The database's scripts (stop-fast.sh, and the major-upgrade scripts). */
+  public readonly scripts: k8s.KubeConfigMap;
   public readonly service: k8s.KubeService;
   public readonly deployment: k8s.KubeDeployment;
   public readonly selector: Record<string, string>;
@@ -32,9 +41,10 @@ export class Database extends Construct {
     const labels = componentLabels(s.namespace, Database.COMPONENT);
     this.selector = componentSelector(s.namespace, Database.COMPONENT);
     this.image = s.images.postgres;
-    const major = imageMajor(this.image);
     // resolveSettings has checked that the tag names the major.
-    const layout = postgresLayout(major!);
+    this.major = imageMajor(this.image)!;
+    const layout = postgresLayout(this.major);
+    this.layout = layout;
 
     const pvc = new k8s.KubePersistentVolumeClaim(this, 'data', {
       metadata: { name: 'database-data', labels },
@@ -45,10 +55,12 @@ export class Database extends Construct {
       },
     });
 
+    this.volumeClaim = pvc;
     const scripts = new k8s.KubeConfigMap(this, 'scripts', {
       metadata: { name: 'database-scripts', labels },
-      data: { 'stop-fast.sh': readScript('database/stop-fast.sh') },
+      data: Object.fromEntries(['stop-fast.sh', 'tidy-old-majors.sh', 'upgrade-major.sh'].map((f) => [f, readScript(`database/${f}`)])),
     });
+    this.scripts = scripts;
 
     const isReady: k8s.ExecAction = {
       // Over TCP: during initdb the server listens only on its socket and must not count as ready.
@@ -69,6 +81,7 @@ export class Database extends Construct {
             securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP },
             // Long enough for the pre-stop fast shutdown below to finish a checkpoint.
             terminationGracePeriodSeconds: 60,
+            initContainers: layout.sharesVolume ? [this.tidyContainer(s)] : [],
             containers: [{
               name: 'postgres',
               image: this.image,
@@ -114,5 +127,30 @@ export class Database extends Construct {
         ports: [{ name: 'postgres', port: Database.PORT, targetPort: k8s.IntOrString.fromString('postgres') }],
       },
     });
+  }
+
+  /**
+   * After a major upgrade the old major's data folder stays beside the new one for
+   * KEEP_OLD_MAJOR_DAYS (`npm run rollback` goes back to it), then this removes it.
+   * Root, as the image's entrypoint: the folders belong to the postgres user.
+   */
+  private tidyContainer(s: ResolvedSettings): k8s.Container {
+    return {
+      name: 'tidy',
+      image: this.image,
+      imagePullPolicy: PULL_POLICY,
+      command: ['/bin/sh', '/homecloud/tidy-old-majors.sh'],
+      env: [
+        { name: 'DATA_ROOT', value: this.layout.mountPath },
+        { name: 'PG_MAJOR_IN_USE', value: String(this.major) },
+        { name: 'KEEP_DAYS', value: String(Database.KEEP_OLD_MAJOR_DAYS) },
+      ],
+      volumeMounts: [
+        { name: 'data', mountPath: this.layout.mountPath },
+        { name: 'scripts', mountPath: '/homecloud', readOnly: true },
+      ],
+      resources: resourceRequirements(s.resources.database),
+      securityContext: rootThenDrop(),
+    };
   }
 }

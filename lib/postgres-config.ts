@@ -6,6 +6,8 @@ export interface PostgresLayout {
   readonly mountPath: string;
   /** PGDATA: a subdirectory, so a fresh volume's lost+found never confuses initdb. */
   readonly pgdata: string;
+  /** Whether each major has its own folder on the volume, so a new major can be filled beside the old. */
+  readonly sharesVolume: boolean;
 }
 
 /**
@@ -15,8 +17,8 @@ export interface PostgresLayout {
  */
 export function postgresLayout(major: number): PostgresLayout {
   return major >= 18
-    ? { mountPath: '/var/lib/postgresql', pgdata: `/var/lib/postgresql/${major}/docker` }
-    : { mountPath: '/var/lib/postgresql/data', pgdata: '/var/lib/postgresql/data/pgdata' };
+    ? { mountPath: '/var/lib/postgresql', pgdata: `/var/lib/postgresql/${major}/docker`, sharesVolume: true }
+    : { mountPath: '/var/lib/postgresql/data', pgdata: '/var/lib/postgresql/data/pgdata', sharesVolume: false };
 }
 
 export interface PostgresTuning {

@@ -69,7 +69,13 @@ describe('upgrade guard', () => {
   });
   it('refuses a PostgreSQL major change over existing data and explains dump and restore', () => {
     const p = upgradeProblems({ postgresImage: 'postgres:17-alpine', databaseVolumeExists: true }, desired);
-    expect(p[0]).toMatch(/holds PostgreSQL 17 data, which PostgreSQL 18 cannot open.*run a backup.*restore/);
+    expect(p[0]).toMatch(/holds PostgreSQL 17 data, which PostgreSQL 18 cannot open\. Keep images\.postgres at 17\..*by hand: run a backup.*"PostgreSQL older than 18"/);
+  });
+  it('from 18 on, names the command that moves the database', () => {
+    const p = upgradeProblems({ postgresImage: 'postgres:18-alpine', databaseVolumeExists: true }, { ...desired, postgresImage: 'postgres:19-alpine' });
+    expect(p[0]).toMatch(/Keep images\.postgres at 18 in main\.ts and run `npm run upgrade -- --postgres 19`: it copies the data into 19, checks every row/);
+    const down = upgradeProblems({ postgresImage: 'postgres:19-alpine', databaseVolumeExists: true }, desired);
+    expect(down[0]).toMatch(/cannot go back a major/);
   });
   it('allows any PostgreSQL major on a fresh install', () => {
     expect(upgradeProblems({ databaseVolumeExists: false }, desired)).toEqual([]);

@@ -144,8 +144,16 @@ complete = extend(open(f"{conf}/pod-complete.yaml").read(), "      values:\n    
 # annotation homecloud-test/message-<container> (pod-sim.py sets it from DIR/messages/).
 complete = extend(complete, "            reason: Completed\n",
                   "            {{ with $root.metadata.annotations }}{{ with index . (printf \"homecloud-test/message-%s\" $item.name) }}message: {{ . | Quote }}{{ end }}{{ end }}\n")
+# A Job's pod fails instead (exit 1) when pod-sim.py marked it homecloud-test/fail (a test left
+# DIR/fail/<container>): the failure paths of backups, copies and upgrades.
+fails = "    - key: '.metadata.annotations[\"homecloud-test/fail\"]'\n      operator: '{}'\n"
+failed = extend(complete, "      values:\n      - 'Job'\n", fails.format("Exists"))
+failed = failed.replace("name: pod-complete", "name: pod-fail").replace("exitCode: 0", "exitCode: 1") \
+    .replace("reason: Completed", "reason: Error").replace("phase: Succeeded", "phase: Failed")
+assert "exitCode: 1" in failed and "phase: Failed" in failed, "kwok's pod-complete stage changed: adapt cluster.sh"
+complete = extend(complete, "      values:\n      - 'Job'\n", fails.format("DoesNotExist"))
 with open(out, "w") as f:
-    f.write("\n---\n".join([ready, complete, open(f"{conf}/pod-delete.yaml").read()]))
+    f.write("\n---\n".join([ready, complete, failed, open(f"{conf}/pod-delete.yaml").read()]))
 PY
 mkdir -p "$dir/pod-bin"
 names="sh bash tar php sha256sum cat ls env test true false"

@@ -145,6 +145,7 @@ def prepare(pod):
     # containers have started.
     # A Job's container "prints" a termination message (the backup's summary) that a test left in
     # DIR/messages/<container>: kwok's completion stage copies it from this annotation.
+    # DIR/fail/<container> makes it fail instead (kwok's pod-fail stage, see cluster.sh).
     messages = []
     if any(r.get("kind") == "Job" for r in meta.get("ownerReferences", [])):
         for c in pod["spec"]["containers"]:
@@ -152,6 +153,8 @@ def prepare(pod):
             if os.path.isfile(f):
                 with open(f) as fh:
                     messages.append(f"homecloud-test/message-{c['name']}={fh.read()}")
+            if os.path.isfile(os.path.join(cluster, "fail", c["name"])):
+                messages.append("homecloud-test/fail=true")
     r = kubectl("annotate", "pod", "-n", meta["namespace"], meta["name"], "homecloud-test/prepared=true", *messages, "--overwrite")
     if r.returncode != 0:
         print(f"could not mark {meta['namespace']}/{meta['name']} prepared: {r.stderr.strip()}", flush=True)

@@ -58,7 +58,7 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     registry = await startRegistry();
     gate = await startGate(registry.url);
     limited = await startGate(registry.url, 'rate-limited');
-    for (const ref of [...Object.values(DEFAULT_IMAGES), 'nextcloud:35-fpm-alpine', 'nextcloud:36-fpm-alpine']) await push(ref, 'first');
+    for (const ref of [...Object.values(DEFAULT_IMAGES), 'nextcloud:35-fpm-alpine', 'nextcloud:36-fpm-alpine', 'postgres:19-alpine']) await push(ref, 'first');
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-updates-'));
     store = await startAppStore(path.join(work, 'appstore'));
     env = {
@@ -241,6 +241,81 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     fs.rmSync(path.join(webroot(), 'fail-upgrade-to-36'));
     expect(homecloud('rollback', '--yes').code).toBe(0);
     expect(image('nextcloud', 'nextcloud')).toMatch(/^nextcloud:35-fpm-alpine@/);
+  });
+
+  describe('PostgreSQL majors', () => {
+    const env0 = (c: string) => cluster.kubectl(['get', 'deployment', 'database', ...ns, '-o', `jsonpath={.spec.template.spec.containers[?(@.name=="postgres")].env[?(@.name=="${c}")].value}`]).trim();
+    const dataVolume = () => {
+      const pv = cluster.kubectl(['get', 'pvc', 'database-data', ...ns, '-o', 'jsonpath={.spec.volumeName}']).trim();
+      return cluster.kubectl(['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
+    };
+    const harness = (kind: 'messages' | 'fail', container: string, text?: string) => {
+      const f = path.join(cluster.dir, kind, container);
+      if (text === undefined) fs.rmSync(f, { force: true });
+      else {
+        fs.mkdirSync(path.dirname(f), { recursive: true });
+        fs.writeFileSync(f, text);
+      }
+    };
+
+    it('refuses to go down a major, and says when there is nothing to do', () => {
+      const down = homecloud('upgrade', '--postgres', '17', '--yes');
+      expect(down.err).toMatch(/PostgreSQL 18 runs now; its data cannot go back to 17/);
+      expect(down.code).toBe(2);
+      expect(homecloud('upgrade', '--postgres', '18', '--yes').out).toMatch(/already runs PostgreSQL 18/);
+      const missing = homecloud('upgrade', '--postgres', '20', '--yes');
+      expect(missing.err).toMatch(/PostgreSQL 20 is not published \(as postgres:20-alpine\)\. Nothing was changed/);
+      expect(missing.code).toBe(2);
+    });
+
+    it('a copy that fails switches nothing: PostgreSQL 18 keeps running with all the data, Nextcloud comes back', () => {
+      harness('fail', 'upgrade', '');
+      harness('messages', 'upgrade', 'the new database differs from the old one: < public.oc_filecache 500 ab…');
+      const r = homecloud('upgrade', '--postgres', '19', '--yes', '--timeout', '120');
+      expect(r.out).toMatch(/The copy into PostgreSQL 19 failed: the new database differs from the old one.*Nothing was switched: PostgreSQL 18 runs as before/);
+      expect(r.code).toBe(1);
+      expect(image('database', 'postgres')).toMatch(/^postgres:18-alpine@/);
+      expect(lock().images.postgres.tag).toBe('postgres:18-alpine');
+      expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+      harness('fail', 'upgrade');
+    });
+
+    it('moves to 19: Nextcloud stopped, a backup, the copy checked row by row, then the switch', () => {
+      harness('messages', 'upgrade', 'upgraded: 41 tables, 182034 rows equal (from server version 180001)');
+      const r = homecloud('upgrade', '--postgres', '19', '--yes', '--timeout', '120');
+      expect(r.err).toMatch(/started backup-before-postgres-[\s\S]*copying the database into PostgreSQL 19 \(database-upgrade-\d+\)/);
+      expect(r.out).toMatch(/The database runs PostgreSQL 19\. PostgreSQL 18's data stays on the volume for 14 days/);
+      expect(r.code).toBe(0);
+      expect(image('database', 'postgres')).toBe(`postgres:19-alpine@${digests['postgres:19-alpine']}`);
+      expect(env0('PGDATA')).toBe('/var/lib/postgresql/19/docker');
+      // The copy ran in the new image, on the same volume, beside the old server.
+      const copy = JSON.parse(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'json'])).items.find((j: { metadata: { name: string } }) => j.metadata.name.startsWith('database-upgrade-'));
+      expect(copy.spec.template.spec.containers[0].image).toBe(`postgres:19-alpine@${digests['postgres:19-alpine']}`);
+      expect(copy.spec.template.spec.volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'database-data' } });
+      expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+      expect(JSON.parse(fs.readFileSync(path.join(work, '.homecloud', 'rollback.json'), 'utf8'))).toMatchObject({ command: 'upgrade-postgres', snapshot: SNAPSHOT });
+      // A later deploy keeps 19: the guard knows the data moved.
+      expect(homecloud('deploy', '--no-wait').code).toBe(0);
+    });
+
+    it('rollback goes back to PostgreSQL 18 and the files and database of the backup taken just before the move', () => {
+      const r = homecloud('rollback', '--yes');
+      expect(r.out).toMatch(new RegExp(`Rolled back the move of the database from PostgreSQL 18 to 19 with the data of backup ${SNAPSHOT}`));
+      expect(r.code).toBe(0);
+      expect(image('database', 'postgres')).toMatch(/^postgres:18-alpine@/);
+      expect(env0('PGDATA')).toBe('/var/lib/postgresql/18/docker');
+    });
+
+    it('--confirm deletes the other majors\' data folders from the volume, through the running database pod', () => {
+      const volume = dataVolume();
+      for (const d of ['18/docker', '19/docker']) fs.mkdirSync(path.join(volume, d), { recursive: true });
+      fs.writeFileSync(path.join(volume, '18', 'docker', 'PG_VERSION'), '18\n');
+      const r = homecloud('upgrade', '--confirm', '--yes');
+      expect(r.out).toMatch(/Removed the data of 1 older PostgreSQL major\(s\); PostgreSQL 18 keeps running/);
+      expect(r.code).toBe(0);
+      expect(fs.readdirSync(volume).sort()).toEqual(['18']);
+      expect(fs.existsSync(path.join(volume, '18', 'docker', 'PG_VERSION'))).toBe(true);
+    });
   });
 });
 

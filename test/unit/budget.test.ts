@@ -8,9 +8,9 @@ import { K8sObject, containerOf, synthStack } from '../support/stack';
 const stack = synthStack();
 const MiB = 2 ** 20;
 const bytes = (q: string) => sizeToBytes(q)!;
-// What can run at once: the Deployments and the nightly backup. The restore runs only while
-// Nextcloud is scaled to zero, and the export holds almost nothing.
-const ON_DEMAND = ['CronJob/restore', 'CronJob/backup-export', 'CronJob/backup-import'];
+// What can run at once: the Deployments and the nightly backup. The restore and the PostgreSQL
+// major upgrade run only while Nextcloud is scaled to zero, and the export holds almost nothing.
+const ON_DEMAND = ['CronJob/restore', 'CronJob/backup-export', 'CronJob/backup-import', 'CronJob/database-upgrade'];
 // The nightly job's offsite container (restic) waits until the other two have exited (it reads
 // the coordination folder for backup.sh's exit), so the job's peak is the larger of the two
 // phases. The pod template says which container that is.

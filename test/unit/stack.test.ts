@@ -98,6 +98,34 @@ describe('PostgreSQL', () => {
     expect(stack.get('ConfigMap', 'database-scripts').data['stop-fast.sh']).toMatch(/pg_ctl stop -D "\$PGDATA" -m fast/);
     expect(pg.volumeMounts).toContainEqual({ name: 'scripts', mountPath: '/homecloud', readOnly: true });
   });
+
+  describe('moving to a new major', () => {
+    const pg19 = synthStack({ images: { postgres: 'postgres:19-alpine' } });
+    const job = (st: typeof stack) => st.get('CronJob', 'database-upgrade').spec.jobTemplate.spec;
+    const upgrade = (st: typeof stack) => job(st).template.spec.containers[0];
+
+    it('keeps a suspended template that fills the configured major\'s folder from the old server', () => {
+      expect(stack.get('CronJob', 'database-upgrade').spec.suspend).toBe(true);
+      expect(job(stack).backoffLimit).toBe(0);
+      const c = upgrade(pg19);
+      expect(c.image).toBe('postgres:19-alpine');
+      expect(c.command).toEqual(['/bin/sh', '/homecloud/upgrade-major.sh']);
+      expect(envOf(c, 'PGDATA').value).toBe('/var/lib/postgresql/19/docker');
+      expect(envOf(c, 'OLD_HOST').value).toBe('database');
+      expect(envOf(c, 'PGPASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'homecloud-credentials', key: 'postgres-password' });
+      expect(c.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/postgresql' });
+      expect(job(pg19).template.spec.volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'database-data' } });
+      expect(stack.get('ConfigMap', 'database-scripts').data['upgrade-major.sh']).toMatch(/pg_restore/);
+    });
+    it('tidies the old major\'s folder away after 14 days, before the server starts', () => {
+      const tidy = stack.get('Deployment', 'database').spec.template.spec.initContainers.find((c: K8sObject) => c.name === 'tidy');
+      expect(tidy.command).toEqual(['/bin/sh', '/homecloud/tidy-old-majors.sh']);
+      expect(Object.fromEntries(tidy.env.map((e: K8sObject) => [e.name, e.value]))).toEqual({ DATA_ROOT: '/var/lib/postgresql', PG_MAJOR_IN_USE: '18', KEEP_DAYS: '14' });
+    });
+    it('has no tidy step where the major\'s layout gives the volume to one major only (17 and older)', () => {
+      expect(synthStack({ images: { postgres: 'postgres:17-alpine' } }).get('Deployment', 'database').spec.template.spec.initContainers).toEqual([]);
+    });
+  });
 });
 
 describe('cache', () => {
@@ -372,7 +400,7 @@ describe('network policies', () => {
   const from = (name: string) => stack.get('NetworkPolicy', name).spec.ingress[0].from
     .map((f: K8sObject) => f.podSelector.matchLabels['app.kubernetes.io/component']);
 
-  it('lets only Nextcloud and the backup reach the database', () => expect(from('database-clients')).toEqual(['web', 'backup']));
+  it('lets only Nextcloud, the backup and the major upgrade\'s copy reach the database', () => expect(from('database-clients')).toEqual(['web', 'backup', 'database-upgrade']));
   it('lets only Nextcloud and the backup (occ opens the cache) reach the cache', () => expect(from('cache-clients')).toEqual(['web', 'backup']));
   it('admits LAN clients to nginx only', () => {
     const web = stack.get('NetworkPolicy', 'web-clients').spec;
@@ -443,7 +471,7 @@ describe('privileges', () => {
   it('adds back only the capabilities a root-start entrypoint needs, and only where the image starts as root', () => {
     const rooted = stack.containers().filter(({ container }) => container.securityContext.capabilities.add);
     expect(rooted.map(({ owner, container }) => `${owner}/${container.name}`).sort())
-      .toEqual(['Deployment/database/postgres', 'Deployment/nextcloud/nextcloud']);
+      .toEqual(['CronJob/database-upgrade/upgrade', 'Deployment/database/postgres', 'Deployment/database/tidy', 'Deployment/nextcloud/nextcloud']);
     for (const { container } of rooted) {
       expect(container.securityContext.capabilities.add).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID']);
     }
