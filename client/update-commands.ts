@@ -72,6 +72,8 @@ function deployedImage(objects: Obj[], deployment: string, container: string): s
  */
 async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, change: {
   command: RollbackPoint['command']; before?: ImageLock; after: ImageLock; description: string;
+  /** Wait until every part is ready (an upgrade waits on Nextcloud's own word instead). @default true */
+  wait?: boolean;
 }): Promise<{ ready: boolean; snapshot?: string }> {
   const ns = ctx.namespace;
   const live = await readLive(kube, ns);
@@ -98,7 +100,7 @@ async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, change: {
   writeJson(ctx.rollbackFile, point);
   const results = await applyManifests(kube, m, live, { dryRun: false }, io);
   io.err(`${results.filter((r) => r.action !== 'unchanged').length} change(s) applied\n`);
-  const ready = await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
+  const ready = change.wait === false ? true : await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
   return { ready, snapshot: summary?.snapshot };
 }
 
@@ -264,30 +266,52 @@ export async function commandUpgrade(kube: Kube, ctx: UpdateContext, io: Io, to:
     const entry: LockedImage = { tag, digest, ...(version ? { version } : {}), pinnedAt: io.now().toISOString() };
     const after: ImageLock = { lockfileVersion: 1, images: { ...(before?.images ?? {}), nextcloud: entry } };
     io.err(`step ${m - 1} → ${m}\n`);
-    const step = await changeImages(kube, ctx, io, { command: 'upgrade', before, after, description: `upgrade of Nextcloud ${m - 1} to ${m}` });
-    const reached = step.ready ? await waitForMajor(kube, ns, m, io, (ctx.timeoutSeconds ?? 1800) * 1000) : undefined;
-    if (!reached) {
-      io.out(`The upgrade to Nextcloud ${m} failed: ${step.ready ? `Nextcloud did not report version ${m}` : 'the home cloud did not become healthy'} `
-        + `(\`npm run status\` and \`kubectl logs -n ${ns} deploy/nextcloud -c nextcloud\` show why).\n`
+    const step = await changeImages(kube, ctx, io, { command: 'upgrade', before, after, description: `upgrade of Nextcloud ${m - 1} to ${m}`, wait: false });
+    const timeoutMs = (ctx.timeoutSeconds ?? 1800) * 1000;
+    const reached = await waitForMajor(kube, ns, m, io, timeoutMs);
+    const ready = 'status' in reached && await waitReady(kube, ns, timeoutMs, io);
+    if (!ready) {
+      const why = 'crashed' in reached
+        ? `Nextcloud ${m} keeps crashing while it starts${reached.crashed.length ? `; its last words:\n${reached.crashed.map((l) => `    | ${l}`).join('\n')}\n` : ' '}`
+        : 'status' in reached ? 'the home cloud did not become healthy ' : `Nextcloud did not report version ${m} `;
+      io.out(`The upgrade to Nextcloud ${m} failed: ${why}(\`npm run status\` and \`kubectl logs -n ${ns} deploy/nextcloud -c nextcloud\` show more).\n`
         + `Your files and database are safe in backup ${step.snapshot ?? 'taken just before this step'}. `
         + `To go back to Nextcloud ${m - 1} with that backup: npm run rollback\n`);
       return EXIT.UNHEALTHY;
     }
-    io.err(`Nextcloud ${reached.versionstring} is running\n`);
+    io.err(`Nextcloud ${reached.status.versionstring} is running\n`);
     before = after;
   }
   io.out(`Nextcloud is upgraded to ${target}. To undo the last step: npm run rollback\n`);
   return EXIT.OK;
 }
 
-/** Waits until occ reports the major (the image's entrypoint runs the upgrade on start). */
-async function waitForMajor(kube: Kube, ns: string, major: number, io: Io, timeoutMs: number): Promise<NextcloudStatus | undefined> {
+/** The last lines of a Nextcloud container that keeps crashing, or undefined while none does. */
+async function crashLoop(kube: Kube, ns: string): Promise<string[] | undefined> {
+  const pods = (await kube.list<Obj>(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=web')}`))
+    .filter((p) => !p.metadata.deletionTimestamp);
+  for (const p of pods) {
+    const c = (p.status?.containerStatuses ?? []).find((x: Obj) => x.name === 'nextcloud' && x.state?.waiting?.reason === 'CrashLoopBackOff');
+    if (!c) continue;
+    const r = await kube.request<string>('GET', `/api/v1/namespaces/${ns}/pods/${p.metadata.name}/log?container=nextcloud&previous=true&tailLines=6`);
+    return r.status === 200 && typeof r.body === 'string' ? r.body.trimEnd().split('\n').filter(Boolean) : [];
+  }
+  return undefined;
+}
+
+/**
+ * Waits until occ reports the major (the image's entrypoint runs the upgrade on start), and
+ * gives up at once when the new Nextcloud keeps crashing instead of at the timeout.
+ */
+async function waitForMajor(kube: Kube, ns: string, major: number, io: Io, timeoutMs: number): Promise<{ status: NextcloudStatus } | { crashed: string[] } | { timedOut: true }> {
   const start = io.now().getTime();
   for (;;) {
     const s = await nextcloudStatus(kube, ns);
-    if (s && majorOfVersion(s.versionstring) === major && !s.needsDbUpgrade && !s.maintenance) return s;
+    if (s && majorOfVersion(s.versionstring) === major && !s.needsDbUpgrade && !s.maintenance) return { status: s };
+    const crashed = await crashLoop(kube, ns);
+    if (crashed) return { crashed };
     const spent = io.now().getTime() - start;
-    if (spent >= timeoutMs) return undefined;
+    if (spent >= timeoutMs) return { timedOut: true };
     io.err(`waiting for Nextcloud to finish upgrading to ${major} (it reports ${s?.versionstring ?? 'nothing yet'}) — ${elapsed(spent)}\n`);
     await io.sleep(5000);
   }

@@ -139,7 +139,9 @@ describeWhen(controlPlaneAvailable(), 'kubectl apply -f dist/ on a real control 
     expect(synth({ backup: { time: '04:10' }, maintenanceWindowStart: 21, resources: { database: { memoryLimit: '768Mi' } } }, HOST,
       { outdir, credentials: path.join(work, 'credentials.json') }, () => undefined)).toBe(0);
     const out = cluster.kubectl(['apply', '-f', path.join(outdir, MANIFEST_FILE)]).trim().split('\n');
-    expect(out.filter((l) => l.endsWith(' configured')).sort()).toEqual(['cronjob.batch/backup configured', 'deployment.apps/database configured']);
+    // The PostgreSQL upgrade template runs with the database's own resources, so it follows them.
+    expect(out.filter((l) => l.endsWith(' configured')).sort())
+      .toEqual(['cronjob.batch/backup configured', 'cronjob.batch/database-upgrade configured', 'deployment.apps/database configured']);
     expect(cluster.kubectl(['get', 'cronjob', 'backup', ...ns, '-o', 'jsonpath={.spec.schedule}'])).toBe('10 4 * * *');
     cluster.kubectl(['rollout', 'status', ...ns, 'deployment/database', '--timeout=120s']);
   });

@@ -243,6 +243,47 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     expect(image('nextcloud', 'nextcloud')).toMatch(/^nextcloud:35-fpm-alpine@/);
   });
 
+  it('a failed middle step (35 → 36 of 35 → 37) whose Nextcloud keeps crashing stops at once, never tries 37, and says the way back', async () => {
+    await push('nextcloud:37-fpm-alpine', 'first');
+    storeLists(37, ['calendar', 'contacts', 'deck', 'news']);
+    fs.writeFileSync(path.join(webroot(), 'fail-upgrade-to-36'), '');
+    const child = spawn(process.execPath, [BIN, 'upgrade', '--yes', '--timeout', '600', '--context', 'homecloud-test'], { env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    // The new pod's Nextcloud crash-loops, as a failing upgrade on start does.
+    let pod = '';
+    for (let i = 0; i < 120 && !pod; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const items = JSON.parse(cluster.kubectl(['get', 'pods', ...ns, '-l', 'app.kubernetes.io/component=web', '-o', 'json'])).items as Array<{
+        metadata: { name: string; deletionTimestamp?: string }; spec: { containers: Array<{ name: string; image: string }> }; status: { phase?: string } }>;
+      pod = items.find((p) => !p.metadata.deletionTimestamp && p.status.phase === 'Running'
+        && p.spec.containers.some((c) => c.name === 'nextcloud' && c.image.startsWith('nextcloud:36-fpm-alpine')))?.metadata.name ?? '';
+    }
+    expect(pod).not.toBe('');
+    fs.appendFileSync(path.join(cluster.podFolder('homecloud', pod), 'logs', 'nextcloud.log.previous'),
+      '2026-11-27T10:00:00.000000000Z stderr F An unhandled exception has been thrown:\n'
+      + '2026-11-27T10:00:00.000000000Z stderr F Exception: Database error when running migration 36000Date20261101 for app core\n');
+    cluster.kubectl(['patch', 'pod', pod, ...ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: {
+      containerStatuses: [{ name: 'nextcloud', image: 'nextcloud:36-fpm-alpine', imageID: '', ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+    } })]);
+    expect(await exited).toBe(1);
+    expect(out).toMatch(/Upgrading Nextcloud 35\.0\.2 to 37: 2 step\(s\)/);
+    expect(out).toMatch(/The upgrade to Nextcloud 36 failed: Nextcloud 36 keeps crashing while it starts; its last words:\n[\s\S]*\| Exception: Database error when running migration 36000Date20261101/);
+    expect(out).toMatch(/To go back to Nextcloud 35 with that backup: npm run rollback/);
+    // One backup for the one step taken; 37 was never tried.
+    expect(err.match(/started backup-before-upgrade-/g)).toHaveLength(1);
+    expect(err).toMatch(/step 35 → 36/);
+    expect(err).not.toMatch(/step 36 → 37/);
+    expect(lock().images.nextcloud.tag).toBe('nextcloud:36-fpm-alpine');
+    fs.rmSync(path.join(webroot(), 'fail-upgrade-to-36'));
+    expect(homecloud('rollback', '--yes').code).toBe(0);
+    expect(image('nextcloud', 'nextcloud')).toMatch(/^nextcloud:35-fpm-alpine@/);
+    expect(lock().images.nextcloud.tag).toBe('nextcloud:35-fpm-alpine');
+  }, 300_000);
+
   describe('PostgreSQL majors', () => {
     const env0 = (c: string) => cluster.kubectl(['get', 'deployment', 'database', ...ns, '-o', `jsonpath={.spec.template.spec.containers[?(@.name=="postgres")].env[?(@.name=="${c}")].value}`]).trim();
     const dataVolume = () => {

@@ -59,7 +59,9 @@ describe('bill of materials: images', () => {
 
 describe('npm run bom', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-'));
-  const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bom.js')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HOMECLOUD_OUTDIR: out } });
+  // No lock (a checkout where `npm run update` never ran): images by tag.
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bom.js')], { cwd: ROOT, encoding: 'utf8',
+    env: { ...process.env, HOMECLOUD_OUTDIR: out, HOMECLOUD_IMAGE_LOCK: path.join(out, 'no-lock.json') } });
 
   it('writes into dist/bom/, never at dist/\'s top level where kubectl reads manifests', () => {
     expect(fs.readdirSync(out)).toEqual(['bom']);
@@ -72,6 +74,18 @@ describe('npm run bom', () => {
     expect(doc.bomFormat).toBe('CycloneDX');
     expect(doc.components.filter((c: { type: string }) => c.type === 'container')).toHaveLength(5);
     expect(fs.readFileSync(path.join(out, 'bom', 'BOM.md'), 'utf8')).toMatch(/\| `postgres:18-alpine` \| PostgreSQL \|/);
+  });
+
+  it('records the digests images.lock.json pins, as deploy runs them', () => {
+    const pinned = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-lock-'));
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    fs.writeFileSync(path.join(pinned, 'images.lock.json'), JSON.stringify({ lockfileVersion: 1, images: { postgres: { tag: 'postgres:18-alpine', digest, pinnedAt: '2026-11-27T00:00:00Z' } } }));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bom.js')], { cwd: ROOT, encoding: 'utf8',
+      env: { ...process.env, HOMECLOUD_OUTDIR: pinned, HOMECLOUD_IMAGE_LOCK: path.join(pinned, 'images.lock.json') } });
+    expect(r.status).toBe(0);
+    const containers = JSON.parse(fs.readFileSync(path.join(pinned, 'bom', 'bom.cdx.json'), 'utf8')).components.filter((c: { type: string }) => c.type === 'container');
+    expect(containers.find((c: { name: string }) => c.name === 'postgres')).toMatchObject({ version: '18-alpine', hashes: [{ alg: 'SHA-256', content: 'ab'.repeat(32) }] });
+    expect(containers.find((c: { name: string }) => c.name === 'nextcloud').hashes).toBeUndefined();
   });
 
   it('lists the runtime npm packages, not the development ones', () => {
