@@ -60,7 +60,8 @@ export interface OffsiteReport {
   readonly mode?: 'cluster' | 'client';
   readonly folder?: string;
   readonly last?: CopyRecord;
-  readonly scrub?: { readonly time?: string; readonly result: string; readonly damagedSnapshots?: string };
+  /** repaired: the in-cluster repository was damaged and its files came back from the copy. */
+  readonly scrub?: { readonly time?: string; readonly result: string; readonly damagedSnapshots?: string; readonly repaired?: boolean };
   readonly clusterType: ClusterType;
 }
 
@@ -291,7 +292,9 @@ function offsiteReport(state: ClusterState, host: HostInfo): OffsiteReport {
     mode,
     folder,
     last: mode === 'client' ? host.pcCopy : copies[0],
-    scrub: scrubbed ? { time: scrubbed.time, result: scrubbed.scrub.result, damagedSnapshots: scrubbed.scrub.damagedSnapshots || undefined } : undefined,
+    scrub: scrubbed ? {
+      time: scrubbed.time, result: scrubbed.scrub.result, damagedSnapshots: scrubbed.scrub.damagedSnapshots || undefined, repaired: scrubbed.scrub.repaired === true || undefined,
+    } : undefined,
     clusterType: clusterTypeOf(state.nodeNames ?? []),
   };
 }
@@ -500,7 +503,8 @@ export function formatReport(r: Report): string {
       `  folder            ${r.offsite.folder ?? '?'}${r.offsite.last?.kib ? ` (${humanBytes(r.offsite.last.kib * 1024)})` : ''}`,
       `  last copy         ${r.offsite.last ? `${localTime(r.offsite.last.time, r.backup.timeZone)}: ${r.offsite.last.result}` : 'none yet'}`,
       `  made by           ${r.offsite.mode === 'cluster' ? 'the nightly backup job, through Docker Desktop\'s view of the PC\'s drives' : 'this PC\'s scheduled task (npm run offsite)'}`,
-      ...(r.offsite.scrub ? [`  last scrub        ${localTime(r.offsite.scrub.time, r.backup.timeZone)}: ${r.offsite.scrub.result}`] : []),
+      ...(r.offsite.scrub ? [`  last scrub        ${localTime(r.offsite.scrub.time, r.backup.timeZone)}: ${r.offsite.scrub.result}`
+        + `${r.offsite.scrub.repaired ? ' (damaged files inside Docker Desktop were replaced from the copy)' : ''}`] : []),
       ...(r.offsite.mode === 'client' && r.offsite.last?.verified
         ? [`  copy read back    ${localTime(r.offsite.last.verified, r.backup.timeZone)}${r.offsite.last.repaired ? `: ${r.offsite.last.repaired} damaged file(s) replaced` : ': every file intact'}`] : []),
       `  cluster type      ${MEANING[r.offsite.clusterType]}`,

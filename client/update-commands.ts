@@ -60,6 +60,22 @@ function restoreLock(file: string, lock: ImageLock | undefined): void {
   else fs.rmSync(file, { force: true });
 }
 
+/**
+ * Writes `next` as the lock and synthesizes with it (then `check`s the manifests); on any
+ * failure the `previous` lock is back before the error goes on, so nothing has changed.
+ */
+function synthWithLock(ctx: UpdateContext, next: ImageLock | undefined, previous: ImageLock | undefined, check: (m: Manifests) => void = () => undefined): Manifests {
+  restoreLock(ctx.lockFile, next);
+  try {
+    const m = ctx.synth();
+    check(m);
+    return m;
+  } catch (e) {
+    restoreLock(ctx.lockFile, previous);
+    throw e;
+  }
+}
+
 function deployedImage(objects: Obj[], deployment: string, container: string): string | undefined {
   return objects.find((o) => o.kind === 'Deployment' && o.metadata.name === deployment)
     ?.spec?.template?.spec?.containers?.find((c: Obj) => c.name === container)?.image;
@@ -88,15 +104,7 @@ async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, change: {
   const point: RollbackPoint = {
     createdAt: io.now().toISOString(), command: change.command, lock: change.before ?? null, snapshot: summary?.snapshot, nextcloudImage, description: change.description,
   };
-  writeLock(ctx.lockFile, change.after);
-  let m: Manifests;
-  try {
-    m = ctx.synth();
-    checkUpgrade(m, live);
-  } catch (e) {
-    restoreLock(ctx.lockFile, change.before);
-    throw e;
-  }
+  const m = synthWithLock(ctx, change.after, change.before, (x) => checkUpgrade(x, live));
   writeJson(ctx.rollbackFile, point);
   const results = await applyManifests(kube, m, live, { dryRun: false }, io);
   io.err(`${results.filter((r) => r.action !== 'unchanged').length} change(s) applied\n`);
@@ -343,14 +351,7 @@ export async function commandRollback(kube: Kube, ctx: UpdateContext, io: Io): P
   await ctx.confirm(`This undoes the ${point.description} of ${point.createdAt}: the images go back to what ran before`
     + (dataBack ? `, and the files and database go back to backup ${point.snapshot} (anything added since then is removed; Nextcloud is stopped meanwhile)` : '')
     + '.', 'rollback');
-  restoreLock(ctx.lockFile, point.lock ?? undefined);
-  let m: Manifests;
-  try {
-    m = ctx.synth();
-  } catch (e) {
-    restoreLock(ctx.lockFile, before);
-    throw e;
-  }
+  const m = synthWithLock(ctx, point.lock ?? undefined, before);
   // No upgrade guard here: going back is the point, and the data goes back with it below.
   await applyManifests(kube, m, live, { dryRun: false }, io);
   if (dataBack) {
@@ -435,14 +436,7 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
       throw new UserFacingError(`The backup before the move failed${summary?.error ? ` (${summary.error})` : ''}, so nothing was changed. `
         + '`npm run status` explains the backup; try again once it works.');
     }
-    writeLock(ctx.lockFile, after);
-    let m: Manifests;
-    try {
-      m = ctx.synth();
-    } catch (e) {
-      restoreLock(ctx.lockFile, lock);
-      throw e;
-    }
+    const m = synthWithLock(ctx, after, lock);
     const template = m.objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'database-upgrade');
     const stamp = io.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
     const job = jobFromCronJob(template, `database-upgrade-${stamp}`);

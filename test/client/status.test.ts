@@ -184,6 +184,13 @@ describe('the copy outside Docker Desktop', () => {
     expect(r.offsite.scrub).toMatchObject({ result: 'damaged' });
     expect(r.warnings).toContainEqual(expect.stringMatching(/scrub found damage \(snapshots 2026-01-01T013000Z, marked DAMAGED/));
   });
+  it('says when a scrub repaired the repository inside Docker Desktop from the copy, without a warning', () => {
+    const r = buildReport(state({ cronJobs: [cron('cluster')], nodeNames: ['docker-desktop'],
+      pods: [copied('2026-11-26T01:40:00Z', { scrub: { result: 'good', damagedSnapshots: '', repaired: true } })] }), host);
+    expect(r.offsite.scrub).toMatchObject({ result: 'good', repaired: true });
+    expect(r.warnings.filter((w) => /scrub/.test(w))).toEqual([]);
+    expect(formatReport(r)).toMatch(/last scrub .*: good \(damaged files inside Docker Desktop were replaced from the copy\)/);
+  });
   it('on kind, takes the last copy from this PC\'s own record', () => {
     const r = buildReport(state({ cronJobs: [cron('client')], pods: [good], nodeNames: ['desktop-control-plane'] }),
       { ...host, pcCopy: { time: '2026-11-26T03:00:00Z', result: 'success', kib: 4096 } });

@@ -605,6 +605,27 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
       });
 
+      it('repairs rot in the in-cluster repository from the copy outside Docker Desktop (kubeadm), and the night goes on', async () => {
+        const f = fixture();
+        const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/holiday.mp4'), crypto.randomBytes(2 * 2 ** 20));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const repo = path.join(f.backupDir, 'repository');
+        const pack = largestFile(path.join(repo, 'data'));
+        const data = fs.readFileSync(pack);
+        data[100] ^= 0xff; // same size: the copy keeps its good version
+        fs.writeFileSync(pack, data);
+        await new Promise((r) => setTimeout(r, 1100));
+        const run = await nightly(f, { offsite: cluster(folder, { SCRUB_NOW: 'true' }) });
+        expect(run.offsite!.out).toMatch(new RegExp(`repaired data/../${path.basename(pack)} from the copy`));
+        expect(run.offsite!.out).toMatch(/scrub: the repository was damaged and is repaired from the copy/);
+        expect(run.offsite!.code).toBe(0);
+        expect(JSON.parse(fs.readFileSync(path.join(f.backupDir, 'scrub.json'), 'utf8'))).toMatchObject({ result: 'good', repository: 'repaired', offsiteCopy: 'good' });
+        expect(JSON.parse(fs.readFileSync(path.join(f.backupDir, 'offsite.json'), 'utf8')).scrub).toMatchObject({ result: 'good', repaired: true });
+        expect(restic(repo, 'check', '--read-data').status).toBe(0);
+        expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
+      });
+
       it('finds rot in the in-cluster repository and fails the night before copying anything', async () => {
         const f = fixture();
         fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/holiday.mp4'), crypto.randomBytes(2 * 2 ** 20));

@@ -93,16 +93,38 @@ describeWhen(ready, 'moving the database to a new PostgreSQL major (upgrade-majo
     expect(fs.readFileSync(path.join(pgdata, 'pg_hba.conf'), 'utf8')).toMatch(/^host all all all scram-sha-256$/m);
     // Its work folder (with the dump and the password file) is gone.
     expect(fs.readdirSync(path.dirname(pgdata))).toEqual(['docker']);
+    expect(fs.readFileSync(path.join(pgdata, 'homecloud-copied-from'), 'utf8').trim()).toBe(old.psql('SHOW server_version_num'));
   }, 180_000);
 
-  it('refuses to overwrite a data folder that already holds a database', () => {
+  it('refuses to overwrite a data folder that holds a database it did not make', () => {
     const pgdata = newVolume();
     expect(run(pgdata).status).toBe(0);
+    fs.rmSync(path.join(pgdata, 'homecloud-copied-from'));
     const r = run(pgdata);
     expect(r.stdout).toMatch(/FAILED: .*already holds a PostgreSQL \d+ database; refusing to overwrite it/);
     expect(r.status).toBe(1);
     expect(queryNew(pgdata, DIGESTS)).toBe(old.psql(DIGESTS, 'nextcloud'));
   }, 180_000);
+
+  it('makes again a copy of its own that was never switched to (the Job stopped right after it)', () => {
+    const pgdata = newVolume();
+    expect(run(pgdata).status).toBe(0);
+    const r = run(pgdata);
+    expect(r.stdout).toMatch(/replacing an earlier copy that was never switched to[\s\S]*upgraded: 3 tables/);
+    expect(r.status).toBe(0);
+  }, 180_000);
+
+  it('refuses, touching nothing, when the server it would copy from already runs the target major (started by hand after the switch)', () => {
+    const v = fs.mkdtempSync(path.join(root, 'volume-'));
+    fs.chmodSync(v, 0o755);
+    const live = path.join(v, old.psql('SHOW server_version_num').slice(0, -4), 'docker');
+    fs.mkdirSync(live, { recursive: true });
+    fs.writeFileSync(path.join(live, 'PG_VERSION'), 'live\n');
+    const r = run(live);
+    expect(r.stdout).toMatch(/FAILED: the database at 127\.0\.0\.1 already runs PostgreSQL \d+: nothing to copy into \d+; nothing was changed/);
+    expect(r.status).toBe(1);
+    expect(fs.readdirSync(live)).toEqual(['PG_VERSION']);
+  });
 
   it('replaces the folder an upgrade that was rolled back left behind (tidy had marked it)', () => {
     const pgdata = newVolume();

@@ -6,6 +6,8 @@
 #
 #   mirror.sh copy SRC FOLDER   mirror repository SRC to FOLDER/repository
 #   mirror.sh verify FOLDER     read every file of FOLDER/repository and check it against its name
+#   mirror.sh heal REPO FOLDER  replace each file of REPO that does not match its name with the
+#                               copy's, when the copy's does (rot inside Docker Desktop's disk)
 #
 # A copy stopped at any moment (PC shut down, job deadline) leaves a usable repository: new
 # files land under a temporary name outside the repository and are renamed in only once
@@ -112,8 +114,36 @@ verify)
   echo "verified=$n damaged=$bad"
   [ "$bad" -eq 0 ]
   ;;
+heal)
+  repo=${2:?usage: mirror.sh heal REPO FOLDER}
+  folder=${3:?usage: mirror.sh heal REPO FOLDER}
+  src="$folder/repository"
+  [ -f "$src/config" ] || fail "there is no backup copy in $folder to repair from"
+  cmp -s "$repo/config" "$src/config" || fail "the copy in $folder belongs to another repository; nothing was repaired"
+  healed=0
+  left=0
+  for part in keys data index snapshots; do
+    [ -d "$repo/$part" ] || continue
+    for f in $(cd "$repo" && find "$part" -type f); do
+      name=${f##*/}
+      [ "$(sha256sum < "$repo/$f" | cut -c1-64)" = "$name" ] && continue
+      if [ -f "$src/$f" ] && [ "$(sha256sum < "$src/$f" | cut -c1-64)" = "$name" ]; then
+        # Beside it first, then renamed over it: a stop midway leaves the damaged file, not none.
+        cp "$src/$f" "$repo/$f.healing" && mv -f "$repo/$f.healing" "$repo/$f" || fail "could not replace $f"
+        healed=$((healed + 1))
+        log "repaired $f from the copy in $folder"
+      else
+        left=$((left + 1))
+        log "DAMAGED: $f (the copy has no good version of it)"
+      fi
+    done
+  done
+  log "repaired $healed file(s) of the repository; $left left damaged"
+  echo "healed=$healed left=$left"
+  [ "$left" -eq 0 ]
+  ;;
 *)
-  echo "usage: mirror.sh copy SRC FOLDER | verify FOLDER" >&2
+  echo "usage: mirror.sh copy SRC FOLDER | verify FOLDER | heal REPO FOLDER" >&2
   exit 2
   ;;
 esac

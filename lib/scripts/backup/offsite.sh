@@ -129,7 +129,16 @@ if [ "${SCRUB_NOW:-false}" = true ] || [ -n "$trouble" ] || [ -z "$last_scrub" ]
     fi
   done
   repo_ok=true
+  repaired=false
   restic check --read-data >/dev/null 2>&1 || repo_ok=false
+  # Rot inside Docker Desktop's disk: files named by their content can come back from the copy.
+  if [ "$repo_ok" = false ] && [ "$mode" = cluster ] && [ -n "$folder" ] && [ -f "$folder/repository/config" ]; then
+    if sh "$here/mirror.sh" heal "$RESTIC_REPOSITORY" "$folder" && restic check --read-data >/dev/null 2>&1; then
+      repo_ok=true
+      repaired=true
+      log "scrub: the repository was damaged and is repaired from the copy in $folder_name"
+    fi
+  fi
   copy_ok=true
   if [ "$mode" = cluster ] && [ -n "$folder" ] && [ -f "$folder/repository/config" ]; then
     # Damaged files there are removed, so tonight's copy (step 5) replaces them.
@@ -139,9 +148,9 @@ if [ "${SCRUB_NOW:-false}" = true ] || [ -n "$trouble" ] || [ -z "$last_scrub" ]
   { [ -n "$damaged" ] || [ "$repo_ok" = false ] || [ "$copy_ok" = false ]; } && result=damaged
   printf '{"epoch":%s,"time":%s,"result":%s,"damagedSnapshots":%s,"repository":%s,"offsiteCopy":%s}\n' "$started" \
     "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")" "$(json_string "$result")" "$(json_string "$damaged")" \
-    "$(json_string "$([ "$repo_ok" = true ] && echo good || echo damaged)")" "$(json_string "$([ "$copy_ok" = true ] && echo good || echo damaged)")" \
+    "$(json_string "$([ "$repaired" = true ] && echo repaired || { [ "$repo_ok" = true ] && echo good || echo damaged; })")" "$(json_string "$([ "$copy_ok" = true ] && echo good || echo damaged)")" \
     > "$backup_dir/scrub.json"
-  scrub="\"result\":$(json_string "$result"),\"damagedSnapshots\":$(json_string "$damaged")"
+  scrub="\"result\":$(json_string "$result"),\"damagedSnapshots\":$(json_string "$damaged"),\"repaired\":$repaired"
   log "scrub: $result${damaged:+ (snapshots marked DAMAGED: $damaged)}"
 fi
 

@@ -38,6 +38,21 @@ if [ "$(id -u)" = 0 ]; then
   fail "no way to switch to the postgres user (gosu, su-exec or runuser) in this image"
 fi
 
+# The same row text on both sides whatever the servers' defaults (dates, floats, bytea).
+export PGOPTIONS='-c DateStyle=ISO,YMD -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c IntervalStyle=postgres'
+old() { psql -X -q -t -A -v ON_ERROR_STOP=1 -h "$OLD_HOST" -p "${OLD_PORT:-5432}" "$@"; }
+
+# Before anything is touched: the server to copy from must run an older major than the folder
+# this run fills (/var/lib/postgresql/<major>/docker). Started by hand after the switch, this Job
+# would otherwise be pointed at the live database's own folder.
+old_version=$(old -d "$PGDATABASE" -c 'SHOW server_version_num') || fail "cannot reach the old database at $OLD_HOST"
+old_major=$((old_version / 10000))
+target=$(basename "$(dirname "$PGDATA")")
+case "$target" in
+  '' | *[!0-9]*) ;;
+  *) [ "$old_major" -lt "$target" ] || fail "the database at $OLD_HOST already runs PostgreSQL $old_major: nothing to copy into $target; nothing was changed" ;;
+esac
+
 # A killed run: the half-made new database is thrown away and made again.
 if [ -e "$work/incomplete" ]; then
   log "an earlier attempt did not finish: starting the new data folder over"
@@ -49,6 +64,13 @@ if [ -s "$PGDATA/PG_VERSION" ] && [ -f "$(dirname "$PGDATA")/homecloud-keep-unti
   log "replacing the PostgreSQL data left by an earlier upgrade that was rolled back"
   rm -rf "$PGDATA" "$(dirname "$PGDATA")/homecloud-keep-until"
 fi
+# An earlier copy of this run's own making that was never switched to (the Job was stopped
+# after the copy was checked, or the switch failed): the old server has run on since, so it is
+# made again from it.
+if [ -s "$PGDATA/PG_VERSION" ] && [ -f "$PGDATA/homecloud-copied-from" ]; then
+  log "replacing an earlier copy that was never switched to"
+  rm -rf "$PGDATA"
+fi
 [ -s "$PGDATA/PG_VERSION" ] && fail "$PGDATA already holds a PostgreSQL $(cat "$PGDATA/PG_VERSION") database; refusing to overwrite it"
 mkdir -p "$work"
 chmod 700 "$work"
@@ -57,12 +79,8 @@ chmod 700 "$work"
 socket="$work"
 umask 077
 printf '%s' "$PGPASSWORD" > "$work/pw"
-# The same row text on both sides whatever the servers' defaults (dates, floats, bytea).
-export PGOPTIONS='-c DateStyle=ISO,YMD -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c IntervalStyle=postgres'
-old() { psql -X -q -t -A -v ON_ERROR_STOP=1 -h "$OLD_HOST" -p "${OLD_PORT:-5432}" "$@"; }
 new() { psql -X -q -t -A -v ON_ERROR_STOP=1 -h "$socket" "$@"; }
 
-old_version=$(old -d "$PGDATABASE" -c 'SHOW server_version_num') || fail "cannot reach the old database at $OLD_HOST"
 log "old server: $(old -d "$PGDATABASE" -c 'SHOW server_version'); new: $(postgres --version)"
 
 # UTF-8 with byte-order collation, as the Alpine image's initdb makes it (musl has no locales).
@@ -106,6 +124,8 @@ vacuumdb -h "$socket" --analyze-only -q -d "$PGDATABASE" || log "ANALYZE failed 
 stop_new
 tables=$(wc -l < "$work/old.digests" | tr -d ' ')
 rows=$(awk '{ s += $2 } END { print s + 0 }' "$work/old.digests")
+# Checked and complete: from here a run that is stopped leaves a copy the next run may replace.
+echo "$old_version" > "$PGDATA/homecloud-copied-from"
 rm -rf "$work"
 summary="upgraded: $tables tables, $rows rows equal (from server version $old_version)"
 log "$summary"
