@@ -52,7 +52,8 @@ describeWhen(ready, 'moving the database to a new PostgreSQL major (upgrade-majo
   const queryNew = (pgdata: string, sql: string) => {
     const sock = fs.mkdtempSync(path.join(root, 'sock-'));
     fs.chmodSync(sock, 0o777);
-    asPostgres(path.join(old.bin, 'pg_ctl'), ['-D', pgdata, '-w', '-l', path.join(sock, 'log'), '-o', `-c listen_addresses='' -k ${sock} -p 5432`, 'start']);
+    // No TCP at all (listen_addresses empty): only a socket file in a folder of its own.
+    asPostgres(path.join(old.bin, 'pg_ctl'), ['-D', pgdata, '-w', '-l', path.join(sock, 'log'), '-o', `-c listen_addresses='' -k ${sock}`, 'start']);
     try {
       return execFileSync(path.join(old.bin, 'psql'), ['-X', '-q', '-t', '-A', '-h', sock, '-d', 'nextcloud', '-c', sql],
         { env: { ...process.env, PGUSER: old.user, PGPASSWORD: old.password }, encoding: 'utf8' }).trim();
