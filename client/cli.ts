@@ -8,7 +8,7 @@ import { lanAddresses } from '../lib/host-facts';
 import * as QRCode from 'qrcode';
 import { MANIFEST_FILE } from '../lib/synth';
 import {
-  Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, helperPod, isStale, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
+  EXIT, Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, helperPod, isStale, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
 } from './commands';
 import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from './capacity';
 import { Kube, connect } from './kube';
@@ -23,8 +23,7 @@ import { LOCK_FILE, pinImages, readLock } from '../lib/image-lock';
 import { SettingsError, resolveSettings } from '../lib/settings';
 import { detectHostFacts } from '../lib/host-facts';
 
-/** Exit codes: documented in --help and the README. */
-export const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
+export { EXIT };
 
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -16,6 +16,9 @@ import { upgradeProblems } from './upgrade-guard';
 type Obj = any;
 
 /** Where commands write: results to `out` (stdout), progress and messages to `err` (stderr). */
+/** Exit codes: documented in --help and the README. */
+export const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
+
 export interface Io {
   out(text: string): void;
   err(text: string): void;
@@ -137,7 +140,8 @@ export async function readLive(kube: Kube, namespace: string): Promise<LiveState
   return { namespace: ns, owned };
 }
 
-function containerImage(objects: Obj[], deployment: string, container: string): string | undefined {
+/** The image a Deployment's container runs (in live objects or in manifests). */
+export function containerImage(objects: Obj[], deployment: string, container: string): string | undefined {
   return objects.find((o) => o.kind === 'Deployment' && o.metadata.name === deployment)
     ?.spec.template.spec.containers.find((c: Obj) => c.name === container)?.image;
 }
@@ -327,16 +331,21 @@ export async function runJob(kube: Kube, namespace: string, template: string, pr
   return followJob(kube, namespace, name, io, opts.timeoutMs);
 }
 
-/** The backup's own summary, from the files container's termination message. */
-export function backupSummary(pods: Obj[]): Obj | undefined {
+/** The message a Job's container ended with (the backup's summary; upgrade-major.sh's result or reason). */
+export function terminationMessage(pods: Obj[], container: string): string | undefined {
   for (const p of pods) {
-    const files = (p.status?.containerStatuses ?? []).find((c: Obj) => c.name === 'files');
-    const message = files?.state?.terminated?.message;
-    if (message) {
-      try { return JSON.parse(message); } catch { return undefined; }
-    }
+    const c = (p.status?.containerStatuses ?? []).find((x: Obj) => x.name === container);
+    const m = c?.state?.terminated?.message?.trim();
+    if (m) return m;
   }
   return undefined;
+}
+
+/** The backup's own summary, from the files container's termination message. */
+export function backupSummary(pods: Obj[]): Obj | undefined {
+  const message = terminationMessage(pods, 'files');
+  if (!message) return undefined;
+  try { return JSON.parse(message); } catch { return undefined; }
 }
 
 // ---------------------------------------------------------------- restore, export, uninstall

@@ -3,7 +3,8 @@ import { UserFacingError } from '../lib/errors';
 import { ImageLock, LockedImage, PinOutcome, readLock, tagOf, withMajor, writeLock } from '../lib/image-lock';
 import { ImageSettings, imageMajor } from '../lib/settings';
 import {
-  Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, followJob, jobFromCronJob, readLive, runJob, scaleNextcloud, waitReady,
+  EXIT, Io, Manifests, applyManifests, backupSummary, checkUpgrade, containerImage, elapsed, followJob, jobFromCronJob, readLive, runJob, scaleNextcloud,
+  terminationMessage, waitReady,
 } from './commands';
 import { Kube } from './kube';
 import { kubectlExec } from './offsite';
@@ -40,19 +41,24 @@ export interface UpdateContext {
   confirm(question: string, expected: string): Promise<void>;
 }
 
-const EXIT = { OK: 0, UNHEALTHY: 1, COULD_NOT_RUN: 2 } as const;
-
-/** Nextcloud's own word on its version, from the running pod (the cron container runs as www-data, as occ must). */
-export async function nextcloudStatus(kube: Kube, namespace: string): Promise<NextcloudStatus | undefined> {
-  const pods = (await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=web')}`))
-    .filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running')
+/** A component's pods that are not on their way out, newest first; with `running`, only Running ones. */
+async function podsOf(kube: Kube, namespace: string, component: string, running: boolean): Promise<Obj[]> {
+  return (await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`app.kubernetes.io/component=${component}`)}`))
+    .filter((p) => !p.metadata.deletionTimestamp && (!running || p.status?.phase === 'Running'))
     .sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp));
-  if (!pods[0]) return undefined;
-  try {
-    return parseOccStatus(await kubectlExec(kube, namespace, pods[0].metadata.name, ['php', '/var/www/html/occ', 'status', '--output=json'], { container: 'cron' }));
-  } catch {
-    return undefined;
-  }
+}
+
+/** occ's output in the newest running Nextcloud pod (the cron container runs as www-data, as occ must); undefined when it cannot answer. */
+async function occ(kube: Kube, namespace: string, args: string[]): Promise<string | undefined> {
+  const pod = (await podsOf(kube, namespace, 'web', true))[0];
+  if (!pod) return undefined;
+  return kubectlExec(kube, namespace, pod.metadata.name, ['php', '/var/www/html/occ', ...args], { container: 'cron' }).catch(() => undefined);
+}
+
+/** Nextcloud's own word on its version, from the running pod. */
+export async function nextcloudStatus(kube: Kube, namespace: string): Promise<NextcloudStatus | undefined> {
+  const out = await occ(kube, namespace, ['status', '--output=json']);
+  return out === undefined ? undefined : parseOccStatus(out);
 }
 
 function restoreLock(file: string, lock: ImageLock | undefined): void {
@@ -76,11 +82,6 @@ function synthWithLock(ctx: UpdateContext, next: ImageLock | undefined, previous
   }
 }
 
-function deployedImage(objects: Obj[], deployment: string, container: string): string | undefined {
-  return objects.find((o) => o.kind === 'Deployment' && o.metadata.name === deployment)
-    ?.spec?.template?.spec?.containers?.find((c: Obj) => c.name === container)?.image;
-}
-
 /**
  * The safe way to change images on a running install: a verified backup first (its snapshot
  * recorded for `rollback`), then the new lock, synth, apply and wait. A refusal before anything
@@ -93,7 +94,7 @@ async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, change: {
 }): Promise<{ ready: boolean; snapshot?: string }> {
   const ns = ctx.namespace;
   const live = await readLive(kube, ns);
-  const nextcloudImage = deployedImage(live.owned, 'nextcloud', 'nextcloud');
+  const nextcloudImage = containerImage(live.owned, 'nextcloud', 'nextcloud');
   io.err('taking a backup before anything changes (it is what `npm run rollback` goes back to)\n');
   const outcome = await runJob(kube, ns, 'backup', `backup-before-${change.command}`, io, { timeoutMs: (ctx.timeoutSeconds ?? 4 * 3600) * 1000 });
   const summary = backupSummary(outcome.pods);
@@ -172,11 +173,9 @@ async function newestMajor(registry: Registry, current: string, from: number): P
 
 /** The apps the family added (not shipped with Nextcloud), as occ lists them; undefined when occ cannot tell. */
 async function addedApps(kube: Kube, ns: string): Promise<string[] | undefined> {
-  const pods = (await kube.list<Obj>(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=web')}`))
-    .filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running');
-  if (!pods[0]) return undefined;
+  const out = await occ(kube, ns, ['app:list', '--shipped=false', '--output=json']);
+  if (out === undefined) return undefined;
   try {
-    const out = await kubectlExec(kube, ns, pods[0].metadata.name, ['php', '/var/www/html/occ', 'app:list', '--shipped=false', '--output=json'], { container: 'cron' });
     return Object.keys(JSON.parse(out.slice(out.indexOf('{'))).enabled ?? {}).sort();
   } catch {
     return undefined;
@@ -296,9 +295,7 @@ export async function commandUpgrade(kube: Kube, ctx: UpdateContext, io: Io, to:
 
 /** The last lines of a Nextcloud container that keeps crashing, or undefined while none does. */
 async function crashLoop(kube: Kube, ns: string): Promise<string[] | undefined> {
-  const pods = (await kube.list<Obj>(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=web')}`))
-    .filter((p) => !p.metadata.deletionTimestamp);
-  for (const p of pods) {
+  for (const p of await podsOf(kube, ns, 'web', false)) {
     const c = (p.status?.containerStatuses ?? []).find((x: Obj) => x.name === 'nextcloud' && x.state?.waiting?.reason === 'CrashLoopBackOff');
     if (!c) continue;
     const r = await kube.request<string>('GET', `/api/v1/namespaces/${ns}/pods/${p.metadata.name}/log?container=nextcloud&previous=true&tailLines=6`);
@@ -338,7 +335,7 @@ export async function commandRollback(kube: Kube, ctx: UpdateContext, io: Io): P
   }
   const ns = ctx.namespace;
   const live = await readLive(kube, ns);
-  const nowImage = deployedImage(live.owned, 'nextcloud', 'nextcloud');
+  const nowImage = containerImage(live.owned, 'nextcloud', 'nextcloud');
   // A PostgreSQL move goes back to the old major's folder as it was before the move: the files
   // must match it, so they come back from the same backup.
   const nextcloudChanged = point.nextcloudImage !== undefined && nowImage !== undefined && point.nextcloudImage !== nowImage;
@@ -376,16 +373,6 @@ export async function commandRollback(kube: Kube, ctx: UpdateContext, io: Io): P
   return ready ? EXIT.OK : EXIT.UNHEALTHY;
 }
 
-/** The message a Job's container ended with (upgrade-major.sh says what it did, or why it failed). */
-function terminationMessage(pods: Obj[], container: string): string | undefined {
-  for (const p of pods) {
-    const c = (p.status?.containerStatuses ?? []).find((x: Obj) => x.name === container);
-    const m = c?.state?.terminated?.message?.trim();
-    if (m) return m;
-  }
-  return undefined;
-}
-
 /**
  * `upgrade --postgres N`: Nextcloud stopped, a verified backup, the new major's folder filled
  * beside the old one and compared row by row (the database-upgrade Job), then the switch. The
@@ -396,7 +383,7 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
   const ns = ctx.namespace;
   if (!(await kube.get(`/api/v1/namespaces/${ns}`))) throw new UserFacingError(`homecloud is not installed in namespace ${ns}: nothing to upgrade (npm run deploy installs it).`);
   const live = await readLive(kube, ns);
-  const running = deployedImage(live.owned, 'database', 'postgres');
+  const running = containerImage(live.owned, 'database', 'postgres');
   const from = running ? imageMajor(running) : undefined;
   if (from === undefined) throw new UserFacingError('The database is not deployed, so its PostgreSQL version is unknown: run `npm run deploy` first.');
   if (target < from) throw new UserFacingError(`PostgreSQL ${from} runs now; its data cannot go back to ${target}. (To undo the last move: npm run rollback.)`);
@@ -425,7 +412,7 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
   await ctx.confirm(`This moves the database from PostgreSQL ${from} to ${target}. Nextcloud is stopped while it is copied (minutes for a family's `
     + `database); PostgreSQL ${from}'s data stays on the volume for ${14} days, so \`npm run rollback\` can go back.`, 'upgrade');
   const after: ImageLock = { lockfileVersion: 1, images: { ...(lock?.images ?? {}), postgres: { tag, digest, ...(version ? { version } : {}), pinnedAt: io.now().toISOString() } } };
-  const nextcloudImage = deployedImage(live.owned, 'nextcloud', 'nextcloud');
+  const nextcloudImage = containerImage(live.owned, 'nextcloud', 'nextcloud');
   const timeoutMs = (ctx.timeoutSeconds ?? 6 * 3600) * 1000;
   await scaleNextcloud(kube, ns, 0, io);
   try {
@@ -476,11 +463,10 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
 export async function commandConfirmPostgres(kube: Kube, ctx: UpdateContext, io: Io): Promise<number> {
   const ns = ctx.namespace;
   const live = await readLive(kube, ns);
-  const running = deployedImage(live.owned, 'database', 'postgres');
+  const running = containerImage(live.owned, 'database', 'postgres');
   const major = running ? imageMajor(running) : undefined;
   if (major === undefined) throw new UserFacingError('The database is not deployed: nothing to confirm.');
-  const pods = (await kube.list<Obj>(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/component=database')}`))
-    .filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running');
+  const pods = await podsOf(kube, ns, 'database', true);
   if (!pods[0]) throw new UserFacingError('The database is not running: start it (npm run deploy) and confirm again.');
   await ctx.confirm(`This deletes the data of every PostgreSQL major but ${major} from the database volume; after it, \`npm run rollback\` `
     + 'can no longer go back to before the move.', 'confirm');
