@@ -575,6 +575,21 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(restic(repo, 'snapshots', '--json').stdout).toContain(snapshotsOf(f)[0]);
     });
 
+    it('says the recovery key does not open the repository (not just "backup failed"), and changes nothing there or outside', async () => {
+      const f = fixture();
+      const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+      expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+      const repo = path.join(f.backupDir, 'repository');
+      const listing = (dir: string) => execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).split('\n').sort();
+      const [inside, outside] = [listing(repo), listing(path.join(folder, 'repository'))];
+      await new Promise((r) => setTimeout(r, 1100));
+      const run = await nightly(f, { offsite: cluster(folder, { RESTIC_PASSWORD: 'a-replaced-key' }) });
+      expect(run.offsite!.code).toBe(1);
+      expect(run.offsite!.out).toMatch(/does not open with this install's recovery key \(backup-key in the credentials\); was the key replaced\?/);
+      expect(listing(repo)).toEqual(inside);
+      expect(listing(path.join(folder, 'repository'))).toEqual(outside);
+    });
+
     describe('scrub', () => {
       it('finds rot in an older kept snapshot and in the off-disk copy, marks it, repairs the copy, and fails the night', async () => {
         const f = fixture();

@@ -81,8 +81,11 @@ snapdir="$backup_dir/snapshots/$snapshot"
 [ -f "$snapdir/summary.json" ] || fail "snapshot $snapshot is not complete"
 
 # --- 2. the repository, and the snapshot staged under a fixed path
-if [ -f "$RESTIC_REPOSITORY/config" ] && ! restic cat config >/dev/null 2>&1 \
-  && [ -z "$(ls "$RESTIC_REPOSITORY/snapshots" "$RESTIC_REPOSITORY/index" 2>/dev/null | grep -v ':$' | grep .)" ]; then
+# Every restic command first derives the repository key from the recovery key (scrypt, about
+# half a second by design): on a normal night the backup itself is the first command to open it.
+if [ -f "$RESTIC_REPOSITORY/config" ] \
+  && [ -z "$(ls "$RESTIC_REPOSITORY/snapshots" "$RESTIC_REPOSITORY/index" 2>/dev/null | grep -v ':$' | grep .)" ] \
+  && ! restic cat config >/dev/null 2>&1; then
   # Created by a run that was stopped midway (its config cut short): it holds nothing yet.
   log "the backup repository was left half-created by a run that was stopped: creating it again"
   rm -rf "$RESTIC_REPOSITORY"
@@ -91,8 +94,10 @@ if [ ! -f "$RESTIC_REPOSITORY/config" ]; then
   log "creating the backup repository"
   restic init >/dev/null || fail "could not create the backup repository in $RESTIC_REPOSITORY"
 fi
-restic cat config >/dev/null 2>&1 \
-  || fail "the backup repository does not open with this install's recovery key (backup-key in the credentials); was the key replaced?"
+key_opens() {
+  restic cat config >/dev/null 2>&1 \
+    || fail "the backup repository does not open with this install's recovery key (backup-key in the credentials); was the key replaced?"
+}
 # A run killed midway (PC shut down) leaves its lock behind, from another pod's host name, which
 # restic would honour for 30 minutes. Nothing else writes here: a second backup run stops at
 # backup.sh's lock and never gets this far, and restores read with --no-lock.
@@ -105,7 +110,7 @@ cp -al "$snapdir" "$stage" || fail "could not stage snapshot $snapshot"
 epoch=$(date -u -d "$(echo "$snapshot" | sed 's/^\(....-..-..\)T\(..\)\(..\)\(..\)Z$/\1 \2:\3:\4/')" +%s)
 log "adding snapshot $snapshot to the repository"
 restic backup --quiet --host homecloud --tag "$snapshot" --time "$(date -d "@$epoch" '+%Y-%m-%d %H:%M:%S')" \
-  --ignore-ctime "$stage" || fail "restic backup of $snapshot failed"
+  --ignore-ctime "$stage" || { key_opens; fail "restic backup of $snapshot failed"; }
 # A repository that fails its retention (prune reads what it repacks) is scrubbed tonight, so
 # the report says what is damaged rather than only that something failed. (restic check runs in
 # the scrub: every night it would cost about as much as the backup of an unchanged tree.)
