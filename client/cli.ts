@@ -18,9 +18,11 @@ import { ClusterState, buildReport, clusterTypeOf, formatReport, offsiteSettings
 import { CertificateCheck, checkCertificate, trustThisPc } from './trust';
 import { UpdateContext, commandConfirmPostgres, commandRollback, commandUpdate, commandUpgrade, commandUpgradePostgres } from './update-commands';
 import { Registry } from './registry';
+import { caMessage, decideCa, readPcCa, writePcCa } from './restored-ca';
+import { HomeCa } from '../lib/home-ca';
 import { CheckRecord, readJson } from './updates';
 import { LOCK_FILE, pinImages, readLock } from '../lib/image-lock';
-import { SettingsError, resolveSettings } from '../lib/settings';
+import { ResolvedSettings, SettingsError, resolveSettings } from '../lib/settings';
 import { detectHostFacts } from '../lib/host-facts';
 
 export { EXIT };
@@ -186,7 +188,8 @@ function namespaceOf(o: Options): string {
 /** Synthesizes first when dist/ is missing or older than the settings and constructs. */
 function freshManifests(io: Io) {
   const file = manifestPath();
-  if (isStale(file, [...['main.ts', 'lib'].map((p) => path.join(ROOT, p)), lockFile()])) {
+  const ca = caFiles(credentialsFile());
+  if (isStale(file, [...['main.ts', 'lib'].map((p) => path.join(ROOT, p)), lockFile(), ca.cert, ca.key])) {
     io.err('settings or constructs changed since the last synth: synthesizing\n');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const code = (require('../main.ts') as typeof import('../main')).main();
@@ -242,21 +245,25 @@ function updateContext(o: Options, io: Io): UpdateContext {
     force: o.force,
     timeoutSeconds: o.timeoutSeconds,
     imageState: () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { settings } = require('../main.ts') as typeof import('../main');
-      let images;
-      try {
-        images = resolveSettings(settings, detectHostFacts()).images;
-      } catch (e) {
-        if (e instanceof SettingsError) throw new UserFacingError(e.message);
-        throw e;
-      }
+      const images = currentSettings().images;
       const lock = readLock(lockFile());
       return { images, outcomes: pinImages(images, lock).outcomes, lock };
     },
     synth: () => synthNow(io),
     confirm: (question, expected) => confirm(io, o, question, expected),
   };
+}
+
+/** main.ts's settings for this PC, as synth resolves them. */
+function currentSettings(): ResolvedSettings {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { settings } = require('../main.ts') as typeof import('../main');
+  try {
+    return resolveSettings(settings, detectHostFacts());
+  } catch (e) {
+    if (e instanceof SettingsError) throw new UserFacingError(e.message);
+    throw e;
+  }
 }
 
 async function confirm(io: Io, o: Options, question: string, expected: string): Promise<void> {
@@ -451,6 +458,8 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
     throw new UserFacingError(`The key file ${path.resolve(o.keyFile)} is not there: give the file that holds the backup recovery key (one line).`);
   }
   const given = path.resolve(o.from!);
+  // Whether this PC had its home CA before anything here ran (the deploy below makes one).
+  const hadCa = readPcCa(credentialsFile()) !== undefined;
   const folder = copyFolderOf(given);
   if (!folder) throw new UserFacingError(`There is no homecloud backup copy in ${given}: it is the folder that holds a folder named "repository".`);
   const ns = namespaceOf(o);
@@ -466,6 +475,7 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
   const mounted = mode === 'cluster' && configured !== undefined && path.resolve(configured).toLowerCase() === folder.toLowerCase();
   const helper = await helperPod(kube, ns, 'backup-import', 'import', io);
   let snapshot: string;
+  let restoredCa: HomeCa | undefined;
   try {
     let repo = `/offsite/${REPOSITORY}`;
     if (!mounted) {
@@ -504,10 +514,22 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
     const m = /snapshot=(\S+)/.exec(out);
     if (!m) throw new UserFacingError(`The copy could not be brought in: ${out.trim().split('\n').pop()}`);
     snapshot = m[1];
+    if (/^ca=yes$/m.test(out)) restoredCa = await readImportedCa(kube, ns, helper.pod);
     io.err(`snapshot ${snapshot} is in; restoring it\n`);
   } finally {
-    await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', '/tmp/recovery-key', '/backup/.incoming']).catch(() => undefined);
+    await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', '/tmp/recovery-key', '/backup/.incoming', '/backup/.imported-ca']).catch(() => undefined);
     await helper.remove();
+  }
+  const decision = decideCa(hadCa, readPcCa(credentialsFile()), restoredCa, io.now(), restoredCa ? currentSettings().trustedDomains : []);
+  const said = caMessage(decision);
+  if (said) io.err(said);
+  if (decision.action === 'adopt') {
+    writePcCa(credentialsFile(), restoredCa!);
+    // The CA's Secret and the welcome page change, and nginx's certificate is issued again from it.
+    const m = freshManifests(io);
+    const live = await readLive(kube, m.namespace);
+    checkUpgrade(m, live);
+    await applyManifests(kube, m, live, { dryRun: false }, io);
   }
   await scaleNextcloud(kube, ns, 0, io);
   try {
@@ -521,6 +543,21 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
     return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
   } finally {
     await scaleNextcloud(kube, ns, 1, io);
+  }
+}
+
+/** The home CA import.sh put aside, read through files (never through a message that could be printed). */
+async function readImportedCa(kube: Kube, ns: string, pod: string): Promise<HomeCa> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-ca-'));
+  try {
+    const read = async (name: string) => {
+      const file = path.join(dir, name);
+      await kubectlExec(kube, ns, pod, ['cat', `/backup/.imported-ca/${name}`], { stdoutFile: file });
+      return fs.readFileSync(file, 'utf8');
+    };
+    return { certPem: await read('ca.crt'), keyPem: await read('ca.key') };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -14,6 +14,11 @@ export interface BackupProps {
   readonly credentials: HomecloudCredentials;
   readonly database: Database;
   readonly nextcloud: Nextcloud;
+  /**
+   * The home CA's Secret: the nightly job puts it into the encrypted backup repository, so a
+   * restore on a new PC brings it back and the family's phones go on trusting the home cloud.
+   */
+  readonly caSecret: k8s.KubeSecret;
 }
 
 const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'import.sh', 'manifest.sh', 'mirror.sh', 'nights.sh', 'offsite.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
@@ -34,6 +39,8 @@ export class Backup extends Construct {
   public static readonly MOUNT = '/backup';
   /** Where the off-disk folder is mounted in the nightly job (kubeadm clusters). */
   public static readonly OFFSITE_MOUNT = '/offsite';
+  /** Where the nightly job's offsite container reads the home CA (see BackupProps.caSecret). */
+  public static readonly CA_MOUNT = '/homecloud-ca';
   public readonly cronJob: k8s.KubeCronJob;
   public readonly restoreTemplate: k8s.KubeCronJob;
   public readonly exportTemplate: k8s.KubeCronJob;
@@ -163,14 +170,19 @@ export class Backup extends Construct {
         { name: 'KEEP_MONTHLY', value: String(off.retention.monthly) },
         { name: 'SCRUB_EVERY_DAYS', value: String(off.scrubEveryDays) },
         { name: 'BACKUP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) },
+        { name: 'CA_DIR', value: Backup.CA_MOUNT },
       ],
-      volumeMounts: mounts(...(inCluster ? [{ name: 'offsite', mountPath: Backup.OFFSITE_MOUNT }] : [])),
+      volumeMounts: mounts(
+        { name: 'homecloud-ca', mountPath: Backup.CA_MOUNT, readOnly: true },
+        ...(inCluster ? [{ name: 'offsite', mountPath: Backup.OFFSITE_MOUNT }] : []),
+      ),
       resources: resourceRequirements(s.resources.offsite),
       securityContext: nonRoot(uid, uid),
     };
     const offsiteVolumes: k8s.Volume[] = inCluster
       ? [{ name: 'offsite', hostPath: { path: off.hostPath, type: 'DirectoryOrCreate' } }]
       : [];
+    const caVolume: k8s.Volume = { name: 'homecloud-ca', secret: { secretName: props.caSecret.name, defaultMode: 0o444 } };
 
     this.cronJob = new k8s.KubeCronJob(this, 'cronjob', {
       metadata: { name: 'backup', labels },
@@ -206,7 +218,7 @@ export class Backup extends Construct {
                 postgresContainer('database', 'dump-database.sh'),
                 offsiteContainer,
               ],
-              volumes: [...volumes, ...offsiteVolumes],
+              volumes: [...volumes, ...offsiteVolumes, caVolume],
             }),
           },
         },

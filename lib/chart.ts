@@ -50,7 +50,9 @@ export class HomecloudChart extends Chart {
     this.cache = new Cache(this, 'cache', { settings: s, credentials });
     const certificate = new ServerCertificate(this, 'certificate', { settings: s, ca: props.ca, label: props.label ?? 'this PC', labels });
     this.nextcloud = new Nextcloud(this, 'nextcloud', { settings: s, credentials, database: this.database, cache: this.cache, certificate });
-    this.backup = new Backup(this, 'backup', { settings: s, credentials, database: this.database, nextcloud: this.nextcloud });
+    this.backup = new Backup(this, 'backup', {
+      settings: s, credentials, database: this.database, nextcloud: this.nextcloud, caSecret: certificate.caSecret,
+    });
     const upgrade = new DatabaseUpgrade(this, 'database-upgrade', { settings: s, credentials, database: this.database });
 
     new IngressPolicy(this, 'database-clients', {

@@ -42,7 +42,10 @@ export const CA_VALIDITY_DAYS = 3650;
 export interface HomeCa {
   /** The root certificate, PEM: public, served on the welcome page. */
   readonly certPem: string;
-  /** Its private key, PEM (PKCS #8): owner-only file and the cluster's Secret, nowhere else. */
+  /**
+   * Its private key, PEM (PKCS #8): owner-only file, the cluster's Secret, and the encrypted backup
+   * repository (so a restore on a new PC brings it back); never a plain snapshot folder.
+   */
   readonly keyPem: string;
 }
 

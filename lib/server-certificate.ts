@@ -8,7 +8,10 @@ import { welcomeFiles } from './welcome-page';
 
 export interface ServerCertificateProps {
   readonly settings: ResolvedSettings;
-  /** The home CA (lib/ca-store.ts): its key goes into a Secret only the issuing containers mount. */
+  /**
+   * The home CA (lib/ca-store.ts): its key goes into a Secret only the issuing containers (and the
+   * nightly backup's offsite container, into the encrypted repository) mount.
+   */
   readonly ca: HomeCa;
   /** The PC's name, shown on the welcome page. */
   readonly label: string;

@@ -7,6 +7,7 @@ import { synth } from '../../lib/synth';
 import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../support/control-plane';
 import { commands, describeWhen } from '../support/requirements';
 import { HOST } from '../support/stack';
+import { detectHostFacts } from '../../lib/host-facts';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'homecloud.js');
@@ -259,5 +260,80 @@ describeWhen(ready, 'restore --from the folder a kubeadm cluster writes to, on a
     const pv = cluster.kubectl(['get', 'pvc', 'backup-data', '-n', 'homecloud', '-o', 'jsonpath={.spec.volumeName}']).trim();
     const volume = cluster.kubectl(['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
     expect(fs.readFileSync(path.join(volume, 'snapshots', '2026-11-26T013000Z', 'files', 'data', 'Oma 80.jpg')).equals(photo)).toBe(true);
+  });
+});
+
+// A new PC: the project folder, .homecloud\ and the cluster are all new; only the copy on the USB
+// disk and the recovery key are left. The home CA comes back with the data, so the family's
+// phones (which trust it, and remember the home cloud is HTTPS-only) go on working.
+describeWhen(ready, 'restore --from on a new PC brings the home CA back, on a real control plane', () => {
+  let cluster: ControlPlane;
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  let oldCa: { cert: string; key: string };
+  let folder: string;
+  let keyFile: string;
+  const SNAPSHOT = '2026-11-26T013000Z';
+  const newHomecloud = () => path.join(work, 'new-pc', '.homecloud');
+
+  beforeAll(() => {
+    cluster = startControlPlane();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-offsite-ca-'));
+    // The old PC: its install made the CA for this PC's names (main.ts's way), and its nightly
+    // job saved the CA in the repository beside the snapshot (offsite.sh's stage).
+    const oldCredentials = path.join(work, 'old-pc', '.homecloud', 'credentials.json');
+    if (synth({}, detectHostFacts(), { outdir: path.join(work, 'old-dist'), credentials: oldCredentials }, () => undefined) !== 0) throw new Error('synth failed');
+    const caDir = path.dirname(oldCredentials);
+    oldCa = { cert: fs.readFileSync(path.join(caDir, 'home-ca.crt'), 'utf8'), key: fs.readFileSync(path.join(caDir, 'home-ca.key'), 'utf8') };
+    const key = JSON.parse(fs.readFileSync(oldCredentials, 'utf8')).backupKey as string;
+    keyFile = path.join(work, 'recovery-key.txt');
+    fs.writeFileSync(keyFile, `${key}\n`);
+    const stage = path.join(work, 'stage', '.offsite-stage');
+    const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+    const photo = crypto.randomBytes(50_000);
+    fs.mkdirSync(path.join(stage, 'files', 'data'), { recursive: true });
+    fs.mkdirSync(path.join(stage, 'home-ca'));
+    fs.writeFileSync(path.join(stage, 'files', 'data', 'Einschulung.jpg'), photo);
+    fs.writeFileSync(path.join(stage, 'database.dump'), 'dump');
+    fs.writeFileSync(path.join(stage, 'database.sha256'), `${sha(Buffer.from('dump'))}  database.dump\n`);
+    fs.writeFileSync(path.join(stage, 'MANIFEST'), `${sha(photo)}  data/Einschulung.jpg\n`);
+    fs.writeFileSync(path.join(stage, 'summary.json'), '{}');
+    fs.writeFileSync(path.join(stage, 'home-ca', 'ca.crt'), oldCa.cert);
+    fs.writeFileSync(path.join(stage, 'home-ca', 'ca.key'), oldCa.key, { mode: 0o600 });
+    folder = path.join(work, 'usb-disk', 'homecloud-backups');
+    const resticEnv = { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: key, RESTIC_CACHE_DIR: path.join(work, 'cache') };
+    expect(spawnSync('restic', ['-r', path.join(folder, 'repository'), 'init'], { env: resticEnv }).status).toBe(0);
+    expect(spawnSync('restic', ['-r', path.join(folder, 'repository'), 'backup', '--host', 'homecloud', '--tag', SNAPSHOT, stage], { env: resticEnv }).status).toBe(0);
+    fs.rmSync(path.join(work, 'old-pc'), { recursive: true });
+    // The new PC: no manifests, no credentials, no CA yet; main.ts's settings.
+    env = {
+      ...process.env, KUBECONFIG: cluster.kubeconfig, HOMECLOUD_OUTDIR: path.join(work, 'dist'),
+      HOMECLOUD_CREDENTIALS: path.join(newHomecloud(), 'credentials.json'), HOMECLOUD_IMAGE_LOCK: path.join(work, 'images.lock.json'),
+    };
+  }, 30 * 60_000);
+  afterAll(() => cluster?.stop());
+
+  it('installs, brings the snapshot in, puts the old CA back in place of the new one, and restores', () => {
+    const r = spawnSync(process.execPath, [BIN, 'restore', '--from', folder, '--key-file', keyFile, '--yes', '--timeout', '300', '--context', 'homecloud-test'],
+      { env, encoding: 'utf8', timeout: 600_000 });
+    expect(r.stderr).toMatch(/deploying it first/);
+    expect(r.stderr).toMatch(/the home CA from the backup is back \(SHA-256 [0-9A-F:]+\)/);
+    expect(r.stdout + r.stderr).toMatch(/Restored 2026-11-26T013000Z from /);
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain('PRIVATE KEY');
+    // On the PC, where synth reads it (owner-only), and in the cluster, where the certificate is issued from.
+    expect(fs.readFileSync(path.join(newHomecloud(), 'home-ca.crt'), 'utf8')).toBe(oldCa.cert);
+    expect(fs.readFileSync(path.join(newHomecloud(), 'home-ca.key'), 'utf8')).toBe(oldCa.key);
+    expect(fs.statSync(path.join(newHomecloud(), 'home-ca.key')).mode & 0o777).toBe(0o600);
+    const secret = JSON.parse(cluster.kubectl(['get', 'secret', 'homecloud-ca', '-n', 'homecloud', '-o', 'json']));
+    expect(Buffer.from(secret.data['ca.crt'], 'base64').toString()).toBe(oldCa.cert);
+    // Nothing of it is left in the backup volume's plain folders.
+    const pv = cluster.kubectl(['get', 'pvc', 'backup-data', '-n', 'homecloud', '-o', 'jsonpath={.spec.volumeName}']).trim();
+    const volume = cluster.kubectl(['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
+    expect(fs.existsSync(path.join(volume, '.imported-ca'))).toBe(false);
+    expect(fs.existsSync(path.join(volume, 'snapshots', SNAPSHOT, 'home-ca'))).toBe(false);
+    expect(fs.existsSync(path.join(volume, 'snapshots', SNAPSHOT, 'files', 'data', 'Einschulung.jpg'))).toBe(true);
+    // A later deploy keeps it: the manifests were made again from it.
+    expect(fs.readFileSync(path.join(work, 'dist', 'app.k8s.yaml'), 'utf8')).toContain(Buffer.from(oldCa.cert).toString('base64'));
   });
 });

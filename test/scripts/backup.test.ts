@@ -519,6 +519,36 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         expect(fs.readdirSync(fresh)).toEqual([]);
       });
 
+      it('keeps the home CA in the encrypted copy only, and brings it back aside from the snapshot', async () => {
+        const f = fixture();
+        const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        const caDir = fs.mkdtempSync(path.join(f.root, 'ca-'));
+        fs.writeFileSync(path.join(caDir, 'ca.crt'), '-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n');
+        fs.writeFileSync(path.join(caDir, 'ca.key'), '-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n');
+        expect((await nightly(f, { offsite: cluster(folder, { CA_DIR: caDir }) })).offsite!.code).toBe(0);
+        const [name] = snapshotsOf(f);
+        // Not in the plain snapshot folder (which export copies as it is), nor as a name on Windows.
+        expect(fs.existsSync(path.join(f.backupDir, 'snapshots', name, 'home-ca'))).toBe(false);
+        const listed = restic(path.join(folder, 'repository'), 'ls', 'latest').stdout;
+        expect(listed).toMatch(/\.offsite-stage\/home-ca\/ca\.key$/m);
+        expect(spawnSync('grep', ['-rl', 'secret', folder], { encoding: 'utf8' }).stdout).toBe(''); // encrypted there
+
+        const fresh = fs.mkdtempSync(path.join(f.root, 'fresh-'));
+        const run = importSnapshot(fresh, path.join(folder, 'repository'));
+        expect(run.status).toBe(0);
+        expect(run.stdout.trim().split('\n').slice(-2)).toEqual(['ca=yes', `snapshot=${name}`]);
+        expect(fs.readFileSync(path.join(fresh, '.imported-ca', 'ca.key'), 'utf8')).toBe(fs.readFileSync(path.join(caDir, 'ca.key'), 'utf8'));
+        expect(fs.statSync(path.join(fresh, '.imported-ca')).mode & 0o777).toBe(0o700);
+        expect(fs.existsSync(path.join(fresh, 'snapshots', name, 'home-ca'))).toBe(false);
+        // A snapshot saved without one (no CA mounted) clears what an earlier import left.
+        await new Promise((r) => setTimeout(r, 1100));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const again = importSnapshot(fresh, path.join(folder, 'repository'));
+        expect(again.stdout.trim().split('\n').slice(-1)).toEqual([`snapshot=${snapshotsOf(f).pop()}`]);
+        expect(again.stdout).not.toMatch(/ca=yes/);
+        expect(fs.existsSync(path.join(fresh, '.imported-ca'))).toBe(false);
+      }, 120_000);
+
       it('falls back to the newest snapshot that restores completely when the latest is damaged', async () => {
         const f = fixture();
         const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));

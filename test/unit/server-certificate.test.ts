@@ -40,6 +40,19 @@ describe('the server certificate in the Nextcloud pod', () => {
     expect(Buffer.from(secret.data['ca.crt'], 'base64').toString()).toBe(testHomeCa().certPem);
   });
 
+  it('lets only the nightly backup\'s offsite container read it besides them, read-only, into the encrypted repository', () => {
+    const podsWithKey = stack.objects.flatMap((o: K8sObject) => {
+      const spec = o.spec?.jobTemplate?.spec?.template?.spec ?? o.spec?.template?.spec;
+      if (!spec || o.metadata.name === 'nextcloud') return [];
+      return [...(spec.initContainers ?? []), ...spec.containers]
+        .filter((c: K8sObject) => (c.volumeMounts ?? []).some((m: K8sObject) => m.name === 'homecloud-ca'))
+        .map((c: K8sObject) => ({ owner: `${o.kind}/${o.metadata.name}`, container: c.name, mount: c.volumeMounts.find((m: K8sObject) => m.name === 'homecloud-ca') }));
+    });
+    expect(podsWithKey).toEqual([{ owner: 'CronJob/backup', container: 'offsite', mount: { name: 'homecloud-ca', mountPath: '/homecloud-ca', readOnly: true } }]);
+    const offsite = stack.get('CronJob', 'backup').spec.jobTemplate.spec.template.spec.containers.find((c: K8sObject) => c.name === 'offsite');
+    expect(envOf(offsite).CA_DIR).toBe('/homecloud-ca');
+  });
+
   it('gives nginx the certificate read-only and php-fpm the CA\'s public certificate only', () => {
     const web = containerOf(nextcloud, 'web');
     expect(web.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/run/homecloud/tls', readOnly: true });

@@ -11,7 +11,9 @@
 # INSTALL_KEY (optional): this install's own key, added to the repository when it differs, so
 # the nightly job can go on using the same repository.
 # When this install has no repository of its own yet, the copy becomes it (the nightly copy
-# then continues where the old PC stopped). Prints "snapshot=<name>" last.
+# then continues where the old PC stopped). The home CA saved with the snapshot (offsite.sh) is
+# put aside in .imported-ca, out of the plain snapshot folder, for the client to take; "ca=yes"
+# says so. Prints "snapshot=<name>" last.
 set -eu
 set -o pipefail
 
@@ -66,6 +68,8 @@ echo "$list" | while read -r name; do
     # A snapshot of that name already here is moved out of sight before it is removed (as
     # retention does), so a stop in between never leaves it half-deleted under its own name.
     if [ -e "$snapshots/$name" ]; then mv "$snapshots/$name" "$snapshots/.removing-$name" && rm -rf "$snapshots/.removing-$name"; fi
+    rm -rf "$backup_dir/.imported-ca"
+    if [ -d "$staged/home-ca" ]; then chmod 700 "$staged/home-ca" && mv "$staged/home-ca" "$backup_dir/.imported-ca"; fi
     mv "$staged" "$snapshots/$name"
     echo "$name" > "$work.chosen"
     break
@@ -91,4 +95,5 @@ if [ -n "${INSTALL_KEY:-}" ] && [ -f "$own/config" ] && ! RESTIC_PASSWORD="$INST
   log "this install's key now opens the repository too (the old recovery key still does)"
 fi
 log "snapshot $chosen is ready to restore"
+if [ -f "$backup_dir/.imported-ca/ca.key" ]; then echo "ca=yes"; fi
 echo "snapshot=$chosen"

@@ -7,7 +7,9 @@
 #
 #  1. waits for backup.sh (through the shared folder, like dump-database.sh)
 #  2. stages the snapshot under one fixed path as hard links, so restic recognises unchanged
-#     files from the previous night without reading them
+#     files from the previous night without reading them, with the home CA beside it (CA_DIR:
+#     only in the encrypted repository, never in the plain snapshot folders, so a restore on a
+#     new PC brings it back and the phones go on trusting the home cloud)
 #  3. restic backup, then restic forget --prune with the off-disk retention
 #  4. scrub, every SCRUB_EVERY_DAYS: every kept snapshot against its checksums (damaged ones are
 #     marked DAMAGED), every byte of the repository, and every file of the off-disk copy
@@ -104,6 +106,11 @@ key_opens() {
 [ -z "$(ls "$RESTIC_REPOSITORY/locks" 2>/dev/null)" ] || restic unlock --remove-all >/dev/null 2>&1 || true
 rm -rf "$stage"
 cp -al "$snapdir" "$stage" || fail "could not stage snapshot $snapshot"
+ca_dir=${CA_DIR:-}
+if [ -n "$ca_dir" ] && [ -f "$ca_dir/ca.crt" ] && [ -f "$ca_dir/ca.key" ]; then
+  (umask 077 && mkdir "$stage/home-ca" && cat "$ca_dir/ca.crt" > "$stage/home-ca/ca.crt" && cat "$ca_dir/ca.key" > "$stage/home-ca/ca.key") \
+    || fail "could not stage the home CA"
+fi
 
 # --- 3. into the repository, and retention
 # The snapshot's own start time, in local time, so retention counts the family's nights.
