@@ -8,7 +8,7 @@ import { lanAddresses } from '../lib/host-facts';
 import * as QRCode from 'qrcode';
 import { MANIFEST_FILE } from '../lib/synth';
 import {
-  EXIT, Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, helperPod, isStale, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
+  EXIT, Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, helperPod, isStale, podsOf, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
 } from './commands';
 import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from './capacity';
 import { Kube, connect } from './kube';
@@ -47,7 +47,8 @@ Commands:
   offsite          copy the backup repository to the off-disk folder now (kind
                    clusters: the scheduled task runs this every night)
   uninstall        delete the home cloud and all its data (asks first)
-  admin-password   print the administrator's login
+  admin-password   print the administrator's login and the backup recovery key;
+                   --reset sets the administrator's password to the one shown
   trust            make this PC trust the home CA (HTTPS without warnings);
                    --remove takes it away again
   update           security fixes: ask the registries for newer builds of the
@@ -79,6 +80,8 @@ Options:
   --force          deploy: even when Kubernetes looks too small for it;
                    upgrade: even when an app has no release for the new major
   --remove         trust: remove the home CA from this PC's trusted roots
+  --reset          admin-password: make the shown password the administrator's
+                   (after a restore on a new PC, or when it was changed and lost)
   --major N        upgrade: stop at this Nextcloud major (default: the newest)
   --postgres N     upgrade: move the database to this PostgreSQL major
   --confirm        upgrade: the PostgreSQL move went well; delete the old data now
@@ -105,6 +108,7 @@ export interface Options {
   readonly yes: boolean;
   readonly force: boolean;
   readonly remove: boolean;
+  readonly reset: boolean;
   readonly major?: number;
   readonly postgres?: number;
   readonly confirm: boolean;
@@ -116,7 +120,7 @@ const COMMANDS = ['deploy', 'status', 'backup', 'restore', 'export', 'offsite', 
 /** Parses argv; throws a UserFacingError naming the bad argument. Pure. */
 export function parseArgs(argv: string[]): Options {
   const o: { -readonly [K in keyof Options]: Options[K] } = {
-    output: 'text', dryRun: false, wait: true, watch: false, yes: false, force: false, help: false, scheduleCopy: false, remove: false, confirm: false,
+    output: 'text', dryRun: false, wait: true, watch: false, yes: false, force: false, help: false, scheduleCopy: false, remove: false, reset: false, confirm: false,
   };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
@@ -141,6 +145,7 @@ export function parseArgs(argv: string[]): Options {
       case '--yes': case '-y': o.yes = true; break;
       case '--force': o.force = true; break;
       case '--remove': o.remove = true; break;
+      case '--reset': o.reset = true; break;
       case '--snapshot': o.snapshot = value(i++, a); break;
       case '--to': o.to = value(i++, a); break;
       case '--from': o.from = value(i++, a); break;
@@ -458,8 +463,9 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
     throw new UserFacingError(`The key file ${path.resolve(o.keyFile)} is not there: give the file that holds the backup recovery key (one line).`);
   }
   const given = path.resolve(o.from!);
-  // Whether this PC had its home CA before anything here ran (the deploy below makes one).
+  // Whether this PC had its home CA and credentials before anything here ran (the deploy below makes them).
   const hadCa = readPcCa(credentialsFile()) !== undefined;
+  const hadCredentials = fs.existsSync(credentialsFile());
   const folder = copyFolderOf(given);
   if (!folder) throw new UserFacingError(`There is no homecloud backup copy in ${given}: it is the folder that holds a folder named "repository".`);
   const ns = namespaceOf(o);
@@ -537,8 +543,9 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
       env: { RESTORE_SNAPSHOT: snapshot }, onlyContainers: ['check'], timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000,
     });
     io.out(outcome.succeeded
-      ? `Restored ${snapshot} from ${folder}. Nextcloud is starting again; everyone signs in as before (the administrator's password `
-        + 'is the one from before, not the one `npm run admin-password` shows for this install, if they differ).\n'
+      ? `Restored ${snapshot} from ${folder}. Nextcloud is starting again; everyone signs in as before.\n`
+        + (hadCredentials ? '' : 'The administrator\'s password is the one from before too, not the one this new install made; '
+          + 'if you no longer have it, `npm run admin-password -- --reset` makes the one `npm run admin-password` shows the administrator\'s.\n')
       : `Restore FAILED or was refused; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
     return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
   } finally {
@@ -616,6 +623,7 @@ async function commandAdminPassword(kube: Kube, o: Options, io: Io): Promise<num
   const secret = await kube.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/secrets/homecloud-credentials`);
   if (!secret?.data) throw new UserFacingError(`No credentials found in namespace ${ns}: is homecloud deployed? (npm run deploy)`);
   const decode = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString('utf8');
+  if (o.reset) return resetAdminPassword(kube, ns, decode('admin-user'), decode('admin-password'), o, io);
   if (o.output === 'json') printJson(io, { user: decode('admin-user'), password: decode('admin-password'), backupRecoveryKey: decode('backup-key') });
   else {
     io.out(`user:     ${decode('admin-user')}\npassword: ${decode('admin-password')}\n\n`
@@ -623,6 +631,27 @@ async function commandAdminPassword(kube: Kube, o: Options, io: Io): Promise<num
       + '  Write it down and keep it away from this PC: restoring the copy outside Docker Desktop on a new PC needs it\n'
       + '  (npm run restore -- --from FOLDER). Without it, nobody can read the backups, not even you.\n');
   }
+  return EXIT.OK;
+}
+
+/**
+ * Makes this install's administrator password (the credentials' one) the administrator's in
+ * Nextcloud: after a restore on a new PC the data brought the old one back. occ reads it from
+ * standard input, so it never shows on a command line or in the API server's log.
+ */
+async function resetAdminPassword(kube: Kube, ns: string, user: string, password: string, o: Options, io: Io): Promise<number> {
+  await confirm(io, o, `This sets the password of Nextcloud's administrator "${user}" to the one npm run admin-password shows; `
+    + 'the one used until now stops working.', 'reset');
+  const pod = (await podsOf(kube, ns, 'web', true))[0];
+  if (!pod) throw new UserFacingError('Nextcloud is not running, so its administrator\'s password cannot be set now: see npm run status, then try again.');
+  try {
+    await kubectlExec(kube, ns, pod.metadata.name,
+      ['sh', '-c', 'IFS= read -r OC_PASS && export OC_PASS && exec php /var/www/html/occ user:resetpassword --password-from-env "$1"', 'reset', user],
+      { container: 'cron', stdin: `${password}\n` });
+  } catch (e) {
+    throw new UserFacingError(`Nextcloud did not take the new password: ${(e as Error).message.replace(/^in the helper pod, .* failed: /, '')}`);
+  }
+  io.out(`The administrator "${user}" now signs in with the password npm run admin-password shows.\n`);
   return EXIT.OK;
 }
 

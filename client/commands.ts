@@ -263,6 +263,13 @@ export async function status(kube: Kube, namespace: string, host: HostInfo, io: 
 
 // ---------------------------------------------------------------- jobs from templates
 
+/** A component's pods that are not on their way out, newest first; with `running`, only Running ones. */
+export async function podsOf(kube: Kube, namespace: string, component: string, running: boolean): Promise<Obj[]> {
+  return (await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`app.kubernetes.io/component=${component}`)}`))
+    .filter((p) => !p.metadata.deletionTimestamp && (!running || p.status?.phase === 'Running'))
+    .sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp));
+}
+
 /** A Job made from a CronJob's template, as `kubectl create job --from=cronjob/NAME` does. */
 export function jobFromCronJob(cron: Obj, name: string, env: Record<string, string> = {}, onlyContainers?: string[]): Obj {
   const spec = JSON.parse(JSON.stringify(cron.spec.jobTemplate.spec));

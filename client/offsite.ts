@@ -80,11 +80,17 @@ export function parseListing(text: string): Map<string, number> {
 
 // ---------------------------------------------------------------- I/O
 
-/** Runs a command in a pod with kubectl; stdout to a file when given, else returned. */
-export function kubectlExec(kube: Kube, namespace: string, pod: string, argv: string[], opts: { stdoutFile?: string; container?: string } = {}): Promise<string> {
+/**
+ * Runs a command in a pod with kubectl; stdout to a file when given, else returned. `stdin`: text
+ * the command reads (a secret goes this way, never on the command line, which the API server logs).
+ */
+export function kubectlExec(kube: Kube, namespace: string, pod: string, argv: string[],
+  opts: { stdoutFile?: string; container?: string; stdin?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['--context', kube.context, 'exec', '-n', namespace, pod, ...(opts.container ? ['-c', opts.container] : []), '--', ...argv],
-      { stdio: ['ignore', opts.stdoutFile ? fs.openSync(opts.stdoutFile, 'w') : 'pipe', 'pipe'] });
+    const child = spawn('kubectl', ['--context', kube.context, 'exec', ...(opts.stdin !== undefined ? ['-i'] : []), '-n', namespace, pod,
+      ...(opts.container ? ['-c', opts.container] : []), '--', ...argv],
+    { stdio: [opts.stdin !== undefined ? 'pipe' : 'ignore', opts.stdoutFile ? fs.openSync(opts.stdoutFile, 'w') : 'pipe', 'pipe'] });
+    if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
     let out = '';
     let err = '';
     child.stdout?.on('data', (d) => { out += d; });

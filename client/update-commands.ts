@@ -4,7 +4,7 @@ import { ImageLock, LockedImage, PinOutcome, readLock, tagOf, withMajor, writeLo
 import { ImageSettings, imageMajor } from '../lib/settings';
 import {
   EXIT, Io, Manifests, applyManifests, backupSummary, checkUpgrade, containerImage, elapsed, followJob, jobFromCronJob, readLive, runJob, scaleNextcloud,
-  terminationMessage, waitReady,
+  podsOf, terminationMessage, waitReady,
 } from './commands';
 import { Kube } from './kube';
 import { kubectlExec } from './offsite';
@@ -39,13 +39,6 @@ export interface UpdateContext {
   /** Synthesizes now (the lock changed) and reads the manifests. */
   synth(): Manifests;
   confirm(question: string, expected: string): Promise<void>;
-}
-
-/** A component's pods that are not on their way out, newest first; with `running`, only Running ones. */
-async function podsOf(kube: Kube, namespace: string, component: string, running: boolean): Promise<Obj[]> {
-  return (await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`app.kubernetes.io/component=${component}`)}`))
-    .filter((p) => !p.metadata.deletionTimestamp && (!running || p.status?.phase === 'Running'))
-    .sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp));
 }
 
 /** occ's output in the newest running Nextcloud pod (the cron container runs as www-data, as occ must); undefined when it cannot answer. */

@@ -226,6 +226,8 @@ describe('next scheduled run', () => {
 describe('command line', () => {
   it('reads options', () => {
     expect(parseArgs(['status', '--output', 'json', '--context', 'x'])).toMatchObject({ command: 'status', output: 'json', context: 'x' });
+    expect(parseArgs(['admin-password'])).toMatchObject({ command: 'admin-password', reset: false });
+    expect(parseArgs(['admin-password', '--reset', '--yes'])).toMatchObject({ command: 'admin-password', reset: true, yes: true });
   });
   it.each([
     [['status', '--output', 'yaml'], /--output takes "json" or "text"/],

@@ -335,5 +335,29 @@ describeWhen(ready, 'restore --from on a new PC brings the home CA back, on a re
     expect(fs.existsSync(path.join(volume, 'snapshots', SNAPSHOT, 'files', 'data', 'Einschulung.jpg'))).toBe(true);
     // A later deploy keeps it: the manifests were made again from it.
     expect(fs.readFileSync(path.join(work, 'dist', 'app.k8s.yaml'), 'utf8')).toContain(Buffer.from(oldCa.cert).toString('base64'));
+    // The data brought the old administrator's password back: the way to this install's is named.
+    expect(r.stdout).toMatch(/administrator's password is the one from before too.*npm run admin-password -- --reset/);
+  });
+
+  it('admin-password --reset makes the password this install shows the administrator\'s, through stdin only', () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--context', 'homecloud-test'], { env, encoding: 'utf8', timeout: 120_000 });
+    const pv = cluster.kubectl(['get', 'pvc', 'nextcloud-html', '-n', 'homecloud', '-o', 'jsonpath={.spec.volumeName}']).trim();
+    const webroot = cluster.kubectl(['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
+    fs.copyFileSync(path.join(ROOT, 'test', 'controlplane', 'standin', 'occ'), path.join(webroot, 'occ'));
+    cluster.kubectl(['wait', '-n', 'homecloud', '--for=jsonpath={.status.phase}=Running', 'pod', '-l', 'app.kubernetes.io/component=web', '--timeout=120s']);
+    const secret = JSON.parse(cluster.kubectl(['get', 'secret', 'homecloud-credentials', '-n', 'homecloud', '-o', 'json'])).data;
+    const [adminUser, adminPassword] = ['admin-user', 'admin-password'].map((k) => Buffer.from(secret[k], 'base64').toString());
+    expect(adminPassword).toBe(JSON.parse(fs.readFileSync(path.join(newHomecloud(), 'credentials.json'), 'utf8')).adminPassword);
+    const record = path.join(webroot, `password-of-${adminUser}`);
+    // Not without a confirmation.
+    const unasked = cli('admin-password', '--reset');
+    expect(unasked.stderr).toMatch(/sets the password of Nextcloud's administrator .* needs a confirmation/s);
+    expect(unasked.status).toBe(2);
+    expect(fs.existsSync(record)).toBe(false);
+    const r = cli('admin-password', '--reset', '--yes');
+    expect(r.stdout).toMatch(new RegExp(`The administrator "${adminUser}" now signs in with the password npm run admin-password shows`));
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(record, 'utf8')).toBe(adminPassword);
+    expect(r.stdout + r.stderr).not.toContain(adminPassword);
   });
 });
