@@ -326,8 +326,9 @@ async function certificateOf(state: ClusterState): Promise<CertificateCheck | un
   return checkCertificate(ingress.hostname ?? ingress.ip ?? 'localhost', port, caPem);
 }
 
-async function commandDeploy(kube: Kube, o: Options, io: Io): Promise<number> {
+async function commandDeploy(kube: Kube, o: Options, io: Io, within: { restore?: boolean } = {}): Promise<number> {
   const m = freshManifests(io);
+  const fresh = !(await kube.get(`/api/v1/namespaces/${m.namespace}`));
   const live = await readLive(kube, m.namespace);
   checkUpgrade(m, live);
   await checkCapacity(kube, m, o, io);
@@ -340,10 +341,38 @@ async function commandDeploy(kube: Kube, o: Options, io: Io): Promise<number> {
   const changed = results.filter((r) => r.action !== 'unchanged').length;
   io.err(`${changed} change(s) applied to ${kube.context}\n`);
   await offerCopyTask(m, o, io);
-  if (!o.wait) return EXIT.OK;
+  // Last, so it is not scrolled away. (A restore onto a new install goes on with the old key.)
+  const offerKey = () => (fresh && !within.restore && o.output === 'text' ? offerRecoveryKey(kube, m.namespace, io) : Promise.resolve());
+  if (!o.wait) {
+    await offerKey();
+    return EXIT.OK;
+  }
   const ready = await waitReady(kube, m.namespace, (o.timeoutSeconds ?? 1800) * 1000, io);
   const code = await commandStatus(kube, { ...o, watch: false }, io);
+  await offerKey();
   return ready ? code : EXIT.UNHEALTHY;
+}
+
+/**
+ * On a fresh install, the backup recovery key once, when the family asks to see it: without it
+ * a lost PC means lost backups. Never shown unasked (output may end up in a log or a scheduled
+ * task's record); without a terminal, only where to find it.
+ */
+export async function offerRecoveryKey(kube: Kube, ns: string, io: Io): Promise<void> {
+  const why = 'Your backups are encrypted with a recovery key. Restoring them on a new PC needs it: write it down and keep it '
+    + 'away from this PC (in the family\'s paper files).';
+  if (!io.ask) {
+    io.err(`homecloud: ${why} npm run admin-password shows it.\n`);
+    return;
+  }
+  if (/^n(o)?$/i.test((await io.ask(`${why}\nShow it now? [Y/n] `)).trim())) {
+    io.err('Later: npm run admin-password shows it.\n');
+    return;
+  }
+  const secret = await kube.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/secrets/homecloud-credentials`);
+  const key = Buffer.from(secret?.data?.['backup-key'] ?? '', 'base64').toString('utf8');
+  if (!key) throw new UserFacingError(`The recovery key is not in namespace ${ns} yet; npm run admin-password shows it once the install is complete.`);
+  io.out(`\nbackup recovery key: ${key}\n(npm run admin-password shows it again)\n`);
 }
 
 /** Refuses (unless --force) when the PC's Kubernetes cannot hold the home cloud; warns when it is tight. */
@@ -471,7 +500,7 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
   const ns = namespaceOf(o);
   if (!(await kube.get(`/api/v1/namespaces/${ns}`))) {
     io.err(`homecloud is not installed in ${kube.context}: deploying it first (a fresh install, then your data goes in)\n`);
-    const code = await commandDeploy(kube, { ...o, output: 'text' }, io);
+    const code = await commandDeploy(kube, { ...o, output: 'text' }, io, { restore: true });
     if (code !== EXIT.OK) throw new UserFacingError('The fresh install is not healthy yet (see above); nothing was restored. Run the restore again once `npm run status` is healthy.');
   }
   await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with ${o.snapshot ?? 'the newest good snapshot'} from ${folder}. `

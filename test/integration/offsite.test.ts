@@ -236,9 +236,14 @@ describeWhen(ready, 'restore --from the folder a kubeadm cluster writes to, on a
 
   it('reads the copy where the nightly job wrote it, with this install\'s own key', () => {
     const homecloud = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--context', 'homecloud-test'], { env, encoding: 'utf8', timeout: 300_000 });
-    expect(homecloud('deploy', '--timeout', '120').status).toBe(0);
+    const install = homecloud('deploy', '--timeout', '120');
+    expect(install.status).toBe(0);
     // What the nightly job's mirror leaves in the folder: a repository with tonight's snapshot.
     const key = JSON.parse(fs.readFileSync(path.join(work, 'credentials.json'), 'utf8')).backupKey;
+    // A fresh install says where the recovery key is; without a terminal to ask on, it never prints it.
+    expect(install.stderr).toMatch(/encrypted with a recovery key\. Restoring them on a new PC needs it.*npm run admin-password shows it/);
+    expect(install.stdout + install.stderr).not.toContain(key);
+    expect(homecloud('deploy', '--timeout', '120').stderr).not.toMatch(/encrypted with a recovery key/); // once, at install
     const folder = path.join(work, 'homecloud-backups');
     const stage = path.join(work, 'stage', '.offsite-stage');
     const photo = crypto.randomBytes(100_000);
@@ -317,6 +322,7 @@ describeWhen(ready, 'restore --from on a new PC brings the home CA back, on a re
     const r = spawnSync(process.execPath, [BIN, 'restore', '--from', folder, '--key-file', keyFile, '--yes', '--timeout', '300', '--context', 'homecloud-test'],
       { env, encoding: 'utf8', timeout: 600_000 });
     expect(r.stderr).toMatch(/deploying it first/);
+    expect(r.stderr).not.toMatch(/encrypted with a recovery key/); // the family restores with the one it kept
     expect(r.stderr).toMatch(/the home CA from the backup is back \(SHA-256 [0-9A-F:]+\)/);
     expect(r.stdout + r.stderr).toMatch(/Restored 2026-11-26T013000Z from /);
     expect(r.status).toBe(0);
