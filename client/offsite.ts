@@ -189,6 +189,11 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
       }
       io.err(`the copy's files: ${repaired} damaged${repaired ? ', fetched again below' : ''}\n`);
     }
+    // Rot the night's scrub found in the repository inside Docker Desktop, which the night cannot
+    // mend where it does not see this folder (kind): files named by their content come back from here.
+    const damaged = (await kubectlExec(kube, namespace, helper.pod, ['sh', '-c', `cat /backup/${DAMAGED_LIST} 2>/dev/null || true`]))
+      .split('\n').map((l) => l.trim()).filter((rel) => /^(keys|data|index|snapshots)\/[0-9a-f/]+$/.test(rel));
+    if (damaged.length) await healInCluster(kube, namespace, repo, damaged, io);
     const target = localFiles(repo);
     if (target.has('config') && source.has('config') && target.get('config') !== source.get('config')) {
       throw new UserFacingError(`${repo} holds a different backup repository (another install's?); move it away or choose another folder. Nothing was changed.`);
@@ -248,6 +253,37 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
   } finally {
     await helper.remove();
   }
+}
+
+/** The night's list of repository files that do not match their names (offsite.sh's scrub). */
+const DAMAGED_LIST = 'repository-damaged';
+
+/**
+ * Puts back, into the repository inside Docker Desktop, each listed file this copy holds intact:
+ * beside it first, checked there, then renamed over it, so a stop midway leaves the damaged file,
+ * never none. The next night's scrub reads the whole repository again and reports the result.
+ */
+async function healInCluster(kube: Kube, namespace: string, repo: string, damaged: string[], io: Io): Promise<number> {
+  const good = damaged.filter((rel) => {
+    const file = path.join(repo, ...rel.split('/'));
+    return fs.existsSync(file) && intact(rel, file, -1);
+  });
+  io.err(`the backup repository inside Docker Desktop has ${damaged.length} damaged file(s); ${good.length} of them intact in this copy: putting those back\n`);
+  if (!good.length) return 0;
+  // The export helper mounts the backups read-only; the import helper may write.
+  const writer = await helperPod(kube, namespace, 'backup-import', 'repair', io);
+  try {
+    for (const rel of good) {
+      const target = `/backup/${REPOSITORY}/${rel}`;
+      await copyIntoPod(kube, namespace, writer.pod, path.join(repo, ...rel.split('/')), `${target}.healing`);
+      await kubectlExec(kube, namespace, writer.pod,
+        ['sh', '-c', 'test "$(sha256sum < "$1.healing" | cut -c1-64)" = "${1##*/}" && mv -f "$1.healing" "$1"', 'heal', target]);
+    }
+  } finally {
+    await writer.remove();
+  }
+  io.err(`put back ${good.length} file(s); the next night's scrub checks the whole repository again (npm run status)\n`);
+  return good.length;
 }
 
 /**

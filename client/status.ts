@@ -323,7 +323,8 @@ function offsiteWarnings(o: OffsiteReport, state: ClusterState, installedHours: 
   }
   if (o.scrub?.result === 'damaged') {
     w.push(`The last scrub found damage${o.scrub.damagedSnapshots ? ` (snapshots ${o.scrub.damagedSnapshots}, marked DAMAGED and never restored)` : ''}: `
-      + 'newer backups are complete; if it repeats, Docker Desktop\'s disk or the folder\'s drive may be failing.');
+      + 'newer backups are complete; if it repeats, Docker Desktop\'s disk or the folder\'s drive may be failing.'
+      + (o.mode === 'client' ? ' Run `npm run offsite`: it puts back damaged files of the repository inside Docker Desktop from this PC\'s copy.' : ''));
   }
   return w;
 }

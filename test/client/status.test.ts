@@ -183,6 +183,13 @@ describe('the copy outside Docker Desktop', () => {
       pods: [copied('2026-11-26T01:40:00Z', { scrub: { result: 'damaged', damagedSnapshots: '2026-01-01T013000Z' } })] }), host);
     expect(r.offsite.scrub).toMatchObject({ result: 'damaged' });
     expect(r.warnings).toContainEqual(expect.stringMatching(/scrub found damage \(snapshots 2026-01-01T013000Z, marked DAMAGED/));
+    expect(r.warnings.join('\n')).not.toMatch(/npm run offsite/);
+  });
+  it('on kind, says that npm run offsite puts back damaged repository files from the PC\'s copy', () => {
+    const r = buildReport(state({ cronJobs: [cron('client')], nodeNames: ['desktop-control-plane'],
+      pods: [copied('2026-11-26T01:40:00Z', { scrub: { result: 'damaged', damagedSnapshots: '' } })] }),
+    { ...host, pcCopy: { time: '2026-11-26T03:00:00Z', result: 'success', kib: 4096 } });
+    expect(r.warnings).toContainEqual(expect.stringMatching(/scrub found damage: .*Run `npm run offsite`: it puts back damaged files of the repository inside Docker Desktop from this PC's copy/));
   });
   it('says when a scrub repaired the repository inside Docker Desktop from the copy, without a warning', () => {
     const r = buildReport(state({ cronJobs: [cron('cluster')], nodeNames: ['docker-desktop'],

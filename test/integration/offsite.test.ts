@@ -131,6 +131,26 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
     expect(homecloud('offsite').err).not.toMatch(/reading back/);
   });
 
+  it('puts back a file the night found damaged inside Docker Desktop, from the copy on the PC', () => {
+    const inCluster = path.join(backupVolume(), 'repository');
+    const pack = spawnSync('find', [path.join(inCluster, 'data'), '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    const good = fs.readFileSync(pack);
+    const bad = Buffer.from(good);
+    bad[bad.length >> 1] ^= 0xff; // same size: the copy on the PC keeps its good version
+    fs.writeFileSync(pack, bad);
+    // What the night's scrub leaves (offsite.sh): the files that do not match their names.
+    fs.writeFileSync(path.join(backupVolume(), 'repository-damaged'), `${path.relative(inCluster, pack)}\n`);
+    const r = homecloud('offsite');
+    expect(r.err).toMatch(/has 1 damaged file\(s\); 1 of them intact in this copy: putting those back[\s\S]*put back 1 file\(s\)/);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(pack).equals(good)).toBe(true);
+    expect(fs.readdirSync(path.dirname(pack)).filter((n) => n.endsWith('.healing'))).toEqual([]);
+    expect(restic(key, '-r', inCluster, 'check', '--read-data').status).toBe(0);
+    expect(restic(key, '-r', path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
+    expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/repair-|offsite-/);
+    fs.rmSync(path.join(backupVolume(), 'repository-damaged'));
+  });
+
   it('says plainly when the folder\'s drive is not there', () => {
     const r = homecloud('offsite', '--to', path.join(work, 'unplugged', 'homecloud-backups'));
     expect(r.code).toBe(2);

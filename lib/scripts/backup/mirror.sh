@@ -8,6 +8,8 @@
 #   mirror.sh verify FOLDER     read every file of FOLDER/repository and check it against its name
 #   mirror.sh heal REPO FOLDER  replace each file of REPO that does not match its name with the
 #                               copy's, when the copy's does (rot inside Docker Desktop's disk)
+#   mirror.sh damaged REPO      list the files of REPO that do not match their names (for the
+#                               PC's copy to replace, where the night cannot see it: kind)
 #
 # A copy stopped at any moment (PC shut down, job deadline) leaves a usable repository: new
 # files land under a temporary name outside the repository and are renamed in only once
@@ -142,8 +144,17 @@ heal)
   echo "healed=$healed left=$left"
   [ "$left" -eq 0 ]
   ;;
+damaged)
+  repo=${2:?usage: mirror.sh damaged REPO}
+  for part in keys data index snapshots; do
+    [ -d "$repo/$part" ] || continue
+    for f in $(cd "$repo" && find "$part" -type f); do
+      [ "$(sha256sum < "$repo/$f" | cut -c1-64)" = "${f##*/}" ] || echo "$f"
+    done
+  done
+  ;;
 *)
-  echo "usage: mirror.sh copy SRC FOLDER | verify FOLDER | heal REPO FOLDER" >&2
+  echo "usage: mirror.sh copy SRC FOLDER | verify FOLDER | heal REPO FOLDER | damaged REPO" >&2
   exit 2
   ;;
 esac

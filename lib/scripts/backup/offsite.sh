@@ -129,7 +129,11 @@ restic forget --quiet --host homecloud --keep-last 2 --keep-daily "${KEEP_DAILY:
 
 # --- 4. scrub, when due
 last_scrub=$(sed -n 's/.*"epoch":\([0-9]*\).*/\1/p' "$backup_dir/scrub.json" 2>/dev/null || true)
-if [ "${SCRUB_NOW:-false}" = true ] || [ -n "$trouble" ] || [ -z "$last_scrub" ] || [ $((started - last_scrub)) -ge $((scrub_days * 86400)) ]; then
+# Damaged files of the repository that the PC's copy is to replace (kind): checked again every
+# night until they are, so status says when they are.
+damaged_list="$backup_dir/repository-damaged"
+if [ "${SCRUB_NOW:-false}" = true ] || [ -n "$trouble" ] || [ -f "$damaged_list" ] || [ -z "$last_scrub" ] \
+  || [ $((started - last_scrub)) -ge $((scrub_days * 86400)) ]; then
   log "scrub: reading everything that is kept"
   damaged=''
   for s in $(sh "$here/good-snapshots.sh" "$backup_dir/snapshots"); do
@@ -150,6 +154,14 @@ if [ "${SCRUB_NOW:-false}" = true ] || [ -n "$trouble" ] || [ -z "$last_scrub" ]
       repaired=true
       log "scrub: the repository was damaged and is repaired from the copy in $folder_name"
     fi
+  fi
+  if [ "$repo_ok" = true ]; then
+    # Replaced by the PC's copy since the last scrub (kind: npm run offsite)?
+    [ -f "$damaged_list" ] && repaired=true
+    rm -f "$damaged_list"
+  else
+    sh "$here/mirror.sh" damaged "$RESTIC_REPOSITORY" > "$damaged_list.tmp" && mv "$damaged_list.tmp" "$damaged_list"
+    [ "$mode" = client ] && log "scrub: $(wc -l < "$damaged_list") damaged file(s) in the repository; npm run offsite replaces them from the PC's copy"
   fi
   copy_ok=true
   if [ "$mode" = cluster ] && [ -n "$folder" ] && [ -f "$folder/repository/config" ]; then
