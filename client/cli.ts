@@ -342,7 +342,9 @@ async function commandDeploy(kube: Kube, o: Options, io: Io, within: { restore?:
   io.err(`${changed} change(s) applied to ${kube.context}\n`);
   await offerCopyTask(m, o, io);
   // Last, so it is not scrolled away. (A restore onto a new install goes on with the old key.)
-  const offerKey = () => (fresh && !within.restore && o.output === 'text' ? offerRecoveryKey(kube, m.namespace, io) : Promise.resolve());
+  // --yes: a run that asks nothing (a script), so only where the key is.
+  const offerKey = () => (fresh && !within.restore && o.output === 'text'
+    ? offerRecoveryKey(kube, m.namespace, o.yes ? { ...io, ask: undefined } : io) : Promise.resolve());
   if (!o.wait) {
     await offerKey();
     return EXIT.OK;
