@@ -263,13 +263,13 @@ const DAMAGED_LIST = 'repository-damaged';
  * beside it first, checked there, then renamed over it, so a stop midway leaves the damaged file,
  * never none. The next night's scrub reads the whole repository again and reports the result.
  */
-async function healInCluster(kube: Kube, namespace: string, repo: string, damaged: string[], io: Io): Promise<number> {
+async function healInCluster(kube: Kube, namespace: string, repo: string, damaged: string[], io: Io): Promise<void> {
   const good = damaged.filter((rel) => {
     const file = path.join(repo, ...rel.split('/'));
     return fs.existsSync(file) && intact(rel, file, -1);
   });
   io.err(`the backup repository inside Docker Desktop has ${damaged.length} damaged file(s); ${good.length} of them intact in this copy: putting those back\n`);
-  if (!good.length) return 0;
+  if (!good.length) return;
   // The export helper mounts the backups read-only; the import helper may write.
   const writer = await helperPod(kube, namespace, 'backup-import', 'repair', io);
   try {
@@ -283,7 +283,6 @@ async function healInCluster(kube: Kube, namespace: string, repo: string, damage
     await writer.remove();
   }
   io.err(`put back ${good.length} file(s); the next night's scrub checks the whole repository again (npm run status)\n`);
-  return good.length;
 }
 
 /**

@@ -34,6 +34,15 @@ check_folder() { # FOLDER: there, a folder, writable
 
 size_of() { stat -c %s "$1"; }
 
+damaged_files() { # REPO: its files (below keys data index snapshots) that do not match their names
+  for part in keys data index snapshots; do
+    [ -d "$1/$part" ] || continue
+    for f in $(cd "$1" && find "$part" -type f); do
+      [ "$(sha256sum < "$1/$f" | cut -c1-64)" = "${f##*/}" ] || echo "$f"
+    done
+  done
+}
+
 case ${1:-} in
 copy)
   src=${2:?usage: mirror.sh copy SRC FOLDER}
@@ -124,34 +133,23 @@ heal)
   cmp -s "$repo/config" "$src/config" || fail "the copy in $folder belongs to another repository; nothing was repaired"
   healed=0
   left=0
-  for part in keys data index snapshots; do
-    [ -d "$repo/$part" ] || continue
-    for f in $(cd "$repo" && find "$part" -type f); do
-      name=${f##*/}
-      [ "$(sha256sum < "$repo/$f" | cut -c1-64)" = "$name" ] && continue
-      if [ -f "$src/$f" ] && [ "$(sha256sum < "$src/$f" | cut -c1-64)" = "$name" ]; then
-        # Beside it first, then renamed over it: a stop midway leaves the damaged file, not none.
-        cp "$src/$f" "$repo/$f.healing" && mv -f "$repo/$f.healing" "$repo/$f" || fail "could not replace $f"
-        healed=$((healed + 1))
-        log "repaired $f from the copy in $folder"
-      else
-        left=$((left + 1))
-        log "DAMAGED: $f (the copy has no good version of it)"
-      fi
-    done
+  for f in $(damaged_files "$repo"); do
+    if [ -f "$src/$f" ] && [ "$(sha256sum < "$src/$f" | cut -c1-64)" = "${f##*/}" ]; then
+      # Beside it first, then renamed over it: a stop midway leaves the damaged file, not none.
+      cp "$src/$f" "$repo/$f.healing" && mv -f "$repo/$f.healing" "$repo/$f" || fail "could not replace $f"
+      healed=$((healed + 1))
+      log "repaired $f from the copy in $folder"
+    else
+      left=$((left + 1))
+      log "DAMAGED: $f (the copy has no good version of it)"
+    fi
   done
   log "repaired $healed file(s) of the repository; $left left damaged"
   echo "healed=$healed left=$left"
   [ "$left" -eq 0 ]
   ;;
 damaged)
-  repo=${2:?usage: mirror.sh damaged REPO}
-  for part in keys data index snapshots; do
-    [ -d "$repo/$part" ] || continue
-    for f in $(cd "$repo" && find "$part" -type f); do
-      [ "$(sha256sum < "$repo/$f" | cut -c1-64)" = "${f##*/}" ] || echo "$f"
-    done
-  done
+  damaged_files "${2:?usage: mirror.sh damaged REPO}"
   ;;
 *)
   echo "usage: mirror.sh copy SRC FOLDER | verify FOLDER | heal REPO FOLDER | damaged REPO" >&2
