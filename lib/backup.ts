@@ -171,6 +171,8 @@ export class Backup extends Construct {
         { name: 'SCRUB_EVERY_DAYS', value: String(off.scrubEveryDays) },
         { name: 'BACKUP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) },
         { name: 'CA_DIR', value: Backup.CA_MOUNT },
+        // The copy checks as many files at once as the container has cores (mirror.sh).
+        { name: 'MIRROR_JOBS', value: String(Math.min(4, Math.max(1, Math.ceil(s.resources.offsite.cpuLimitMillis / 1000)))) },
       ],
       volumeMounts: mounts(
         { name: 'homecloud-ca', mountPath: Backup.CA_MOUNT, readOnly: true },

@@ -319,6 +319,16 @@ describe('backup CronJob', () => {
     it('passes the copy\'s own retention and scrub interval', () => {
       expect(['KEEP_DAILY', 'KEEP_WEEKLY', 'KEEP_MONTHLY', 'SCRUB_EVERY_DAYS'].map((n) => envOf(offsite, n).value)).toEqual(['7', '4', '12', '7']);
     });
+    it('may use two idle cores, checks as many copied files at once as it has, and follows resources.offsite', () => {
+      expect(offsite.resources.limits.cpu).toBe('2');
+      expect(offsite.resources.requests.cpu).toBe('20m');
+      expect(envOf(offsite, 'MIRROR_JOBS').value).toBe('2');
+      const c = (cpuLimit: string) => synthStack({ resources: { offsite: { cpuLimit } } }).get('CronJob', 'backup').spec.jobTemplate.spec.template.spec.containers
+        .find((x: K8sObject) => x.name === 'offsite');
+      expect(envOf(c('500m'), 'MIRROR_JOBS').value).toBe('1');
+      expect(envOf(c('3'), 'MIRROR_JOBS').value).toBe('3');
+      expect(envOf(c('16'), 'MIRROR_JOBS').value).toBe('4');
+    });
     it('says it runs after the other two, so the capacity check does not add its memory to theirs', () => {
       expect(template.metadata.annotations).toEqual({ 'homecloud.io/runs-last': 'offsite' });
     });

@@ -17,8 +17,18 @@
 # (and the repository's config last),
 # and nothing is removed until every new file is in (removals go the other way round).
 # Prints one "key=value" summary line last, for offsite.sh.
+#
+# Reading every new file back and hashing it is most of a first night's copy, and busybox hashes
+# on one core: several files are copied and checked at once (MIRROR_JOBS, default the CPUs the
+# container sees, at most 4, as a USB disk slows down with more writers than that).
 set -eu
 set -o pipefail
+
+self=$0
+jobs=${MIRROR_JOBS:-$(nproc 2>/dev/null || echo 1)}
+case $jobs in '' | *[!0-9]*) jobs=1 ;; esac
+[ "$jobs" -ge 1 ] || jobs=1
+[ "$jobs" -le 4 ] || jobs=4
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) mirror: $*"; }
 fail() { log "FAILED: $*"; exit 1; }
@@ -34,13 +44,15 @@ check_folder() { # FOLDER: there, a folder, writable
 
 size_of() { stat -c %s "$1"; }
 
-damaged_files() { # REPO: its files (below keys data index snapshots) that do not match their names
+repository_files() { # (in a repository) its files named by their content
   for part in keys data index snapshots; do
-    [ -d "$1/$part" ] || continue
-    for f in $(cd "$1" && find "$part" -type f); do
-      [ "$(sha256sum < "$1/$f" | cut -c1-64)" = "${f##*/}" ] || echo "$f"
-    done
+    [ -d "$part" ] || continue
+    find "$part" -type f
   done
+}
+
+damaged_files() { # REPO: its files that do not match their names (or cannot be read), in no set order
+  (cd "$1" && repository_files | xargs -r -n 8 -P "$jobs" sh "$self" mismatching)
 }
 
 case ${1:-} in
@@ -64,40 +76,37 @@ copy)
   # first copy stopped midway reads as "no copy yet", never as a damaged one.
   for part in keys data index snapshots config; do
     [ -e "$src/$part" ] || continue
-    (cd "$src" && find "$part" -type f) | sort > "$partial/.list"
-    while IFS= read -r rel; do
-      target="$dest/$rel"
-      [ -f "$target" ] && [ "$(size_of "$target")" = "$(size_of "$src/$rel")" ] && continue
-      tmp="$partial/${rel##*/}"
-      err=$(cp "$src/$rel" "$tmp" 2>&1) || fail "copying $rel: ${err##*: } (folder full?)"
-      if [ "$rel" = config ]; then
-        cmp -s "$src/config" "$tmp" || fail "config did not arrive intact"
-      elif [ "$(sha256sum < "$tmp" | cut -c1-64)" != "${rel##*/}" ]; then
-        # A file a killed restic left half-written is not part of the repository (nothing
-        # refers to it; restic's prune removes it): it is not copied.
-        if [ "$(sha256sum < "$src/$rel" | cut -c1-64)" != "${rel##*/}" ]; then
-          log "skipping $rel: half-written by a run that was stopped, not part of any snapshot"
-          rm -f "$tmp"
-          continue
-        fi
-        fail "$rel did not arrive intact (read back differs); the disk may be failing"
-      fi
-      mkdir -p "${target%/*}"
-      mv "$tmp" "$target"
-      copied=$((copied + 1))
-      bytes=$((bytes + $(size_of "$target")))
-    done < "$partial/.list"
+    # (Lists in variables, not files: the folder may be full.)
+    todo=$(find "$src/$part" -type f | sort | while IFS= read -r f; do
+      rel=${f#"$src"/}
+      [ -f "$dest/$rel" ] && [ "$(size_of "$dest/$rel")" = "$(size_of "$f")" ] && continue
+      echo "$rel"
+    done)
+    [ -n "$todo" ] || continue
+    # Packs side by side; every kind is complete before the next begins (see above).
+    n=1
+    [ "$part" = data ] && n=$jobs
+    if ! results=$(echo "$todo" | xargs -r -n 1 -P "$n" sh "$self" copy-one "$src" "$dest" "$partial"); then
+      echo "$results" | grep -v -e '^copied ' -e 'FAILED: ' || true
+      fail "$(echo "$results" | sed -n 's/.*FAILED: //p' | head -n 1)"
+    fi
+    echo "$results" | grep -v '^copied ' || true
+    set -- $(echo "$results" | awk '$1 == "copied" { n++; b += $2 } END { print n + 0, b + 0 }')
+    copied=$((copied + $1))
+    bytes=$((bytes + $2))
   done
   # What the repository no longer has (after its retention), newest kinds first.
   removed=0
   for part in snapshots index data keys; do
     [ -d "$dest/$part" ] || continue
-    (cd "$dest" && find "$part" -type f) > "$partial/.list"
-    while IFS= read -r rel; do
-      [ -e "$src/$rel" ] && continue
-      rm -f "$dest/$rel"
+    gone=$(find "$dest/$part" -type f | while IFS= read -r f; do [ -e "$src/${f#"$dest"/}" ] || echo "$f"; done)
+    [ -n "$gone" ] || continue
+    while IFS= read -r f; do
+      rm -f "$f"
       removed=$((removed + 1))
-    done < "$partial/.list"
+    done <<EOF
+$gone
+EOF
   done
   rm -rf "$partial"
   sync
@@ -110,16 +119,11 @@ verify)
   dest="$folder/repository"
   [ -f "$dest/config" ] || fail "there is no backup copy in $folder"
   bad=0
-  n=0
-  for part in keys data index snapshots; do
-    [ -d "$dest/$part" ] || continue
-    for f in $(cd "$dest" && find "$part" -type f); do
-      n=$((n + 1))
-      [ "$(sha256sum < "$dest/$f" | cut -c1-64)" = "${f##*/}" ] && continue
-      bad=$((bad + 1))
-      # REPAIR=true: the next copy brings the file back from the in-cluster repository.
-      if [ "${REPAIR:-false}" = true ]; then rm -f "$dest/$f"; log "DAMAGED: $f (removed; the next copy replaces it)"; else log "DAMAGED: $f"; fi
-    done
+  n=$(cd "$dest" && repository_files | wc -l)
+  for f in $(damaged_files "$dest"); do
+    bad=$((bad + 1))
+    # REPAIR=true: the next copy brings the file back from the in-cluster repository.
+    if [ "${REPAIR:-false}" = true ]; then rm -f "$dest/$f"; log "DAMAGED: $f (removed; the next copy replaces it)"; else log "DAMAGED: $f"; fi
   done
   log "verified $n file(s) in $folder: $bad damaged"
   echo "verified=$n damaged=$bad"
@@ -150,6 +154,39 @@ heal)
   ;;
 damaged)
   damaged_files "${2:?usage: mirror.sh damaged REPO}"
+  ;;
+# The workers the modes above start, several at once (xargs -P); not for use by hand.
+copy-one) # SRC DEST PARTIAL REL: prints "copied BYTES"; on failure "FAILED: …", and the others stop
+  src=$2
+  dest=$3
+  partial=$4
+  rel=$5
+  [ -e "$partial/.stop" ] && exit 0
+  trap '[ $? -eq 0 ] || : > "$partial/.stop"' EXIT
+  target="$dest/$rel"
+  tmp="$partial/${rel##*/}"
+  err=$(cp "$src/$rel" "$tmp" 2>&1) || fail "copying $rel: ${err##*: } (folder full?)"
+  if [ "$rel" = config ]; then
+    cmp -s "$src/config" "$tmp" || fail "config did not arrive intact"
+  elif [ "$(sha256sum < "$tmp" | cut -c1-64)" != "${rel##*/}" ]; then
+    # A file a killed restic left half-written is not part of the repository (nothing
+    # refers to it; restic's prune removes it): it is not copied.
+    if [ "$(sha256sum < "$src/$rel" | cut -c1-64)" != "${rel##*/}" ]; then
+      log "skipping $rel: half-written by a run that was stopped, not part of any snapshot"
+      rm -f "$tmp"
+      exit 0
+    fi
+    fail "$rel did not arrive intact (read back differs); the disk may be failing"
+  fi
+  mkdir -p "${target%/*}"
+  mv "$tmp" "$target"
+  echo "copied $(size_of "$target")"
+  ;;
+mismatching) # FILE...: those whose SHA-256 is not their name
+  shift
+  for f in "$@"; do
+    [ "$(sha256sum 2>/dev/null < "$f" | cut -c1-64)" = "${f##*/}" ] || echo "$f"
+  done
   ;;
 *)
   echo "usage: mirror.sh copy SRC FOLDER | verify FOLDER | heal REPO FOLDER | damaged REPO" >&2
