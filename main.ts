@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import * as path from 'path';
 import { detectHostFacts } from './lib/host-facts';
 import { LOCK_FILE } from './lib/image-lock';
@@ -12,9 +13,13 @@ export const settings: HomecloudSettings = {
   // timeZone: 'Europe/Berlin',
   // trustedDomains: ['localhost', 'homepc', '192.168.1.20'],
   // phoneRegion: 'DE',
-  // backup: { time: '03:15', retention: { daily: 7, weekly: 4, monthly: 6 } },
+  // backup: { time: '03:15', timeout: Duration.hours(6), retention: { daily: 7, weekly: 4, monthly: 6 } },
   // storage: { nextcloud: '200Gi', backups: '400Gi' },
 };
+
+// The settings that are a span of time (backup.timeout, backup.catchUpWindow) take a Duration:
+// Duration.hours(6), Duration.minutes(90).
+export { Duration };
 
 /** Writes dist/app.k8s.yaml; the exit code is 0 when written, 1 when a setting needs fixing. */
 export function main(): number {

@@ -8,7 +8,7 @@ import { lanAddresses } from '../lib/host-facts';
 import * as QRCode from 'qrcode';
 import { MANIFEST_FILE } from '../lib/synth';
 import {
-  EXIT, Io, Manifests, applyManifests, backupSummary, checkUpgrade, elapsed, exportSnapshot, helperPod, isStale, podsOf, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
+  EXIT, Io, Manifests, applyManifests, backupFailure, backupSummary, checkUpgrade, elapsed, exportSnapshot, helperPod, isStale, podsOf, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
 } from './commands';
 import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from './capacity';
 import { Kube, connect } from './kube';
@@ -66,7 +66,8 @@ Options:
   --output json    machine-readable results (status, deploy, backup)
   --dry-run        deploy: show what would change, using the server
   --no-wait        deploy: do not wait for readiness
-  --timeout SECS   how long to wait (deploy: 1800, uninstall: 600)
+  --timeout SECS   how long to wait (deploy: 1800, uninstall: 600; backup: as
+                   long as backup.timeout lets it run)
   --watch          status: refresh every 5 seconds
   --snapshot NAME  restore/export: which snapshot (default: the newest)
   --to FOLDER      export, offsite: where to copy it (e.g. D:\\homecloud-backups)
@@ -454,14 +455,17 @@ async function commandOffsite(kube: Kube, o: Options, io: Io): Promise<number> {
 
 async function commandBackup(kube: Kube, o: Options, io: Io): Promise<number> {
   const ns = namespaceOf(o);
-  const outcome = await runJob(kube, ns, 'backup', 'backup-manual', io, { timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000 });
+  // Without --timeout, as long as the backup itself may run (backup.timeout).
+  const outcome = await runJob(kube, ns, 'backup', 'backup-manual', io, { timeoutMs: o.timeoutSeconds ? o.timeoutSeconds * 1000 : undefined });
   const summary = backupSummary(outcome.pods);
-  if (o.output === 'json') printJson(io, { succeeded: outcome.succeeded, summary });
+  if (o.output === 'json') printJson(io, { succeeded: outcome.succeeded, summary, ...(outcome.succeeded ? {} : { error: backupFailure(outcome) }) });
   else if (outcome.succeeded) {
     io.out(`Backup done: snapshot ${summary?.snapshot ?? '?'}, database ${summary?.database?.bytes ?? '?'} bytes, `
       + `files ${summary?.files?.kib ?? '?'} KiB (${summary?.files?.newKib ?? '?'} KiB new).\n`);
   } else {
-    io.out(`Backup FAILED: ${summary?.error ?? 'see the logs'}.\nDetails: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
+    const why = backupFailure(outcome);
+    io.out(outcome.stoppedAtLimitSeconds !== undefined ? `Backup STOPPED: ${why}.\n`
+      : `Backup FAILED: ${why ?? 'see the logs'}.\nDetails: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
   }
   return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
 }

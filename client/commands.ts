@@ -9,7 +9,7 @@ import { KINDS, collectionPath, describe, kindInfo, objectPath } from './kinds';
 import { ApiError, Kube } from './kube';
 import { parseManifest } from './manifest';
 import { PRUNABLE_KINDS, applyOrder, ownedBy, pruneCandidates, selector } from './plan';
-import { ClusterState, HostInfo, Report, buildReport } from './status';
+import { ClusterState, HostInfo, Report, backupTimeLimitWords, buildReport, stoppedAtLimit } from './status';
 import { upgradeProblems } from './upgrade-guard';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -296,6 +296,14 @@ export function jobFromCronJob(cron: Obj, name: string, env: Record<string, stri
 export interface JobOutcome {
   readonly succeeded: boolean;
   readonly pods: Obj[];
+  /** Kubernetes stopped the Job at its time limit (activeDeadlineSeconds, here): its pods, and their logs, are gone. */
+  readonly stoppedAtLimitSeconds?: number;
+}
+
+/** What a failed backup Job says about itself: its own summary's error, or its time limit. */
+export function backupFailure(outcome: JobOutcome): string | undefined {
+  if (outcome.stoppedAtLimitSeconds !== undefined) return backupTimeLimitWords(outcome.stoppedAtLimitSeconds);
+  return backupSummary(outcome.pods)?.error || undefined;
 }
 
 /** Starts a Job from a CronJob template; returns its name. */
@@ -311,19 +319,24 @@ export async function startJob(kube: Kube, namespace: string, template: string, 
   return job.metadata.name;
 }
 
-/** Follows a Job to the end with progress on stderr. */
-export async function followJob(kube: Kube, namespace: string, name: string, io: Io, timeoutMs: number): Promise<JobOutcome> {
+/**
+ * Follows a Job to the end with progress on stderr. Without timeoutMs it waits as long as the
+ * Job's own time limit allows (and 4 hours for a Job without one).
+ */
+export async function followJob(kube: Kube, namespace: string, name: string, io: Io, timeoutMs?: number): Promise<JobOutcome> {
   const start = io.now().getTime();
   for (;;) {
     const current = await kube.get<Obj>(`/apis/batch/v1/namespaces/${namespace}/jobs/${name}`);
     if (!current) throw new UserFacingError(`Job/${name} disappeared before it finished (deleted by someone?).`);
+    timeoutMs ??= current.spec?.activeDeadlineSeconds ? (current.spec.activeDeadlineSeconds + 120) * 1000 : 4 * 3600 * 1000;
     const conditions: Obj[] = current.status?.conditions ?? [];
     const done = conditions.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     const spent = io.now().getTime() - start;
     if (done) {
       const pods = await kube.list<Obj>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${name}`)}`);
-      io.err(`${name} ${done.type === 'Complete' ? 'finished' : 'failed'} after ${elapsed(spent)}\n`);
-      return { succeeded: done.type === 'Complete', pods };
+      const limit = stoppedAtLimit(current);
+      io.err(`${name} ${done.type === 'Complete' ? 'finished' : limit !== undefined ? 'was stopped at its time limit' : 'failed'} after ${elapsed(spent)}\n`);
+      return { succeeded: done.type === 'Complete', pods, ...(limit !== undefined ? { stoppedAtLimitSeconds: limit } : {}) };
     }
     if (spent > timeoutMs) throw new UserFacingError(`${name} did not finish within ${elapsed(timeoutMs)}; see kubectl logs -n ${namespace} job/${name} --all-containers`);
     if (spent % 15000 < 2000) io.err(`${name} running — ${elapsed(spent)}\n`);
@@ -333,7 +346,7 @@ export async function followJob(kube: Kube, namespace: string, name: string, io:
 
 /** Starts a Job from a CronJob template and follows it to the end. */
 export async function runJob(kube: Kube, namespace: string, template: string, prefix: string, io: Io,
-  opts: { env?: Record<string, string>; onlyContainers?: string[]; timeoutMs: number }): Promise<JobOutcome> {
+  opts: { env?: Record<string, string>; onlyContainers?: string[]; timeoutMs?: number }): Promise<JobOutcome> {
   const name = await startJob(kube, namespace, template, prefix, io, opts);
   return followJob(kube, namespace, name, io, opts.timeoutMs);
 }

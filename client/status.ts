@@ -224,12 +224,41 @@ function fieldMatcher(field: string, weekday: boolean): (v: number) => boolean {
   return (v) => parts.some((p) => p(v));
 }
 
+/** A Job that Kubernetes stopped at its time limit (the Job's Failed condition says DeadlineExceeded). Pure. */
+export function stoppedAtLimit(job: Obj): number | undefined {
+  const failed = (job?.status?.conditions ?? []).find((c: Obj) => c.type === 'Failed' && c.status === 'True');
+  return failed?.reason === 'DeadlineExceeded' ? job.spec?.activeDeadlineSeconds ?? 0 : undefined;
+}
+
+/** "3 hours", "90 minutes", "5 seconds". Pure. */
+export function durationWords(seconds: number): string {
+  if (seconds >= 3600 && seconds % 3600 === 0) return seconds === 3600 ? '1 hour' : `${seconds / 3600} hours`;
+  if (seconds >= 120) return `${Math.round(seconds / 60)} minutes`;
+  return `${seconds} seconds`;
+}
+
+/**
+ * Why a backup stopped at its time limit, and what to change: a first backup of a large library
+ * copies, checksums and encrypts every file, which at night's pace can need more than one night's
+ * limit (the copy outside Docker Desktop goes on from where it stopped; the snapshot does not).
+ */
+export function backupTimeLimitWords(seconds: number): string {
+  const more = Math.max(6, 2 * Math.ceil(seconds / 3600));
+  return `it was stopped at its time limit of ${durationWords(seconds)} (backup.timeout) before it finished. `
+    + 'A first backup of a large photo library can need longer; if the next one stops the same way, allow more time: '
+    + `backup: { timeout: Duration.hours(${more}) } in main.ts, then npm run deploy`;
+}
+
 function backupReport(state: ClusterState): BackupReport {
   const cron = state.cronJobs.find((c) => c.metadata.name === 'backup');
-  const backupJobs = new Set(state.jobs
-    .filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'CronJob' && r.name === 'backup'))
-    .map((j) => j.metadata.name));
-  const runs = state.pods
+  const ownJobs = state.jobs.filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'CronJob' && r.name === 'backup'));
+  // A run Kubernetes stopped at its time limit leaves no pod (it deletes them, and their summaries):
+  // only its Job says so, and says it for the whole run.
+  const stoppedJobs = ownJobs.filter((j) => stoppedAtLimit(j) !== undefined);
+  const backupJobs = new Set(ownJobs.filter((j) => !stoppedJobs.includes(j)).map((j) => j.metadata.name));
+  const stopped: Array<NonNullable<BackupReport['last']>> = stoppedJobs
+    .map((j) => ({ time: j.status?.startTime ?? j.metadata.creationTimestamp, result: 'failed' as const, error: backupTimeLimitWords(stoppedAtLimit(j)!) }));
+  const runs: Array<NonNullable<BackupReport['last']>> = state.pods
     .filter((p) => backupJobs.has(p.metadata?.labels?.['job-name']))
     .map((p) => {
       const files = (p.status?.containerStatuses ?? []).find((c: Obj) => c.name === 'files');
@@ -248,8 +277,9 @@ function backupReport(state: ClusterState): BackupReport {
         diskFreeKiB: summary.disk?.freeKib,
         error: summary.error || (result === 'failed' ? terminated?.reason : undefined),
       };
-    })
-    .sort((a, b) => Date.parse(b.time ?? '0') - Date.parse(a.time ?? '0'));
+    });
+  runs.push(...stopped);
+  runs.sort((a, b) => Date.parse(b.time ?? '0') - Date.parse(a.time ?? '0'));
   const next = cron && !cron.spec.suspend ? nextRun(cron.spec.schedule, cron.spec.timeZone ?? 'UTC', state.now) : undefined;
   const success = runs.find((r) => r.result === 'success') ?? undefined;
   const lastSuccessFromCron = cron?.status?.lastSuccessfulTime;

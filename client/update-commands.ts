@@ -3,7 +3,7 @@ import { UserFacingError } from '../lib/errors';
 import { ImageLock, LockedImage, PinOutcome, readLock, tagOf, withMajor, writeLock } from '../lib/image-lock';
 import { ImageSettings, imageMajor } from '../lib/settings';
 import {
-  EXIT, Io, Manifests, applyManifests, backupSummary, checkUpgrade, containerImage, elapsed, followJob, jobFromCronJob, readLive, runJob, scaleNextcloud,
+  EXIT, Io, Manifests, applyManifests, backupFailure, backupSummary, checkUpgrade, containerImage, elapsed, followJob, jobFromCronJob, readLive, runJob, scaleNextcloud,
   podsOf, terminationMessage, waitReady,
 } from './commands';
 import { Kube } from './kube';
@@ -89,10 +89,11 @@ async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, change: {
   const live = await readLive(kube, ns);
   const nextcloudImage = containerImage(live.owned, 'nextcloud', 'nextcloud');
   io.err('taking a backup before anything changes (it is what `npm run rollback` goes back to)\n');
-  const outcome = await runJob(kube, ns, 'backup', `backup-before-${change.command}`, io, { timeoutMs: (ctx.timeoutSeconds ?? 4 * 3600) * 1000 });
+  const outcome = await runJob(kube, ns, 'backup', `backup-before-${change.command}`, io, { timeoutMs: ctx.timeoutSeconds ? ctx.timeoutSeconds * 1000 : undefined });
   const summary = backupSummary(outcome.pods);
   if (!outcome.succeeded) {
-    throw new UserFacingError(`The backup before the ${change.command} failed${summary?.error ? ` (${summary.error})` : ''}, so nothing was changed. `
+    const why = backupFailure(outcome);
+    throw new UserFacingError(`The backup before the ${change.command} failed${why ? ` (${why})` : ''}, so nothing was changed. `
       + '`npm run status` explains the backup; try again once it works.');
   }
   const point: RollbackPoint = {
@@ -413,7 +414,8 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
     const backup = await runJob(kube, ns, 'backup', 'backup-before-postgres', io, { timeoutMs });
     const summary = backupSummary(backup.pods);
     if (!backup.succeeded) {
-      throw new UserFacingError(`The backup before the move failed${summary?.error ? ` (${summary.error})` : ''}, so nothing was changed. `
+      const why = backupFailure(backup);
+      throw new UserFacingError(`The backup before the move failed${why ? ` (${why})` : ''}, so nothing was changed. `
         + '`npm run status` explains the backup; try again once it works.');
     }
     const m = synthWithLock(ctx, after, lock);

@@ -75,6 +75,37 @@ describe('the report', () => {
     expect(r.welcome).toBeUndefined();
     expect(r.warnings).toContainEqual(expect.stringMatching(/plain HTTP only: run `npm run deploy`/));
   });
+  describe('a backup Kubernetes stopped at its time limit (backup.timeout)', () => {
+    // What the Job controller leaves: the Job's Failed condition; the pod, and its summary, deleted.
+    const stoppedJob = (name: string, startTime: string, limit = 3 * 3600) => ({
+      metadata: { name, ownerReferences: [{ kind: 'CronJob', name: 'backup' }], creationTimestamp: startTime },
+      spec: { activeDeadlineSeconds: limit },
+      status: { startTime, failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }] },
+    });
+    it('says so in plain words, with the setting and the next step, when it is the latest run', () => {
+      const r = buildReport(state({ pods: [good], jobs: [...state().jobs, stoppedJob('backup-2', '2026-11-27T01:30:00Z')], now: new Date('2026-11-27T09:00:00Z') }), host);
+      expect(r.backup.last).toMatchObject({ result: 'failed', time: '2026-11-27T01:30:00Z' });
+      expect(r.warnings).toContainEqual(expect.stringMatching(/^The last backup failed: it was stopped at its time limit of 3 hours \(backup\.timeout\) before it finished\. A first backup of a large photo library can need longer; .* backup: \{ timeout: Duration\.hours\(6\) \} in main\.ts, then npm run deploy\.$/));
+      expect(formatReport(r)).toMatch(/last +.*: failed — it was stopped at its time limit of 3 hours/);
+      // The good night before still counts as the last success.
+      expect(r.backup.lastSuccess).toBe('2026-11-26T01:30:00Z');
+    });
+    it('is history once a later night succeeds', () => {
+      const r = buildReport(state({ pods: [good], jobs: [...state().jobs, stoppedJob('backup-0', '2026-11-25T01:30:00Z')] }), host);
+      expect(r.backup.last).toMatchObject({ result: 'success' });
+      expect(r.warnings).toEqual([]);
+    });
+    it('counts the time limit the Job had, and suggests twice as long', () => {
+      const r = buildReport(state({ jobs: [stoppedJob('backup-2', '2026-11-26T01:30:00Z', 5 * 3600)] }), host);
+      expect(r.backup.last?.error).toMatch(/time limit of 5 hours .*Duration\.hours\(10\)/);
+      expect(buildReport(state({ jobs: [stoppedJob('backup-2', '2026-11-26T01:30:00Z', 5400)] }), host).backup.last?.error).toMatch(/time limit of 90 minutes/);
+    });
+    it('a Job that failed for another reason is explained by its pod, as before', () => {
+      const failedJob = { ...stoppedJob('backup-1', '2026-11-26T01:30:00Z'), status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] } };
+      const r = buildReport(state({ jobs: [failedJob], pods: [backupPod(1, { time: '2026-11-26T01:30:00Z', result: 'failed', error: 'database: cannot reach the database' })] }), host);
+      expect(r.backup.last).toMatchObject({ result: 'failed', error: 'database: cannot reach the database' });
+    });
+  });
   describe('the disk under the backups', () => {
     const withDisk = (kib: number, freeKib: number, newKib = 1000) => buildReport(state({ pods: [backupPod(0, {
       snapshot: '2026-11-26T013000Z', time: '2026-11-26T01:30:00Z', result: 'success', files: { kib: 1e6, newKib }, disk: { kib, freeKib },

@@ -169,6 +169,34 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
     expect(r.out).toMatch(/! The last backup failed: database: cannot reach the database\./);
   });
 
+  it('explains a backup Kubernetes stopped at its time limit, whose pod and log are gone', () => {
+    cluster.kubectl(['delete', 'job', 'backup-failed', ...ns, '--wait=true']);
+    // A backup that is still busy when its time limit (backup.timeout) comes: the test node keeps
+    // a container that only sleeps running.
+    const cron = JSON.parse(cluster.kubectl(['get', 'cronjob', 'backup', ...ns, '-o', 'json']));
+    const containers: Array<{ command?: string[] }> = cron.spec.jobTemplate.spec.template.spec.containers;
+    const patch = (limit: number, commands: Array<string[] | undefined>) => cluster.kubectl(['patch', 'cronjob', 'backup', ...ns, '--type=json', '-p', JSON.stringify([
+      { op: 'replace', path: '/spec/jobTemplate/spec/activeDeadlineSeconds', value: limit },
+      ...commands.map((command, i) => ({ op: 'replace', path: `/spec/jobTemplate/spec/template/spec/containers/${i}/command`, value: command })),
+    ])]);
+    patch(5, containers.map(() => ['sleep', '3600']));
+    try {
+      const r = homecloud('backup');
+      expect(r.err).toMatch(/backup-manual-\d+ was stopped at its time limit after/);
+      expect(r.out).toMatch(/^Backup STOPPED: it was stopped at its time limit of 5 seconds \(backup\.timeout\) before it finished\. A first backup of a large photo library can need longer; .*backup: \{ timeout: Duration\.hours\(6\) \} in main\.ts, then npm run deploy\.$/m);
+      expect(r.code).toBe(1);
+      const job = r.err.match(/started (backup-manual-\d+)/)![1];
+      // What status has to go on: Kubernetes deleted the run's pod, and its summary with it.
+      for (let i = 0; i < 30 && cluster.kubectl(['get', 'pods', ...ns, '-l', `job-name=${job}`, '-o', 'name']).trim(); i++) spawnSync('sleep', ['1']);
+      expect(cluster.kubectl(['get', 'pods', ...ns, '-l', `job-name=${job}`, '-o', 'name']).trim()).toBe('');
+      const status = homecloud('status');
+      expect(status.out).toMatch(/last +.*: failed — it was stopped at its time limit of 5 seconds/);
+      expect(status.out).toMatch(/! The last backup failed: it was stopped at its time limit of 5 seconds \(backup\.timeout\)/);
+    } finally {
+      patch(cron.spec.jobTemplate.spec.activeDeadlineSeconds, containers.map((c) => c.command));
+    }
+  });
+
   it('explains an image that cannot be downloaded', () => {
     // Keep the pod off the simulated node, so only this test writes its status.
     cluster.kubectl(['patch', 'deployment', 'cache', ...ns, '--type=merge', '-p', '{"spec":{"template":{"spec":{"nodeSelector":{"homecloud-test/nowhere":"true"}}}}}']);
