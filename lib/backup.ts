@@ -30,6 +30,14 @@ const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'import.s
 const NEVER = '0 0 31 2 *';
 
 /**
+ * How many files a container's scripts checksum at once (manifest.sh, mirror.sh): one per core
+ * of its CPU limit, at most 4 (a USB disk slows down with more readers and writers than that).
+ */
+function hashJobs(r: { readonly cpuLimitMillis: number }): k8s.EnvVar {
+  return { name: 'HASH_JOBS', value: String(Math.min(4, Math.max(1, Math.ceil(r.cpuLimitMillis / 1000)))) };
+}
+
+/**
  * Backups: the nightly CronJob (database dump + incremental file snapshots on their own
  * volume), and on-demand templates to restore a snapshot and to copy snapshots off the PC's
  * Kubernetes disk.
@@ -109,6 +117,7 @@ export class Backup extends Construct {
         // The same cache settings and memory_limit as the web pod: occ warns (and large
         // instances fail) below Nextcloud's 512 MiB. TZ is in `common`.
         ...props.nextcloud.phpEnv.filter((e) => e.name !== 'TZ'),
+        hashJobs(s.resources.backup),
         ...env,
       ],
       // `readOnly: false` is left out: the server drops it, and a client-side apply would then
@@ -171,8 +180,7 @@ export class Backup extends Construct {
         { name: 'SCRUB_EVERY_DAYS', value: String(off.scrubEveryDays) },
         { name: 'BACKUP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) },
         { name: 'CA_DIR', value: Backup.CA_MOUNT },
-        // The copy checks as many files at once as the container has cores (mirror.sh).
-        { name: 'MIRROR_JOBS', value: String(Math.min(4, Math.max(1, Math.ceil(s.resources.offsite.cpuLimitMillis / 1000)))) },
+        hashJobs(s.resources.offsite),
       ],
       volumeMounts: mounts(
         { name: 'homecloud-ca', mountPath: Backup.CA_MOUNT, readOnly: true },

@@ -317,8 +317,9 @@ export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResource
   database: { cpuRequest: '50m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '512Mi' },
   cache: { cpuRequest: '20m', cpuLimit: '250m', memoryRequest: '16Mi', memoryLimit: '96Mi' },
   // occ at Nextcloud's memory_limit of 512M, as in the cron container.
-  // One core: it checksums every new file, one after the other (a whole library on the first night).
-  backup: { cpuRequest: '20m', cpuLimit: '1', memoryRequest: '32Mi', memoryLimit: '576Mi' },
+  // Two cores when idle: every night it reads the previous snapshot back against its checksums
+  // before building on it (a whole library), and on the first night checksums every file; two at once.
+  backup: { cpuRequest: '20m', cpuLimit: '2', memoryRequest: '32Mi', memoryLimit: '576Mi' },
   backupDatabase: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '192Mi' },
   // restic: its index of a family's repository, and a few packs in flight. Two cores when the PC
   // has them idle (at night): a first backup encrypts every photo and reads its copy back (about

@@ -226,6 +226,32 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
     walk(Buffer.from(dir), '');
     return out;
   };
+  it('finds the same damage whether it checks one file at a time or four (HASH_JOBS)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-manifest-'));
+    const files = path.join(dir, 'files');
+    fs.mkdirSync(files);
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(files, `photo-${i}.jpg`), `photo ${i}\n`);
+    HARD_NAMES.forEach((n, i) => fs.writeFileSync(Buffer.concat([Buffer.from(files + '/'), n]), `hard ${i}\n`));
+    const manifest = (args: string[], input?: Buffer, jobs = '1') => spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'manifest.sh'), ...args],
+      { cwd: dir, input, env: { PATH: [applets(), '/usr/bin', '/bin'].join(':'), HASH_JOBS: jobs, TMPDIR: dir } });
+    const names = execFileSync('find', ['.', '-type', 'f', '-print0'], { cwd: files });
+    fs.writeFileSync(path.join(dir, 'MANIFEST'), manifest(['sum', files], names).stdout);
+    expect(manifest(['check', 'files', 'MANIFEST'], undefined, '3').status).toBe(0);
+    // Rot with size and time unchanged, a file gone, and rot under a name sha256sum would escape.
+    fs.writeFileSync(path.join(files, 'photo-7.jpg'), 'photo X\n');
+    fs.rmSync(path.join(files, 'photo-30.jpg'));
+    fs.writeFileSync(Buffer.concat([Buffer.from(files + '/'), HARD_NAMES[1]]), 'hard X\n');
+    const found = (jobs: string) => {
+      const r = manifest(['check', 'files', 'MANIFEST'], undefined, jobs);
+      return { status: r.status, lines: r.stdout.toString().trim().split('\n').sort() };
+    };
+    const one = found('1');
+    expect(one).toEqual({ status: 1, lines: ['line\\nbreak.txt: FAILED', 'photo-30.jpg: FAILED', 'photo-7.jpg: FAILED'] });
+    for (const jobs of ['2', '3', '4', '9']) expect([jobs, found(jobs)]).toEqual([jobs, one]);
+    // Nothing of the checks is left behind.
+    expect(fs.readdirSync(dir).sort()).toEqual(['MANIFEST', 'files']);
+  });
+
   const hardFolder = (f: Fixture) => Buffer.from(path.join(f.webroot, 'data/alice/files/Hard'));
   const writeHard = (f: Fixture, name: Buffer, content: string) =>
     fs.writeFileSync(Buffer.concat([hardFolder(f), Buffer.from('/'), name]), content);

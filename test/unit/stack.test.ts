@@ -322,16 +322,27 @@ describe('backup CronJob', () => {
     it('may use two idle cores, checks as many copied files at once as it has, and follows resources.offsite', () => {
       expect(offsite.resources.limits.cpu).toBe('2');
       expect(offsite.resources.requests.cpu).toBe('20m');
-      expect(envOf(offsite, 'MIRROR_JOBS').value).toBe('2');
+      expect(envOf(offsite, 'HASH_JOBS').value).toBe('2');
       const c = (cpuLimit: string) => synthStack({ resources: { offsite: { cpuLimit } } }).get('CronJob', 'backup').spec.jobTemplate.spec.template.spec.containers
         .find((x: K8sObject) => x.name === 'offsite');
-      expect(envOf(c('500m'), 'MIRROR_JOBS').value).toBe('1');
-      expect(envOf(c('3'), 'MIRROR_JOBS').value).toBe('3');
-      expect(envOf(c('16'), 'MIRROR_JOBS').value).toBe('4');
+      expect(envOf(c('500m'), 'HASH_JOBS').value).toBe('1');
+      expect(envOf(c('3'), 'HASH_JOBS').value).toBe('3');
+      expect(envOf(c('16'), 'HASH_JOBS').value).toBe('4');
     });
     it('says it runs after the other two, so the capacity check does not add its memory to theirs', () => {
       expect(template.metadata.annotations).toEqual({ 'homecloud.io/runs-last': 'offsite' });
     });
+  });
+
+  it('checksums two files at once where it reads whole libraries back (two spare cores at most), following resources.backup', () => {
+    const restore = stack.get('CronJob', 'restore').spec.jobTemplate.spec.template.spec;
+    expect(files.resources.limits.cpu).toBe('2');
+    for (const c of [files, ...restore.initContainers.filter((x: K8sObject) => x.name === 'check'), ...restore.containers]) {
+      expect([c.name, envOf(c, 'HASH_JOBS').value]).toEqual([c.name, '2']);
+    }
+    const one = synthStack({ resources: { backup: { cpuLimit: '1' } } }).get('CronJob', 'backup').spec.jobTemplate.spec.template.spec.containers
+      .find((x: K8sObject) => x.name === 'files');
+    expect(envOf(one, 'HASH_JOBS').value).toBe('1');
   });
 
   it('runs occ in the backup and restore jobs with Nextcloud\'s memory_limit of 512M, and room for it', () => {

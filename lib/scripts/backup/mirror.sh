@@ -19,13 +19,13 @@
 # Prints one "key=value" summary line last, for offsite.sh.
 #
 # Reading every new file back and hashing it is most of a first night's copy, and busybox hashes
-# on one core: several files are copied and checked at once (MIRROR_JOBS, default the CPUs the
+# on one core: several files are copied and checked at once (HASH_JOBS, default the CPUs the
 # container sees, at most 4, as a USB disk slows down with more writers than that).
 set -eu
 set -o pipefail
 
 self=$0
-jobs=${MIRROR_JOBS:-$(nproc 2>/dev/null || echo 1)}
+jobs=${HASH_JOBS:-$(nproc 2>/dev/null || echo 1)}
 case $jobs in '' | *[!0-9]*) jobs=1 ;; esac
 [ "$jobs" -ge 1 ] || jobs=1
 [ "$jobs" -le 4 ] || jobs=4
