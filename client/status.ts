@@ -78,6 +78,8 @@ export interface ComponentReport {
 
 export interface BackupReport {
   readonly last?: { readonly time?: string; readonly result: 'success' | 'failed' | 'running'; readonly snapshot?: string; readonly databaseBytes?: number; readonly filesKiB?: number;
+    /** While it runs: for how long so far, and how long it may run in all (backup.timeout). */
+    readonly runningSeconds?: number; readonly limitSeconds?: number;
     readonly newKiB?: number; readonly diskKiB?: number; readonly diskFreeKiB?: number; readonly error?: string };
   readonly lastSuccess?: string;
   readonly next?: string;
@@ -266,9 +268,12 @@ function backupReport(state: ClusterState): BackupReport {
       let summary: Obj = {};
       try { summary = terminated?.message ? JSON.parse(terminated.message) : {}; } catch { summary = {}; }
       const result: 'success' | 'failed' | 'running' = !terminated ? 'running' : terminated.exitCode === 0 ? 'success' : 'failed';
+      const limit = ownJobs.find((j) => j.metadata.name === p.metadata?.labels?.['job-name'])?.spec?.activeDeadlineSeconds;
       return {
         time: summary.time ?? terminated?.startedAt ?? p.status?.startTime,
         result,
+        ...(result === 'running' && p.status?.startTime ? { runningSeconds: Math.max(0, Math.round((state.now.getTime() - Date.parse(p.status.startTime)) / 1000)) } : {}),
+        ...(result === 'running' && limit ? { limitSeconds: limit } : {}),
         snapshot: summary.snapshot || undefined,
         databaseBytes: summary.database?.bytes,
         filesKiB: summary.files?.kib,
@@ -526,7 +531,9 @@ export function formatReport(r: Report): string {
     'Backups:',
     `  last              ${r.backup.last ? `${localTime(r.backup.last.time, r.backup.timeZone)}: ${r.backup.last.result}`
       + (r.backup.last.result === 'success' ? ` (database ${humanBytes(r.backup.last.databaseBytes)}, files ${humanBytes((r.backup.last.filesKiB ?? 0) * 1024)})` : '')
-      + (r.backup.last.result === 'failed' && r.backup.last.error ? ` — ${r.backup.last.error}` : '') : 'none yet'}`,
+      + (r.backup.last.result === 'failed' && r.backup.last.error ? ` — ${r.backup.last.error}` : '')
+      + (r.backup.last.result === 'running' && r.backup.last.runningSeconds !== undefined ? ` for ${Math.round(r.backup.last.runningSeconds / 60)} min`
+        + (r.backup.last.limitSeconds ? ` (it may run ${durationWords(r.backup.last.limitSeconds)}: backup.timeout)` : '') : '') : 'none yet'}`,
     `  next              ${r.backup.next ? localTime(r.backup.next, r.backup.timeZone) : 'not scheduled'}${r.backup.timeZone ? ` (${r.backup.timeZone})` : ''}`,
     ...(r.offsite.mode ? [
       '',

@@ -90,6 +90,13 @@ describe('the report', () => {
       // The good night before still counts as the last success.
       expect(r.backup.lastSuccess).toBe('2026-11-26T01:30:00Z');
     });
+    it('while a backup runs, says for how long, and how long it may run', () => {
+      const running = { metadata: { name: 'backup-2-x', labels: { 'job-name': 'backup-2' } }, status: { startTime: '2026-11-26T10:40:00Z', containerStatuses: [{ name: 'files', state: { running: {} } }] } };
+      const job = { metadata: { name: 'backup-2', ownerReferences: [{ kind: 'CronJob', name: 'backup' }] }, spec: { activeDeadlineSeconds: 3 * 3600 }, status: { active: 1 } };
+      const r = buildReport(state({ pods: [good, running], jobs: [...state().jobs, job] }), host);
+      expect(r.backup.last).toMatchObject({ result: 'running', runningSeconds: 80 * 60, limitSeconds: 3 * 3600 });
+      expect(formatReport(r)).toMatch(/last +.*: running for 80 min \(it may run 3 hours: backup\.timeout\)/);
+    });
     it('is history once a later night succeeds', () => {
       const r = buildReport(state({ pods: [good], jobs: [...state().jobs, stoppedJob('backup-0', '2026-11-25T01:30:00Z')] }), host);
       expect(r.backup.last).toMatchObject({ result: 'success' });
