@@ -12,7 +12,7 @@ import {
 } from './commands';
 import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from './capacity';
 import { Kube, connect } from './kube';
-import { REPOSITORY, copyFolderOf, copyIntoPod, copyRepositoryToPc, kubectlExec, readRecord } from './offsite';
+import { REPOSITORY, copyFolderOf, copyIntoPod, copyRepositoryToPc, kubectlExec, readRecord, treeBytes, uploadProgress, withProgress } from './offsite';
 import { Runner, TASK_NAME, copyTimeAfter, registerTask, removeTask, runCommand, taskExists } from './schedule';
 import { ClusterState, buildReport, clusterTypeOf, formatReport, offsiteSettings } from './status';
 import { CertificateCheck, checkCertificate, trustThisPc } from './trust';
@@ -32,6 +32,8 @@ export { EXIT };
 type Obj = any;
 
 const ROOT = path.join(__dirname, '..');
+/** How often a long upload or restore says how far it is. */
+const PROGRESS_EVERY_MS = 30_000;
 
 const HELP = `homecloud — install, check, back up and remove your home cloud
 
@@ -520,10 +522,15 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
   try {
     let repo = `/offsite/${REPOSITORY}`;
     if (!mounted) {
-      io.err(`uploading the copy from ${folder} into the cluster\n`);
+      const local = path.join(folder, REPOSITORY);
+      const total = treeBytes(local);
+      io.err(`uploading the copy from ${folder} into the cluster (${(total / 1e6).toFixed(0)} MB)\n`);
       repo = '/backup/.incoming';
       await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', repo]);
-      await copyIntoPod(kube, ns, helper.pod, path.join(folder, REPOSITORY), repo);
+      await withProgress(copyIntoPod(kube, ns, helper.pod, local, repo), io, PROGRESS_EVERY_MS, async (spent) => {
+        const kib = Number((await kubectlExec(kube, ns, helper.pod, ['du', '-sk', repo])).split(/\s/)[0]);
+        return Number.isFinite(kib) ? uploadProgress(kib, total, spent) : undefined;
+      });
     }
     const importWith = async (key?: string) => {
       if (key !== undefined) {
@@ -536,8 +543,13 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
           fs.rmSync(dir, { recursive: true, force: true });
         }
       }
-      return kubectlExec(kube, ns, helper.pod, ['env', ...(key !== undefined ? ['RECOVERY_KEY_FILE=/tmp/recovery-key'] : []),
-        'sh', '/homecloud/import.sh', repo, ...(o.snapshot ? [o.snapshot] : [])]);
+      // import.sh says what it does ("restoring snapshot … from the copy"); restic's restore of a
+      // whole library is silent for long, so the time it has taken is said meanwhile.
+      const run = kubectlExec(kube, ns, helper.pod, ['env', ...(key !== undefined ? ['RECOVERY_KEY_FILE=/tmp/recovery-key'] : []),
+        'sh', '/homecloud/import.sh', repo, ...(o.snapshot ? [o.snapshot] : [])], {
+        onLine: (line) => { const said = / import: (.*)$/.exec(line); if (said && !/FAILED: /.test(said[1])) io.err(`${said[1]}\n`); },
+      });
+      return withProgress(run, io, PROGRESS_EVERY_MS, async (spent) => `still bringing the snapshot in from the copy, ${elapsed(spent)}`);
     };
     let out: string;
     try {

@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserFacingError } from '../lib/errors';
-import { Io, helperPod } from './commands';
+import { Io, elapsed, helperPod } from './commands';
 import { Kube } from './kube';
 import { CopyRecord } from './status';
 
@@ -85,7 +85,7 @@ export function parseListing(text: string): Map<string, number> {
  * the command reads (a secret goes this way, never on the command line, which the API server logs).
  */
 export function kubectlExec(kube: Kube, namespace: string, pod: string, argv: string[],
-  opts: { stdoutFile?: string; container?: string; stdin?: string } = {}): Promise<string> {
+  opts: { stdoutFile?: string; container?: string; stdin?: string; onLine?: (line: string) => void } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('kubectl', ['--context', kube.context, 'exec', ...(opts.stdin !== undefined ? ['-i'] : []), '-n', namespace, pod,
       ...(opts.container ? ['-c', opts.container] : []), '--', ...argv],
@@ -93,7 +93,16 @@ export function kubectlExec(kube: Kube, namespace: string, pod: string, argv: st
     if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
     let out = '';
     let err = '';
-    child.stdout?.on('data', (d) => { out += d; });
+    let shown = 0;
+    child.stdout?.on('data', (d) => {
+      out += d;
+      // Each whole line as it comes, for a long script's own account of where it is.
+      if (!opts.onLine) return;
+      const end = out.lastIndexOf('\n');
+      if (end < shown) return;
+      for (const line of out.slice(shown, end).split('\n')) opts.onLine(line);
+      shown = end + 1;
+    });
     child.stderr?.on('data', (d) => { err += d; });
     child.on('error', (e) => reject(new UserFacingError(`kubectl could not run (${e.message}); it comes with Docker Desktop: is it on PATH?`)));
     // The scripts say what went wrong on stdout ("…: FAILED: why"); kubectl only that it failed.
@@ -289,6 +298,36 @@ async function healInCluster(kube: Kube, namespace: string, repo: string, damage
  * Copies a local file or folder into the helper pod (kubectl cp, run in the item's own folder with
  * a relative name: "C:\\…" would read as a pod name).
  */
+/**
+ * Waits for `work`, and every `everyMs` while it runs says what `progress` reports (an upload
+ * or a restore of a family's library takes long enough to look hung otherwise).
+ */
+export async function withProgress<T>(work: Promise<T>, io: Io, everyMs: number, progress: (spentMs: number) => Promise<string | undefined>): Promise<T> {
+  const start = io.now().getTime();
+  let finished = false;
+  const done = work.finally(() => { finished = true; });
+  for (;;) {
+    const first = await Promise.race([done.then(() => 'done' as const), io.sleep(everyMs).then(() => 'tick' as const)]);
+    if (first === 'done' || finished) return done;
+    const line = await progress(io.now().getTime() - start).catch(() => undefined);
+    if (line && !finished) io.err(`${line}\n`);
+  }
+}
+
+/** Bytes in the files below a folder (or of a file). */
+export function treeBytes(local: string): number {
+  const st = fs.statSync(local);
+  if (!st.isDirectory()) return st.size;
+  return fs.readdirSync(local).reduce((sum, name) => sum + treeBytes(path.join(local, name)), 0);
+}
+
+/** "uploaded 1200 of 5000 MB (24%), 10m00s": from the size that arrived in the pod so far. Pure. */
+export function uploadProgress(arrivedKiB: number, totalBytes: number, spentMs: number): string {
+  const arrived = Math.min(arrivedKiB * 1024, totalBytes);
+  const percent = totalBytes > 0 ? Math.floor((100 * arrived) / totalBytes) : 100;
+  return `uploaded ${(arrived / MB).toFixed(0)} of ${(totalBytes / MB).toFixed(0)} MB (${percent}%), ${elapsed(spentMs)}`;
+}
+
 export function copyIntoPod(kube: Kube, namespace: string, pod: string, local: string, podPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('kubectl', ['--context', kube.context, 'cp', '-n', namespace, path.basename(local), `${pod}:${podPath}`],

@@ -4,11 +4,59 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from '../../client/cli';
-import { copyFolderOf, intact, parseListing, planMirror } from '../../client/offsite';
+import { Io } from '../../client/commands';
+import { copyFolderOf, intact, parseListing, planMirror, treeBytes, uploadProgress, withProgress } from '../../client/offsite';
 import { TaskSpec, copyTimeAfter, registerTask, removeTask, taskXml } from '../../client/schedule';
 import { commands, describeWhen } from '../support/requirements';
 
 const h = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+describe('progress on long waits (restore --from: the upload and the restore of a whole library)', () => {
+  /** A clock that moves only when someone sleeps. */
+  const fakeIo = () => {
+    let t = 0;
+    const err: string[] = [];
+    const io: Io = { out: () => undefined, err: (x) => { err.push(x); }, now: () => new Date(t), sleep: async (ms) => { t += ms; await new Promise((r) => setImmediate(r)); } };
+    return { io, err };
+  };
+  it('says how far it is every interval while the work runs, and nothing once it is done', async () => {
+    const { io, err } = fakeIo();
+    let finish!: (v: string) => void;
+    const work = new Promise<string>((r) => { finish = r; });
+    let asked = 0;
+    const waiting = withProgress(work, io, 30_000, async (spent) => {
+      asked++;
+      if (asked === 3) finish('result');
+      return `still busy, ${spent / 1000} s`;
+    });
+    await expect(waiting).resolves.toBe('result');
+    expect(err).toEqual(['still busy, 30 s\n', 'still busy, 60 s\n']);
+  });
+  it('passes a failure through, and a failing progress query costs nothing', async () => {
+    const { io, err } = fakeIo();
+    let fail!: (e: Error) => void;
+    const work = new Promise<string>((_, r) => { fail = r; });
+    let asked = 0;
+    const waiting = withProgress(work, io, 1000, async () => {
+      if (++asked === 2) fail(new Error('disk full'));
+      throw new Error('exec failed');
+    });
+    await expect(waiting).rejects.toThrow('disk full');
+    expect(err).toEqual([]);
+  });
+  it('an upload says how much of the copy has arrived', () => {
+    expect(uploadProgress(1_171_875, 4e9, 600_000)).toBe('uploaded 1200 of 4000 MB (30%), 10m00s');
+    // du counts blocks: never more than all of it.
+    expect(uploadProgress(5_000_000, 4e9, 1000)).toBe('uploaded 4000 of 4000 MB (100%), 1s');
+  });
+  it('measures the copy it uploads', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-tree-'));
+    fs.mkdirSync(path.join(dir, 'data', 'aa'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'config'), Buffer.alloc(155));
+    fs.writeFileSync(path.join(dir, 'data', 'aa', 'pack'), Buffer.alloc(4096));
+    expect(treeBytes(dir)).toBe(4251);
+  });
+});
 
 describe('planning a copy of the repository', () => {
   const source = new Map<string, number>([
