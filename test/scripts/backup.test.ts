@@ -226,7 +226,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
     walk(Buffer.from(dir), '');
     return out;
   };
-  it('finds the same damage whether it checks one file at a time or four (HASH_JOBS)', () => {
+  it('writes the same manifest, and finds the same damage, checksumming one file at a time or four (HASH_JOBS)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-manifest-'));
     const files = path.join(dir, 'files');
     fs.mkdirSync(files);
@@ -235,7 +235,10 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
     const manifest = (args: string[], input?: Buffer, jobs = '1') => spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'manifest.sh'), ...args],
       { cwd: dir, input, env: { PATH: [applets(), '/usr/bin', '/bin'].join(':'), HASH_JOBS: jobs, TMPDIR: dir } });
     const names = execFileSync('find', ['.', '-type', 'f', '-print0'], { cwd: files });
-    fs.writeFileSync(path.join(dir, 'MANIFEST'), manifest(['sum', files], names).stdout);
+    const sums = (jobs: string) => manifest(['sum', files], names, jobs).stdout.toString().split('\n').filter(Boolean).sort();
+    expect(sums('3')).toEqual(sums('1'));
+    expect(sums('1')).toHaveLength(40 + HARD_NAMES.length);
+    fs.writeFileSync(path.join(dir, 'MANIFEST'), manifest(['sum', files], names, '2').stdout);
     expect(manifest(['check', 'files', 'MANIFEST'], undefined, '3').status).toBe(0);
     // Rot with size and time unchanged, a file gone, and rot under a name sha256sum would escape.
     fs.writeFileSync(path.join(files, 'photo-7.jpg'), 'photo X\n');

@@ -18,6 +18,12 @@ nl='
 '
 cr=$(printf '\r')
 self=$0
+# Files checksummed at once (sum, check): busybox hashes on one core, and these read whole
+# libraries. HASH_JOBS, default the CPUs the container sees, at most 4.
+jobs=${HASH_JOBS:-$(nproc 2>/dev/null || echo 1)}
+case $jobs in '' | *[!0-9]*) jobs=1 ;; esac
+[ "$jobs" -ge 1 ] || jobs=1
+[ "$jobs" -le 4 ] || jobs=4
 
 special() { case $1 in *"$nl"* | *\\* | *"$cr"*) return 0 ;; esac; return 1; }
 
@@ -42,11 +48,25 @@ _keys)
   ;;
 sum)
   cd "${2:?usage: manifest.sh sum DIR}"
-  xargs -0 -r sh "$self" _sum
+  if [ "$jobs" -le 1 ]; then
+    xargs -0 -r sh "$self" _sum
+    exit
+  fi
+  # HASH_JOBS batches at once (a first night checksums a whole library). Each batch writes a file
+  # of its own: lines from several writers on one pipe could interleave mid-line.
+  out="${TMPDIR:-/tmp}/.manifest-sum.$$"
+  rm -rf "$out"
+  mkdir "$out"
+  trap 'rm -rf "$out"' EXIT
+  SUM_OUT=$out xargs -0 -r -n 16 -P "$jobs" sh "$self" _sum
+  for f in "$out"/*; do
+    [ ! -f "$f" ] || cat "$f"
+  done
   ;;
 _sum)
   # Plain names go to one sha256sum (fast); the few special ones are read through stdin, so
   # sha256sum never prints them.
+  [ -z "${SUM_OUT:-}" ] || exec >> "$SUM_OUT/$$"
   shift
   n=$#
   while [ "$n" -gt 0 ]; do
@@ -72,12 +92,8 @@ check)
   trap 'rm -f "$failed" "$plain" "$plain".*' EXIT
   : > "$failed"
   # Plain lines: sha256sum -c, which prints "name: FAILED" for a missing or changed file. This
-  # reads a whole library (every night, the previous snapshot), and busybox hashes on one core:
-  # HASH_JOBS checks (default the CPUs the container sees, at most 4) each take every n-th line.
-  jobs=${HASH_JOBS:-$(nproc 2>/dev/null || echo 1)}
-  case $jobs in '' | *[!0-9]*) jobs=1 ;; esac
-  [ "$jobs" -ge 1 ] || jobs=1
-  [ "$jobs" -le 4 ] || jobs=4
+  # reads a whole library (every night, the previous snapshot): $jobs checks each take every
+  # n-th line.
   if grep -v '^\\' "$manifest" > "$plain"; then
     awk -v n="$jobs" -v part="$plain" '{ print > (part "." (NR % n)) }' "$plain"
     i=0
