@@ -76,9 +76,14 @@ write_last_run() { # result
 }
 
 maintenance_heartbeat() {
+  # Its sleep ends with it: a sleep left behind would hold the job's output open for up to
+  # heartbeat_every seconds after the backup is done.
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
   while :; do
     date -u +%s > "$marker.tmp" && mv "$marker.tmp" "$marker"
-    sleep "$heartbeat_every"
+    sleep "$heartbeat_every" &
+    sleeper=$!
+    wait "$sleeper"
   done
 }
 maintenance_release() { # turns maintenance off and stops the heartbeat; fails when occ does

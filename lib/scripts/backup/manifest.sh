@@ -53,12 +53,19 @@ sum)
     exit
   fi
   # HASH_JOBS batches at once (a first night checksums a whole library). Each batch writes a file
-  # of its own: lines from several writers on one pipe could interleave mid-line.
+  # of its own: lines from several writers on one pipe could interleave mid-line. At least four
+  # batches a worker, so a few large videos are shared out too, and at most 128 names a batch, so
+  # thousands of small photos do not cost more in starting programs than in hashing.
   out="${TMPDIR:-/tmp}/.manifest-sum.$$"
   rm -rf "$out"
   mkdir "$out"
   trap 'rm -rf "$out"' EXIT
-  SUM_OUT=$out xargs -0 -r -n 16 -P "$jobs" sh "$self" _sum
+  cat > "$out/.names"
+  count=$(tr -cd '\000' < "$out/.names" | wc -c)
+  n=$(((count + jobs * 4 - 1) / (jobs * 4)))
+  [ "$n" -ge 1 ] || n=1
+  [ "$n" -le 128 ] || n=128
+  SUM_OUT=$out xargs -0 -r -n "$n" -P "$jobs" sh "$self" _sum < "$out/.names"
   for f in "$out"/*; do
     [ ! -f "$f" ] || cat "$f"
   done
@@ -68,6 +75,17 @@ _sum)
   # sha256sum never prints them.
   [ -z "${SUM_OUT:-}" ] || exec >> "$SUM_OUT/$$"
   shift
+  # Usually every name is plain and already "./name" (find .): all of them to sha256sum at once,
+  # without rebuilding the list below (which costs the square of a batch's length).
+  all_plain=true
+  for p; do
+    case $p in ./*) ;; *) all_plain=false; break ;; esac
+    if special "$p"; then all_plain=false; break; fi
+  done
+  if [ "$all_plain" = true ]; then
+    [ "$#" -eq 0 ] || sha256sum "$@" | sed 's|^\([0-9a-f]*\)  \./|\1  |'
+    exit
+  fi
   n=$#
   while [ "$n" -gt 0 ]; do
     p=${1#./}
