@@ -72,7 +72,9 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
   afterAll(() => pg?.stop());
 
   /** One nightly run: both containers at once, as in the pod. */
-  async function nightly(f: Fixture, opts: { env?: Record<string, string>; dbEnv?: Record<string, string>; dbPath?: string[]; offsite?: Record<string, string> } = {}) {
+  async function nightly(f: Fixture, opts: { env?: Record<string, string>; dbEnv?: Record<string, string>; dbPath?: string[]; offsite?: Record<string, string>;
+    /** Wait until the scripts' output is closed too (nothing they started still holds it), not only until they exit. */
+    untilClosed?: boolean; } = {}) {
     const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
     const env = {
       PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), LANG: 'C', HOME: f.root,
@@ -88,7 +90,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       let out = '';
       child.stdout.on('data', (d) => { out += d; });
       child.stderr.on('data', (d) => { out += d; });
-      child.on('exit', (code) => resolve({ code, out }));
+      child.on(opts.untilClosed ? 'close' : 'exit', (code) => resolve({ code, out }));
     });
     const offsiteEnv = { ...env, RESTIC_PASSWORD: RECOVERY_KEY, TERMINATION_LOG: path.join(f.root, 'offsite-termination-log'), ...opts.offsite };
     const [files, database, offsite] = await Promise.all([run('backup.sh', env), run('dump-database.sh', dbEnv),
@@ -731,6 +733,14 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       });
     });
   });
+
+  it('leaves nothing running behind it: the job\'s output closes when the backup ends', async () => {
+    // The maintenance-mode heartbeat sleeps between beats; a sleep left running would hold the
+    // output open (here for an hour) after the backup is done.
+    const run = await nightly(fixture(), { env: { BACKUP_HEARTBEAT_SECONDS: '3600' }, untilClosed: true });
+    expect(run.files.code).toBe(0);
+    expect(run.database.code).toBe(0);
+  }, 60_000);
 
   describe('restore refuses', () => {
     let f: Fixture;
