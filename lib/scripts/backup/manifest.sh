@@ -17,7 +17,8 @@ set -o pipefail
 nl='
 '
 cr=$(printf '\r')
-self=$0
+# Absolute, as the workers it starts may run in another folder.
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 # Files checksummed at once (sum, check): busybox hashes on one core, and these read whole
 # libraries. HASH_JOBS, default the CPUs the container sees, at most 4.
 jobs=${HASH_JOBS:-$(nproc 2>/dev/null || echo 1)}

@@ -24,7 +24,8 @@
 set -eu
 set -o pipefail
 
-self=$0
+# Absolute, as the workers it starts may run in another folder.
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 jobs=${HASH_JOBS:-$(nproc 2>/dev/null || echo 1)}
 case $jobs in '' | *[!0-9]*) jobs=1 ;; esac
 [ "$jobs" -ge 1 ] || jobs=1
