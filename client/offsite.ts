@@ -295,20 +295,20 @@ async function healInCluster(kube: Kube, namespace: string, repo: string, damage
 }
 
 /**
- * Copies a local file or folder into the helper pod (kubectl cp, run in the item's own folder with
- * a relative name: "C:\\…" would read as a pod name).
- */
-/**
  * Waits for `work`, and every `everyMs` while it runs says what `progress` reports (an upload
  * or a restore of a family's library takes long enough to look hung otherwise).
  */
 export async function withProgress<T>(work: Promise<T>, io: Io, everyMs: number, progress: (spentMs: number) => Promise<string | undefined>): Promise<T> {
   const start = io.now().getTime();
+  let next = start + everyMs;
   let finished = false;
   const done = work.finally(() => { finished = true; });
   for (;;) {
-    const first = await Promise.race([done.then(() => 'done' as const), io.sleep(everyMs).then(() => 'tick' as const)]);
+    // Short sleeps: the one still pending when the work ends keeps the program from exiting.
+    const first = await Promise.race([done.then(() => 'done' as const), io.sleep(Math.min(1000, everyMs)).then(() => 'tick' as const)]);
     if (first === 'done' || finished) return done;
+    if (io.now().getTime() < next) continue;
+    next += everyMs;
     const line = await progress(io.now().getTime() - start).catch(() => undefined);
     if (line && !finished) io.err(`${line}\n`);
   }
@@ -328,6 +328,10 @@ export function uploadProgress(arrivedKiB: number, totalBytes: number, spentMs: 
   return `uploaded ${(arrived / MB).toFixed(0)} of ${(totalBytes / MB).toFixed(0)} MB (${percent}%), ${elapsed(spentMs)}`;
 }
 
+/**
+ * Copies a local file or folder into the helper pod (kubectl cp, run in the item's own folder with
+ * a relative name: "C:\\…" would read as a pod name).
+ */
 export function copyIntoPod(kube: Kube, namespace: string, pod: string, local: string, podPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('kubectl', ['--context', kube.context, 'cp', '-n', namespace, path.basename(local), `${pod}:${podPath}`],
