@@ -251,15 +251,23 @@ export function backupTimeLimitWords(seconds: number): string {
     + `backup: { timeout: Duration.hours(${more}) } in main.ts, then npm run deploy`;
 }
 
+/** The Jobs the backup CronJob started (nightly, and `npm run backup`'s). */
+function backupJobsOf(state: ClusterState): Obj[] {
+  return state.jobs.filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'CronJob' && r.name === 'backup'));
+}
+
 function backupReport(state: ClusterState): BackupReport {
   const cron = state.cronJobs.find((c) => c.metadata.name === 'backup');
-  const ownJobs = state.jobs.filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'CronJob' && r.name === 'backup'));
+  const ownJobs = backupJobsOf(state);
   // A run Kubernetes stopped at its time limit leaves no pod (it deletes them, and their summaries):
   // only its Job says so, and says it for the whole run.
-  const stoppedJobs = ownJobs.filter((j) => stoppedAtLimit(j) !== undefined);
-  const backupJobs = new Set(ownJobs.filter((j) => !stoppedJobs.includes(j)).map((j) => j.metadata.name));
-  const stopped: Array<NonNullable<BackupReport['last']>> = stoppedJobs
-    .map((j) => ({ time: j.status?.startTime ?? j.metadata.creationTimestamp, result: 'failed' as const, error: backupTimeLimitWords(stoppedAtLimit(j)!) }));
+  const stopped: Array<NonNullable<BackupReport['last']>> = [];
+  const backupJobs = new Set<string>();
+  for (const j of ownJobs) {
+    const limit = stoppedAtLimit(j);
+    if (limit === undefined) backupJobs.add(j.metadata.name);
+    else stopped.push({ time: j.status?.startTime ?? j.metadata.creationTimestamp, result: 'failed', error: backupTimeLimitWords(limit) });
+  }
   const runs: Array<NonNullable<BackupReport['last']>> = state.pods
     .filter((p) => backupJobs.has(p.metadata?.labels?.['job-name']))
     .map((p) => {
@@ -308,9 +316,7 @@ export function offsiteSettings(cronJobs: Obj[]): { mode?: 'cluster' | 'client';
 
 function offsiteReport(state: ClusterState, host: HostInfo): OffsiteReport {
   const { mode, folder } = offsiteSettings(state.cronJobs);
-  const backupJobs = new Set(state.jobs
-    .filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'CronJob' && r.name === 'backup'))
-    .map((j) => j.metadata.name));
+  const backupJobs = new Set(backupJobsOf(state).map((j) => j.metadata.name));
   const records: Obj[] = state.pods
     .filter((p) => backupJobs.has(p.metadata?.labels?.['job-name']))
     .map((p) => (p.status?.containerStatuses ?? []).find((c: Obj) => c.name === 'offsite')?.state?.terminated?.message)
