@@ -12,6 +12,16 @@ const path = require('path');
 const root = path.join(__dirname, '..');
 
 function main() {
+  // Holds a synth with a throw-away credentials file: removed however the run ends.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-'));
+  try {
+    return writeBom(tmp);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function writeBom(tmp) {
   require('./ts-register');
   const { parseAllDocuments } = require('yaml');
   const { synth, MANIFEST_FILE } = require('../lib/synth.ts');
@@ -20,7 +30,6 @@ function main() {
   const bom = require('../tools/bom.ts');
 
   const outdir = path.join(process.env.HOMECLOUD_OUTDIR ?? path.join(root, 'dist'), 'bom');
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-'));
   // The user's settings (they choose the images); a throw-away credentials file (images do not depend on it).
   // The lock's digests too, so the BOM names exactly what deploy runs.
   const lock = process.env.HOMECLOUD_IMAGE_LOCK ?? path.join(root, require('../lib/image-lock.ts').LOCK_FILE);

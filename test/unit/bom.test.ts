@@ -59,9 +59,15 @@ describe('bill of materials: images', () => {
 
 describe('npm run bom', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-'));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-bom-tmp-'));
   // No lock (a checkout where `npm run update` never ran): images by tag.
   const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bom.js')], { cwd: ROOT, encoding: 'utf8',
-    env: { ...process.env, HOMECLOUD_OUTDIR: out, HOMECLOUD_IMAGE_LOCK: path.join(out, 'no-lock.json') } });
+    env: { ...process.env, HOMECLOUD_OUTDIR: out, HOMECLOUD_IMAGE_LOCK: path.join(out, 'no-lock.json'), TMPDIR: scratch } });
+
+  it('leaves nothing in the temporary folder (its synth wrote a throw-away credentials file there)', () => {
+    expect(run.status).toBe(0);
+    expect(fs.readdirSync(scratch)).toEqual([]);
+  });
 
   it('writes into dist/bom/, never at dist/\'s top level where kubectl reads manifests', () => {
     expect(fs.readdirSync(out)).toEqual(['bom']);
