@@ -159,7 +159,9 @@ mkdir -p "$dir/pod-bin"
 names="sh bash tar php sha256sum cat ls env test true false"
 if command -v busybox >/dev/null; then names="$names $(busybox --list)"; fi
 for n in $names; do ln -sf "$here/pod-enter.sh" "$dir/pod-bin/$n"; done
-start kwok env PATH="$dir/pod-bin" "$bin/kwok" --kubeconfig "$dir/kubeconfig" --manage-all-nodes=true \
+# What `kubectl exec` runs "in a container" inherits kwok's environment: without the test run's
+# TMPDIR, a folder that does not exist in there (the images set none; scripts fall back to /tmp).
+start kwok env -u TMPDIR PATH="$dir/pod-bin" "$bin/kwok" --kubeconfig "$dir/kubeconfig" --manage-all-nodes=true \
   --node-lease-duration-seconds=40 --server-address "127.0.0.1:$kwok_port" --node-port "$kwok_port" \
   --cidr=10.244.0.1/16 --node-ip=127.0.0.1 --enable-crds=Exec,Logs --config "$dir/kwok-stages.yaml"
 

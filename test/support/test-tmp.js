@@ -5,6 +5,7 @@
 // them keep doing that without each remembering to clean up, and a run that was stopped
 // (Ctrl-C, a killed CI job) is cleaned up by the next one.
 // KEEP_TEST_FILES=1 keeps the folder, to read a failed run's logs (pod-sim.log, PostgreSQL's log).
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
@@ -44,9 +45,31 @@ function staleRunFolders(base, isAlive = alive) {
   });
 }
 
+/**
+ * Detaches what a stopped test left mounted under `dir` (the full-disk and read-only drills
+ * mount small file systems there): removing the folder would otherwise fail on the mount
+ * point, or reach through a mount into what it shows.
+ */
+function unmountUnder(dir) {
+  let mounts;
+  try {
+    mounts = fs.readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return;
+  }
+  const inside = mounts.split('\n').map((l) => (l.split(' ')[1] || '').replace(/\\040/g, ' '))
+    .filter((m) => m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+  for (const m of inside) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+}
+
+function remove(dir) {
+  unmountUnder(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** Makes this run's folder under `base` (after removing stale ones) and returns it. */
 function startRun(base, pid = process.pid, isAlive = alive) {
-  for (const dir of staleRunFolders(base, isAlive)) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of staleRunFolders(base, isAlive)) remove(dir);
   const dir = fs.mkdtempSync(path.join(base, PREFIX));
   // Like /tmp itself: the PostgreSQL tests run the server as the postgres user inside it.
   fs.chmodSync(dir, 0o1777);
@@ -58,7 +81,7 @@ function startRun(base, pid = process.pid, isAlive = alive) {
 function endRun(dir, keep = false) {
   if (!dir || !fs.existsSync(dir)) return '';
   if (keep) return `test files kept in ${dir} (KEEP_TEST_FILES)`;
-  fs.rmSync(dir, { recursive: true, force: true });
+  remove(dir);
   return '';
 }
 

@@ -180,11 +180,14 @@ export async function startWebStack(nginxConf: string, php: PhpLimits, opts: Sta
   // stderr to a file: nginx logs to /dev/stderr, which cannot be opened on Node's pipe sockets.
   const command = ['unshare', '--mount', '--net', '--propagation', 'private', 'bash', path.join(WEB, 'serve.sh'), dir, ...ports.map(String)];
   if (opts.cpus) command.unshift('taskset', '-c', opts.cpus);
+  // Not the test run's TMPDIR: serve.sh hides the host's /tmp under an empty one, as the pod's
+  // emptyDir, and PHP would buffer request bodies in a folder that is no longer there.
+  const { TMPDIR: _hostTmp, ...hostEnv } = process.env;
   const child: ChildProcess = spawn(command[0], command.slice(1), {
     stdio: ['ignore', out, out],
     detached: true,
     env: {
-      ...process.env,
+      ...hostEnv,
       NODE: process.execPath,
       HC_ADDRESSES: (opts.addresses ?? []).join(' '),
       ...(httpsPort ? { HC_NGINX_RUN: path.join(SCRIPTS_DIR, 'nextcloud', 'nginx-run.sh'), HC_CHECK_SECONDS: String(opts.checkSeconds ?? 60) } : {}),

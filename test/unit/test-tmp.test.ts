@@ -1,6 +1,7 @@
 // The tests' own temporary files: one folder per run, removed at its end, and a stopped run's
 // folder removed by the next (a full run leaves about 2 GB of PostgreSQL clusters, control
 // planes and snapshot trees in the temporary folder otherwise).
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -56,6 +57,27 @@ describe('the tests\' temporary folder', () => {
     expect(fs.existsSync(path.join(alive, 'data'))).toBe(true);
     expect(fs.statSync(dir).mode & 0o7777).toBe(0o1777);
     expect(fs.readFileSync(path.join(dir, '.owner-pid'), 'utf8')).toBe('4003');
+  });
+
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  asRoot('a file system a stopped drill left mounted in the folder is detached, not emptied through, and the folder goes', () => {
+    const dir = tmp.startRun(base);
+    const outside = fs.mkdtempSync(path.join(base, 'outside-'));
+    fs.writeFileSync(path.join(outside, 'keep-me'), 'x');
+    const bound = path.join(dir, 'hc-x', 'bound');
+    const small = path.join(dir, 'hc-x', 'small');
+    fs.mkdirSync(bound, { recursive: true });
+    fs.mkdirSync(small);
+    execFileSync('mount', ['--bind', outside, bound]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
+    try {
+      expect(tmp.endRun(dir)).toBe('');
+      expect(fs.existsSync(dir)).toBe(false);
+      expect(fs.readFileSync(path.join(outside, 'keep-me'), 'utf8')).toBe('x');
+    } finally {
+      spawnSync('umount', ['-l', bound]);
+      spawnSync('umount', ['-l', small]);
+    }
   });
 
   it('the end of a run removes its folder, or keeps it when asked and says where', () => {
