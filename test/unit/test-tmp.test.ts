@@ -1,5 +1,5 @@
 // The tests' own temporary files: one folder per run, removed at its end, and a stopped run's
-// folder removed by the next (a full run leaves about 2 GB of PostgreSQL clusters, control
+// folder removed by the next (a full run left up to 1.5 GB of PostgreSQL clusters, control
 // planes and snapshot trees in the temporary folder otherwise).
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
