@@ -5,10 +5,10 @@
 //  (2) the first night of >= 1 GB of files against a bare `restic backup` of it;
 //  (3) bringing a snapshot back from the copy (import.sh) against a bare copy of the snapshot.
 // Medians over several rounds; each ratio's baseline runs in the same round.
-// The scripts run under this machine's busybox. The restic image's is newer (Alpine's, 1.37 for
-// restic 0.18.1), and from 1.36 on busybox's sha256sum uses the CPU's SHA instructions: with
-// BENCH_BUSYBOX=/path/to/busybox (that version, e.g. from Debian's busybox-static 1.37 package)
-// the first night's copy is timed under it as well; without, under OpenSSL's sha256 instead.
+// The scripts run under this machine's busybox. Current Alpine, which the images build on, ships
+// 1.37, and from 1.36 on busybox's sha256sum uses the CPU's SHA instructions: with
+// BENCH_BUSYBOX=/path/to/busybox (bench/fetch-busybox.sh gets Debian's build of 1.37) the first
+// night's copy and the import are timed under it as well; without, the copy under OpenSSL's sha256.
 require('../scripts/ts-register');
 const { spawnSync } = require('child_process');
 const crypto = require('crypto');

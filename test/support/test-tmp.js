@@ -1,9 +1,9 @@
 'use strict';
 // One temporary folder per `npm test`, removed when the run ends. The tests make a folder of
 // their own under os.tmpdir() for every PostgreSQL, control plane, snapshot tree and kill drill
-// (up to 1.5 GB at once in a full run); pointing TMPDIR at this run's folder before the workers start lets
-// them keep doing that without each remembering to clean up, and a run that was stopped
-// (Ctrl-C, a killed CI job) is cleaned up by the next one.
+// (up to 1.5 GB at once in a full run); pointing TMPDIR at this run's folder before the workers
+// start lets them keep doing that without each remembering to clean up, and a run that was
+// stopped (Ctrl-C, a killed CI job) is cleaned up by the next one.
 // KEEP_TEST_FILES=1 keeps the folder, to read a failed run's logs (pod-sim.log, PostgreSQL's log).
 const { spawnSync } = require('child_process');
 const fs = require('fs');
