@@ -414,36 +414,6 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       });
     });
 
-    it('on a kubeadm cluster the copy outside starts on restic\'s packs before restic has finished, and ends complete', async () => {
-      const f = fixture();
-      fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/holiday.mp4'), crypto.randomBytes(3 * 2 ** 20));
-      const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
-      // restic, except that its backup does not return until a pack has reached the folder (at
-      // most 20 s), and notes how many had: the copy began while restic was still at work.
-      const slow = fs.mkdtempSync(path.join(f.root, 'slow-restic-'));
-      const mark = path.join(f.root, 'packs-before-restic-returned');
-      const data = path.join(folder, 'repository', 'data');
-      fs.writeFileSync(path.join(slow, 'restic'), `#!/bin/sh
-[ "$1" = backup ] || exec ${which('restic')} "$@"
-${which('restic')} "$@"
-code=$?
-i=0
-while [ "$i" -lt 40 ] && [ -z "$(find '${data}' -type f 2>/dev/null)" ]; do sleep 0.5; i=$((i + 1)); done
-find '${data}' -type f 2>/dev/null | wc -l > '${mark}'
-exit "$code"
-`, { mode: 0o755 });
-      const run = await nightly(f, { offsite: { ...cluster(folder), PATH: [slow, f.doubles, applets(), '/usr/bin', '/bin'].join(':') } });
-      expect([run.files.code, run.offsite!.code]).toEqual([0, 0]);
-      expect(Number(fs.readFileSync(mark, 'utf8').trim())).toBeGreaterThan(0);
-      // The copy after restic brought the rest (indexes, the snapshot, config last), nothing half-done is left.
-      expect(fs.readdirSync(folder)).toEqual(['repository']);
-      expect(fs.existsSync(path.join(f.backupDir, '.offsite-follow.stop'))).toBe(false);
-      expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
-      expect(restic(path.join(folder, 'repository'), 'snapshots', '--json').stdout).toContain(snapshotsOf(f)[0]);
-      const source = execFileSync('find', ['.', '-type', 'f'], { cwd: path.join(f.backupDir, 'repository'), encoding: 'utf8' }).split('\n').filter((n) => !n.startsWith('./locks')).sort();
-      expect(execFileSync('find', ['.', '-type', 'f'], { cwd: path.join(folder, 'repository'), encoding: 'utf8' }).split('\n').sort()).toEqual(source);
-    });
-
     it('on a kind cluster it leaves the copy to the PC\'s scheduled task and says so', async () => {
       const f = fixture();
       const run = await nightly(f, { offsite: { OFFSITE_MODE: 'client', OFFSITE_FOLDER_NAME: 'D:\\homecloud-backups' } });

@@ -5,10 +5,6 @@
 # name", and no family file name ever reaches the Windows file system.
 #
 #   mirror.sh copy SRC FOLDER   mirror repository SRC to FOLDER/repository
-#   mirror.sh follow SRC FOLDER STOP
-#                               while restic writes SRC, copy its new packs to FOLDER/repository
-#                               as they appear, until the file STOP exists (the copy that follows
-#                               then has little left to do; it brings the rest in its order)
 #   mirror.sh verify FOLDER     read every file of FOLDER/repository and check it against its name
 #   mirror.sh heal REPO FOLDER  replace each file of REPO that does not match its name with the
 #                               copy's, when the copy's does (rot inside Docker Desktop's disk)
@@ -68,8 +64,7 @@ copy)
   check_folder "$folder"
   dest="$folder/repository"
   partial="$folder/.partial"
-  # (.partial-follow: a follower's, stopped before this copy starts; left only by a kill.)
-  rm -rf "$partial" "$folder/.partial-follow"
+  rm -rf "$partial"
   mkdir -p "$dest" "$partial"
   # Whatever stops this copy, the half-copied file does not keep the space (a full disk).
   trap 'rm -rf "$partial"' EXIT
@@ -120,33 +115,6 @@ EOF
   log "copied $copied file(s), $bytes bytes; removed $removed; the copy in $folder is $((total / 1024)) MiB"
   echo "copied=$copied bytes=$bytes removed=$removed kib=$total"
   ;;
-follow)
-  src=${2:?usage: mirror.sh follow SRC FOLDER STOP}
-  folder=${3:?usage: mirror.sh follow SRC FOLDER STOP}
-  export STOP_FILE=${4:?usage: mirror.sh follow SRC FOLDER STOP}
-  [ -f "$src/config" ] || exit 0
-  check_folder "$folder"
-  dest="$folder/repository"
-  # Never into another install's copy (the copy that follows says so).
-  [ ! -f "$dest/config" ] || cmp -s "$src/config" "$dest/config" || exit 1
-  partial="$folder/.partial-follow"
-  rm -rf "$partial"
-  mkdir -p "$dest" "$partial"
-  trap 'rm -rf "$partial"' EXIT
-  # Only packs, which restic writes under a temporary name and renames once whole, and which
-  # nothing points at until their index is written (copied later, by the copy itself).
-  until [ -e "$STOP_FILE" ]; do
-    todo=$(find "$src/data" -type f 2>/dev/null | grep -E '/[0-9a-f]{64}$' | sort | while IFS= read -r f; do
-      rel=${f#"$src"/}
-      [ -f "$dest/$rel" ] || echo "$rel"
-    done) || true # (no pack yet: grep finds nothing)
-    if [ -n "$todo" ]; then
-      echo "$todo" | xargs -r -n 1 -P "$jobs" sh "$self" copy-one "$src" "$dest" "$partial" >/dev/null || exit 1
-    else
-      sleep 1
-    fi
-  done
-  ;;
 verify)
   folder=${2:?usage: mirror.sh verify FOLDER}
   dest="$folder/repository"
@@ -195,8 +163,6 @@ copy-one) # SRC DEST PARTIAL REL: prints "copied BYTES"; on failure "FAILED: …
   partial=$4
   rel=$5
   [ -e "$partial/.stop" ] && exit 0
-  # A follower's (see follow): restic has finished, the copy proper takes over.
-  [ -n "${STOP_FILE:-}" ] && [ -e "$STOP_FILE" ] && exit 0
   trap '[ $? -eq 0 ] || : > "$partial/.stop"' EXIT
   target="$dest/$rel"
   tmp="$partial/${rel##*/}"
@@ -224,7 +190,7 @@ mismatching) # FILE...: those whose SHA-256 is not their name
   done
   ;;
 *)
-  echo "usage: mirror.sh copy SRC FOLDER | follow SRC FOLDER STOP | verify FOLDER | heal REPO FOLDER | damaged REPO" >&2
+  echo "usage: mirror.sh copy SRC FOLDER | verify FOLDER | heal REPO FOLDER | damaged REPO" >&2
   exit 2
   ;;
 esac

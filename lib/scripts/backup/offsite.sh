@@ -34,8 +34,6 @@ scrub_days=${SCRUB_EVERY_DAYS:-7}
 termination_log=${TERMINATION_LOG:-/dev/termination-log}
 here=$(dirname "$0")
 stage="$backup_dir/.offsite-stage"
-follower=''
-follow_stop="$backup_dir/.offsite-follow.stop"
 
 started=$(date -u +%s)
 error=''
@@ -46,18 +44,8 @@ log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) offsite: $*"; }
 fail() { error=$*; log "FAILED: $*"; exit 1; }
 json_string() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr '\n\t' '  ')"; }
 
-# The early copy of the packs (step 3) stops after the file it is copying.
-stop_follower() {
-  [ -n "$follower" ] || return 0
-  : > "$follow_stop"
-  wait "$follower" 2>/dev/null || true
-  follower=''
-  rm -f "$follow_stop"
-}
-
 finish() {
   code=$?
-  stop_follower
   rm -rf "$stage"
   [ "$code" -eq 0 ] && result=success || result=failed
   [ "$code" -ne 0 ] && [ -z "$error" ] && error="stopped (exit $code)"
@@ -128,16 +116,8 @@ fi
 # The snapshot's own start time, in local time, so retention counts the family's nights.
 epoch=$(date -u -d "$(echo "$snapshot" | sed 's/^\(....-..-..\)T\(..\)\(..\)\(..\)Z$/\1 \2:\3:\4/')" +%s)
 log "adding snapshot $snapshot to the repository"
-if [ "$mode" = cluster ] && [ -n "$folder" ]; then
-  # The copy outside starts on restic's packs while restic is still writing others: on a first
-  # night (the whole library) it then ends soon after restic does instead of starting only then.
-  rm -f "$follow_stop"
-  sh "$here/mirror.sh" follow "$RESTIC_REPOSITORY" "$folder" "$follow_stop" >/dev/null 2>&1 &
-  follower=$!
-fi
 restic backup --quiet --host homecloud --tag "$snapshot" --time "$(date -d "@$epoch" '+%Y-%m-%d %H:%M:%S')" \
-  --ignore-ctime "$stage" || { stop_follower; key_opens; fail "restic backup of $snapshot failed"; }
-stop_follower
+  --ignore-ctime "$stage" || { key_opens; fail "restic backup of $snapshot failed"; }
 # A repository that fails its retention (prune reads what it repacks) is scrubbed tonight, so
 # the report says what is damaged rather than only that something failed. (restic check runs in
 # the scrub: every night it would cost about as much as the backup of an unchanged tree.)
