@@ -3,7 +3,9 @@
 // and prints medians and ratios against a baseline measured in the same invocation.
 'use strict';
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
+const { startRun, endRun } = require('../test/support/test-tmp');
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
@@ -19,6 +21,10 @@ function available() {
 }
 
 (async () => {
+  // The benchmarks' trees, clusters and stacks, in one folder removed at the end (as the tests').
+  const tmp = startRun(os.tmpdir(), process.pid, undefined, 'homecloud-bench-');
+  process.env.TMPDIR = tmp;
+  process.on('exit', () => endRun(tmp));
   const chosen = names.length ? names : available();
   const unknown = chosen.filter((n) => !available().includes(n));
   if (unknown.length) {

@@ -22,14 +22,14 @@ function alive(pid) {
 }
 
 /** Run folders under `base` whose run has ended without removing them (its process is gone). */
-function staleRunFolders(base, isAlive = alive) {
+function staleRunFolders(base, isAlive = alive, prefix = PREFIX) {
   let names;
   try {
     names = fs.readdirSync(base);
   } catch {
     return [];
   }
-  return names.filter((n) => n.startsWith(PREFIX)).map((n) => path.join(base, n)).filter((dir) => {
+  return names.filter((n) => n.startsWith(prefix)).map((n) => path.join(base, n)).filter((dir) => {
     let pid;
     try {
       pid = Number(fs.readFileSync(path.join(dir, OWNER), 'utf8'));
@@ -67,10 +67,13 @@ function remove(dir) {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Makes this run's folder under `base` (after removing stale ones) and returns it. */
-function startRun(base, pid = process.pid, isAlive = alive) {
-  for (const dir of staleRunFolders(base, isAlive)) remove(dir);
-  const dir = fs.mkdtempSync(path.join(base, PREFIX));
+/**
+ * Makes this run's folder under `base` (after removing stale ones) and returns it. `prefix`
+ * tells the tests' runs from the benchmarks' (`npm run bench` uses the same, see scripts/bench.js).
+ */
+function startRun(base, pid = process.pid, isAlive = alive, prefix = PREFIX) {
+  for (const dir of staleRunFolders(base, isAlive, prefix)) remove(dir);
+  const dir = fs.mkdtempSync(path.join(base, prefix));
   // Like /tmp itself: the PostgreSQL tests run the server as the postgres user inside it.
   fs.chmodSync(dir, 0o1777);
   fs.writeFileSync(path.join(dir, OWNER), String(pid));

@@ -8,8 +8,8 @@ import * as path from 'path';
 
 const tmp: {
   PREFIX: string;
-  staleRunFolders(base: string, isAlive?: (pid: number) => boolean): string[];
-  startRun(base: string, pid?: number, isAlive?: (pid: number) => boolean): string;
+  staleRunFolders(base: string, isAlive?: (pid: number) => boolean, prefix?: string): string[];
+  startRun(base: string, pid?: number, isAlive?: (pid: number) => boolean, prefix?: string): string;
   endRun(dir: string | undefined, keep?: boolean): string;
 } = require('../support/test-tmp');
 
@@ -45,8 +45,15 @@ describe('the tests\' temporary folder', () => {
     const garbled = run(`${tmp.PREFIX}garbled`);
     fs.writeFileSync(path.join(garbled, '.owner-pid'), 'not a pid');
     run('hc-pg-other', 4001);
+    const bench = run('homecloud-bench-dead', 4001);
     const stale = tmp.staleRunFolders(base, (pid) => pid === 4002).sort();
     expect(stale).toEqual([dead, garbled, orphan].sort());
+    // The benchmarks' runs (npm run bench) are told apart by their prefix.
+    expect(tmp.staleRunFolders(base, (pid) => pid === 4002, 'homecloud-bench-')).toEqual([bench]);
+    const benchRun = tmp.startRun(base, 4005, (pid) => pid === 4002, 'homecloud-bench-');
+    expect(path.basename(benchRun).startsWith('homecloud-bench-')).toBe(true);
+    expect(fs.existsSync(bench)).toBe(false);
+    expect(fs.existsSync(dead)).toBe(true);
   });
 
   it('a new run removes the stale folders and gets a fresh one that the PostgreSQL user may use', () => {
