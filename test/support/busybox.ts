@@ -15,9 +15,6 @@ let appletDir: string | undefined;
 export function applets(): string {
   if (!appletDir) {
     appletDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-busybox-'));
-    // Gone with the process (the benchmarks use it too, outside the tests' own temporary folder).
-    const dir = appletDir;
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     execFileSync(which('busybox')!, ['--install', '-s', appletDir]);
   }
   return appletDir;
