@@ -625,6 +625,41 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
     });
 
+    it('applies the off-disk retention by the family\'s nights, and skips it while there are too few snapshots to drop any', () => {
+      // offsite.sh on its own, over snapshot folders as backup.sh leaves them: four nights.
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-offsite-retention-'));
+      const backupDir = path.join(root, 'backup');
+      const doubles = path.join(root, 'bin');
+      fs.mkdirSync(doubles);
+      const log = fakeCommand(doubles, 'restic', 'exec /usr/bin/restic "$@"');
+      // In Berlin these are the nights of 9, 10, 11 and 12 November; by UTC days the 2nd and 3rd
+      // are both on the 10th, and a daily retention would keep only one of them.
+      const nights = ['2026-11-09T003000Z', '2026-11-10T003000Z', '2026-11-10T233000Z', '2026-11-11T233000Z'];
+      const forgets: number[] = [];
+      fs.mkdirSync(backupDir);
+      // Scrubbed just now: not part of these nights.
+      fs.writeFileSync(path.join(backupDir, 'scrub.json'), `{"epoch":${Math.floor(Date.now() / 1000)}}\n`);
+      for (const name of nights) {
+        const dir = path.join(backupDir, 'snapshots', name);
+        fs.mkdirSync(path.join(dir, 'files'), { recursive: true });
+        fs.writeFileSync(path.join(dir, 'files', `${name}.txt`), name);
+        fs.writeFileSync(path.join(dir, 'summary.json'), '{}');
+        const coord = fs.mkdtempSync(path.join(root, 'coord-'));
+        fs.writeFileSync(path.join(coord, 'backup.exit'), `0 ${name}\n`);
+        const before = calls(log).length;
+        const run = runScript('backup/offsite.sh', { path: [doubles], env: { BACKUP_DIR: backupDir, COORD_DIR: coord, RESTIC_PASSWORD: RECOVERY_KEY,
+          OFFSITE_MODE: 'client', TERMINATION_LOG: path.join(coord, 'log'), TZ: 'Europe/Berlin',
+          KEEP_DAILY: '3', KEEP_WEEKLY: '1', KEEP_MONTHLY: '1', RESTIC_CACHE_DIR: path.join(root, 'cache') } });
+        expect([name, run.status, run.stderr]).toEqual([name, 0, '']);
+        forgets.push(calls(log).slice(before).filter((c) => c.startsWith('forget ')).length);
+      }
+      // --keep-last 2 keeps one or two snapshots whatever their dates: restic forget (a key
+      // derivation and a read of every snapshot) has nothing to do on the first two nights.
+      expect(forgets).toEqual([0, 0, 1, 1]);
+      const kept = JSON.parse(restic(path.join(backupDir, 'repository'), 'snapshots', '--json').stdout) as { tags: string[] }[];
+      expect(kept.map((s) => s.tags[0]).sort()).toEqual(nights.slice(1));
+    });
+
     it('creates the repository again when a killed first run left it half-created', async () => {
       const f = fixture();
       const repo = path.join(f.backupDir, 'repository');

@@ -10,7 +10,7 @@
 #     files from the previous night without reading them, with the home CA beside it (CA_DIR:
 #     only in the encrypted repository, never in the plain snapshot folders, so a restore on a
 #     new PC brings it back and the phones go on trusting the home cloud)
-#  3. restic backup, then restic forget --prune with the off-disk retention
+#  3. restic backup, then restic forget --prune with the off-disk retention (when it can drop any)
 #  4. scrub, every SCRUB_EVERY_DAYS: every kept snapshot against its checksums (damaged ones are
 #     marked DAMAGED), every byte of the repository, and every file of the off-disk copy
 #  5. OFFSITE_MODE=cluster: mirrors the repository into the Windows folder mounted at
@@ -122,9 +122,14 @@ restic backup --quiet --host homecloud --tag "$snapshot" --time "$(date -d "@$ep
 # the report says what is damaged rather than only that something failed. (restic check runs in
 # the scrub: every night it would cost about as much as the backup of an unchanged tree.)
 trouble=''
-# --keep-last 2: a second snapshot to fall back to even after two backups on one day.
-restic forget --quiet --host homecloud --keep-last 2 --keep-daily "${KEEP_DAILY:-7}" --keep-weekly "${KEEP_WEEKLY:-4}" \
-  --keep-monthly "${KEEP_MONTHLY:-12}" --prune >/dev/null || trouble="applying the repository's retention failed"
+# --keep-last 2: a second snapshot to fall back to even after two backups on one day. So while
+# the repository holds two snapshots or fewer (one file each in snapshots/), retention has
+# nothing to drop, and restic forget (another key derivation, and a read of every snapshot) is
+# left out: on the first two nights that is about a second.
+if [ "$(find "$RESTIC_REPOSITORY/snapshots" -type f | wc -l)" -gt 2 ]; then
+  restic forget --quiet --host homecloud --keep-last 2 --keep-daily "${KEEP_DAILY:-7}" --keep-weekly "${KEEP_WEEKLY:-4}" \
+    --keep-monthly "${KEEP_MONTHLY:-12}" --prune >/dev/null || trouble="applying the repository's retention failed"
+fi
 [ -n "$trouble" ] && log "$trouble; scrubbing now"
 
 # --- 4. scrub, when due
