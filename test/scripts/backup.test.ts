@@ -625,39 +625,92 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
     });
 
-    it('applies the off-disk retention by the family\'s nights, and skips it while there are too few snapshots to drop any', () => {
-      // offsite.sh on its own, over snapshot folders as backup.sh leaves them: four nights.
-      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-offsite-retention-'));
+    /**
+     * offsite.sh on its own, over snapshot folders made as backup.sh leaves them, with restic
+     * behind a double that records each command.
+     */
+    const offsiteAlone = () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-offsite-'));
       const backupDir = path.join(root, 'backup');
       const doubles = path.join(root, 'bin');
       fs.mkdirSync(doubles);
-      const log = fakeCommand(doubles, 'restic', 'exec /usr/bin/restic "$@"');
-      // In Berlin these are the nights of 9, 10, 11 and 12 November; by UTC days the 2nd and 3rd
-      // are both on the 10th, and a daily retention would keep only one of them.
-      const nights = ['2026-11-09T003000Z', '2026-11-10T003000Z', '2026-11-10T233000Z', '2026-11-11T233000Z'];
-      const forgets: number[] = [];
       fs.mkdirSync(backupDir);
+      const log = fakeCommand(doubles, 'restic', `exec ${which('restic')} "$@"`);
       // Scrubbed just now: not part of these nights.
       fs.writeFileSync(path.join(backupDir, 'scrub.json'), `{"epoch":${Math.floor(Date.now() / 1000)}}\n`);
-      for (const name of nights) {
+      const snapshot = (name: string) => {
         const dir = path.join(backupDir, 'snapshots', name);
         fs.mkdirSync(path.join(dir, 'files'), { recursive: true });
         fs.writeFileSync(path.join(dir, 'files', `${name}.txt`), name);
         fs.writeFileSync(path.join(dir, 'summary.json'), '{}');
+      };
+      const run = (env: Record<string, string> = {}) => {
         const coord = fs.mkdtempSync(path.join(root, 'coord-'));
-        fs.writeFileSync(path.join(coord, 'backup.exit'), `0 ${name}\n`);
-        const before = calls(log).length;
-        const run = runScript('backup/offsite.sh', { path: [doubles], env: { BACKUP_DIR: backupDir, COORD_DIR: coord, RESTIC_PASSWORD: RECOVERY_KEY,
-          OFFSITE_MODE: 'client', TERMINATION_LOG: path.join(coord, 'log'), TZ: 'Europe/Berlin',
-          KEEP_DAILY: '3', KEEP_WEEKLY: '1', KEEP_MONTHLY: '1', RESTIC_CACHE_DIR: path.join(root, 'cache') } });
+        const script = { path: [doubles], env: { BACKUP_DIR: backupDir, COORD_DIR: coord, RESTIC_PASSWORD: RECOVERY_KEY, OFFSITE_MODE: 'client',
+          TERMINATION_LOG: path.join(coord, 'log'), TZ: 'Europe/Berlin', RESTIC_CACHE_DIR: path.join(root, 'cache'), ...env } };
+        /** backup.sh is done: it made snapshot `name`. */
+        const backupDone = (name: string) => { snapshot(name); fs.writeFileSync(path.join(coord, 'backup.exit'), `0 ${name}\n`); };
+        return { script, backupDone };
+      };
+      /** One night whose snapshot is ready when offsite.sh starts. */
+      const night = (name: string, env: Record<string, string> = {}) => {
+        const r = run(env);
+        r.backupDone(name);
+        return runScript('backup/offsite.sh', r.script);
+      };
+      return { backupDir, repo: path.join(backupDir, 'repository'), log, run, night };
+    };
+
+    it('applies the off-disk retention by the family\'s nights, and skips it while there are too few snapshots to drop any', () => {
+      const o = offsiteAlone();
+      // In Berlin these are the nights of 9, 10, 11 and 12 November; by UTC days the 2nd and 3rd
+      // are both on the 10th, and a daily retention would keep only one of them.
+      const nights = ['2026-11-09T003000Z', '2026-11-10T003000Z', '2026-11-10T233000Z', '2026-11-11T233000Z'];
+      const forgets: number[] = [];
+      for (const name of nights) {
+        const before = calls(o.log).length;
+        const run = o.night(name, { KEEP_DAILY: '3', KEEP_WEEKLY: '1', KEEP_MONTHLY: '1' });
         expect([name, run.status, run.stderr]).toEqual([name, 0, '']);
-        forgets.push(calls(log).slice(before).filter((c) => c.startsWith('forget ')).length);
+        forgets.push(calls(o.log).slice(before).filter((c) => c.startsWith('forget ')).length);
       }
       // --keep-last 2 keeps one or two snapshots whatever their dates: restic forget (a key
       // derivation and a read of every snapshot) has nothing to do on the first two nights.
       expect(forgets).toEqual([0, 0, 1, 1]);
-      const kept = JSON.parse(restic(path.join(backupDir, 'repository'), 'snapshots', '--json').stdout) as { tags: string[] }[];
+      const kept = JSON.parse(restic(o.repo, 'snapshots', '--json').stdout) as { tags: string[] }[];
       expect(kept.map((s) => s.tags[0]).sort()).toEqual(nights.slice(1));
+    });
+
+    it('on the first night creates the repository while backup.sh still makes the snapshot, and then needs one restic command', async () => {
+      const o = offsiteAlone();
+      const night = o.run();
+      const child = startScript('backup/offsite.sh', night.script);
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      const config = path.join(o.repo, 'config');
+      for (let i = 0; i < 100 && !fs.existsSync(config); i++) await new Promise((r) => setTimeout(r, 200));
+      const beforeSnapshot = calls(o.log);
+      night.backupDone('2026-11-09T003000Z');
+      expect([await exited, out]).toEqual([0, expect.stringMatching(/done/)]);
+      expect(beforeSnapshot).toEqual(['init']);
+      expect(calls(o.log).map((c) => c.split(' ')[0])).toEqual(['init', 'backup']);
+      expect(fs.existsSync(path.join(o.backupDir, '.repository-init'))).toBe(false);
+      expect(restic(o.repo, 'snapshots', '--json').stdout).toContain('2026-11-09T003000Z');
+    });
+
+    it('a first run killed while it created the repository (a key written, no config yet): the next night creates it afresh', () => {
+      const o = offsiteAlone();
+      expect(restic(o.repo, 'init').status).toBe(0);
+      fs.rmSync(path.join(o.repo, 'config'));
+      fs.mkdirSync(path.join(o.backupDir, '.repository-init')); // the killed run's init lock
+      const run = o.night('2026-11-09T003000Z');
+      expect(run.stdout).toMatch(/left half-created by a run that was stopped: creating it again/);
+      expect(run.status).toBe(0);
+      // One key, to the one repository: the recovery key opens it.
+      expect(fs.readdirSync(path.join(o.repo, 'keys'))).toHaveLength(1);
+      expect(restic(o.repo, 'snapshots', '--json').stdout).toContain('2026-11-09T003000Z');
+      expect(fs.existsSync(path.join(o.backupDir, '.repository-init'))).toBe(false);
     });
 
     it('creates the repository again when a killed first run left it half-created', async () => {

@@ -5,7 +5,8 @@
 # name, owner or mode reaches Windows), deduplication (an unchanged photo costs nothing), an
 # encrypted store with checks of its own, and retention.
 #
-#  1. waits for backup.sh (through the shared folder, like dump-database.sh)
+#  1. waits for backup.sh (through the shared folder, like dump-database.sh); on the first
+#     night it creates the repository meanwhile
 #  2. stages the snapshot under one fixed path as hard links, so restic recognises unchanged
 #     files from the previous night without reading them, with the home CA beside it (CA_DIR:
 #     only in the encrypted repository, never in the plain snapshot folders, so a restore on a
@@ -66,6 +67,19 @@ finish() {
 trap finish EXIT
 
 # --- 1. tonight's snapshot (backup.sh writes "<exit code> <snapshot>" when it stops)
+# The repository does not depend on it: on the first night it is created while backup.sh still
+# makes the snapshot (restic init calibrates and derives the key: about two seconds of one core,
+# out of the night's way). Only with the init lock: a second run started beside this one stops
+# at backup.sh's lock, but gets here before that; a lock left by a killed run is cleared below,
+# after the wait, by the run that holds backup.sh's lock.
+init_lock="$backup_dir/.repository-init"
+created=''
+if [ ! -f "$RESTIC_REPOSITORY/config" ] && mkdir "$init_lock" 2>/dev/null; then
+  log "creating the backup repository"
+  # (Failing here, it is tried again below, where a failure ends the night with its reason.)
+  restic init >/dev/null 2>&1 && created=yes
+  rmdir "$init_lock"
+fi
 waited=0
 until [ -f "$coord/backup.exit" ]; do
   [ "$waited" -ge "$wait_for" ] && fail "the backup did not finish within ${wait_for}s"
@@ -85,10 +99,13 @@ snapdir="$backup_dir/snapshots/$snapshot"
 # --- 2. the repository, and the snapshot staged under a fixed path
 # Every restic command first derives the repository key from the recovery key (scrypt, about
 # half a second by design): on a normal night the backup itself is the first command to open it.
-if [ -f "$RESTIC_REPOSITORY/config" ] \
+rm -rf "$init_lock"
+if [ -z "$created" ] && [ -d "$RESTIC_REPOSITORY" ] \
   && [ -z "$(ls "$RESTIC_REPOSITORY/snapshots" "$RESTIC_REPOSITORY/index" 2>/dev/null | grep -v ':$' | grep .)" ] \
-  && ! restic cat config >/dev/null 2>&1; then
-  # Created by a run that was stopped midway (its config cut short): it holds nothing yet.
+  && { [ ! -f "$RESTIC_REPOSITORY/config" ] || ! restic cat config >/dev/null 2>&1; }; then
+  # Created by a run that was stopped midway (its key written, its config missing or cut short):
+  # it holds nothing yet. Created again over it, it would hold two keys for one recovery key,
+  # one of them to no repository.
   log "the backup repository was left half-created by a run that was stopped: creating it again"
   rm -rf "$RESTIC_REPOSITORY"
 fi
