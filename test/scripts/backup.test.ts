@@ -539,6 +539,25 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         expect(restic(path.join(folder, 'repository'), 'check').status).toBe(0);
       }, 120_000);
 
+      it('adopts the copy even when the new install\'s first night already made an empty repository of its own', async () => {
+        const f = fixture();
+        const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        // The fresh install's nightly job started before the restore: offsite.sh created the
+        // repository (with the new install's key) while backup.sh was still at work.
+        const fresh = fs.mkdtempSync(path.join(f.root, 'fresh-'));
+        const newKey = { ...process.env, RESTIC_PASSWORD: 'new-install-key', RESTIC_CACHE_DIR: path.join(f.root, 'cache') };
+        expect(spawnSync('restic', ['-r', path.join(fresh, 'repository'), 'init'], { env: newKey }).status).toBe(0);
+        const run = importSnapshot(fresh, path.join(folder, 'repository'), { INSTALL_KEY: 'new-install-key' });
+        expect(run.stdout).toMatch(/adopting the copy as this install's backup repository/);
+        expect(run.status).toBe(0);
+        // The copy's repository, history and all, now the install's: its next nights add to it,
+        // and the copy outside goes on from where the old PC stopped.
+        expect(fs.readFileSync(path.join(fresh, 'repository', 'config'))).toEqual(fs.readFileSync(path.join(folder, 'repository', 'config')));
+        expect(spawnSync('restic', ['-r', path.join(fresh, 'repository'), 'snapshots', '--json'], { env: newKey, encoding: 'utf8' }).stdout)
+          .toContain(snapshotsOf(f)[0]);
+      });
+
       it('refuses a wrong recovery key with the words to fix it, and changes nothing', async () => {
         const f = fixture();
         const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));

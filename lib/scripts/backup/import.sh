@@ -81,11 +81,14 @@ rm -f "$work.err"
 chosen=$(cat "$work.chosen")
 rm -f "$work.chosen"
 
-# This install's own repository: the copy becomes it when there is none yet.
-if [ ! -f "$own/config" ] && [ "$repo" != "$own" ]; then
+# This install's own repository: the copy becomes it when there is none yet, or only an empty
+# one (no snapshot, no index): the new install's first nightly job creates its repository early
+# (offsite.sh), and may have run before this restore.
+own_empty() { [ -z "$(ls "$own/snapshots" "$own/index" 2>/dev/null | grep -v ':$' | grep .)" ]; }
+if [ "$repo" != "$own" ] && { [ ! -f "$own/config" ] || own_empty; }; then
   log "adopting the copy as this install's backup repository"
   rm -rf "$own.partial"
-  cp -a "$repo" "$own.partial" && rm -rf "$own.partial/locks" && mv "$own.partial" "$own" \
+  cp -a "$repo" "$own.partial" && rm -rf "$own.partial/locks" && rm -rf "$own" && mv "$own.partial" "$own" \
     || fail "could not copy the repository into the backup volume (full?)"
 fi
 if [ -n "${INSTALL_KEY:-}" ] && [ -f "$own/config" ] && ! RESTIC_PASSWORD="$INSTALL_KEY" restic -r "$own" cat config >/dev/null 2>&1; then
