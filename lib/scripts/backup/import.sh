@@ -83,9 +83,9 @@ rm -f "$work.chosen"
 
 # This install's own repository: the copy becomes it when there is none yet, or only an empty
 # one (no snapshot, no index): the new install's first nightly job creates its repository early
-# (offsite.sh), and may have run before this restore.
+# (offsite.sh), and may have run before this restore. One that holds anything is left as it is.
 own_empty() { [ -z "$(ls "$own/snapshots" "$own/index" 2>/dev/null | grep -v ':$' | grep .)" ]; }
-if [ "$repo" != "$own" ] && { [ ! -f "$own/config" ] || own_empty; }; then
+if [ "$repo" != "$own" ] && { [ ! -e "$own" ] || own_empty; }; then
   log "adopting the copy as this install's backup repository"
   rm -rf "$own.partial"
   cp -a "$repo" "$own.partial" && rm -rf "$own.partial/locks" && rm -rf "$own" && mv "$own.partial" "$own" \
