@@ -70,13 +70,19 @@ function fasterHashing(work) {
   return { bin: 'busybox', dir, label: 'sha256sum with SHA instructions (OpenSSL)' };
 }
 
-function night(backupDir, folder, name, { mode = 'cluster' } = {}) {
+/** A night's folder shared with backup.sh, and offsite.sh's environment for it. */
+function nightSetup(backupDir, folder, mode) {
   const coord = fs.mkdtempSync(path.join(backupDir, '..', 'coord-'));
-  fs.writeFileSync(path.join(coord, 'backup.exit'), `0 ${name}\n`);
   // A scrub only every 7 days: not part of a normal night.
   fs.writeFileSync(path.join(backupDir, 'scrub.json'), `{"epoch":${Math.floor(Date.now() / 1000)}}\n`);
   const env = { PATH: busyboxPath(), HOME: os.tmpdir(), BACKUP_DIR: backupDir, COORD_DIR: coord, RESTIC_PASSWORD: KEY,
     OFFSITE_MODE: mode, OFFSITE_FOLDER: folder, TERMINATION_LOG: path.join(coord, 'term'), TZ: 'UTC' };
+  return { coord, env };
+}
+
+function night(backupDir, folder, name, { mode = 'cluster' } = {}) {
+  const { coord, env } = nightSetup(backupDir, folder, mode);
+  fs.writeFileSync(path.join(coord, 'backup.exit'), `0 ${name}\n`);
   const t = timed(() => run('busybox', ['sh', path.join(SCRIPTS, 'offsite.sh')], env));
   const result = JSON.parse(fs.readFileSync(path.join(backupDir, 'offsite.json'), 'utf8'));
   if (result.result !== 'success') throw new Error(`offsite.sh: ${result.error}`);
@@ -91,10 +97,7 @@ function night(backupDir, folder, name, { mode = 'cluster' } = {}) {
  * shows here). Returns that time, the stand-in's and when the repository was ready.
  */
 async function firstNight(backupDir, folder, name, snap) {
-  const coord = fs.mkdtempSync(path.join(backupDir, '..', 'coord-'));
-  fs.writeFileSync(path.join(backupDir, 'scrub.json'), `{"epoch":${Math.floor(Date.now() / 1000)}}\n`);
-  const env = { PATH: busyboxPath(), HOME: os.tmpdir(), BACKUP_DIR: backupDir, COORD_DIR: coord, RESTIC_PASSWORD: KEY,
-    OFFSITE_MODE: 'client', OFFSITE_FOLDER: folder, TERMINATION_LOG: path.join(coord, 'term'), TZ: 'UTC' };
+  const { coord, env } = nightSetup(backupDir, folder, 'client');
   fs.rmSync(path.join(backupDir, 'snapshots', name, 'summary.json')); // not made yet
   const started = Date.now();
   const child = spawn('busybox', ['sh', path.join(SCRIPTS, 'offsite.sh')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
