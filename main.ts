@@ -1,12 +1,12 @@
 import { Duration } from 'cdk8s';
 import * as path from 'path';
-import { detectHostFacts } from './lib/host-facts';
-import { LOCK_FILE } from './lib/image-lock';
-import { HomecloudSettings } from './lib/settings';
-import { synth } from './lib/synth';
+import { detectHostFacts } from './lib/config/host-facts';
+import { LOCK_FILE } from './lib/updates/image-lock';
+import { HomecloudSettings } from './lib/config/settings';
+import { synth } from './lib/stack/synth';
 
 /**
- * Your home cloud's settings. Every field is optional; lib/settings.ts documents each one
+ * Your home cloud's settings. Every field is optional; lib/config/settings.ts documents each one
  * and its default. After editing, run `npm run synth` (or `npm run deploy`).
  */
 export const settings: HomecloudSettings = {

@@ -10,7 +10,7 @@ const os = require('os');
 const path = require('path');
 const { median, timeCommand, report } = require('./lib');
 const { controlPlaneAvailable, startControlPlane } = require('../test/support/control-plane.ts');
-const { synth } = require('../lib/synth.ts');
+const { synth } = require('../lib/stack/synth.ts');
 
 module.exports = async function benchClient({ runs }) {
   const ready = controlPlaneAvailable();

@@ -11,8 +11,8 @@ const os = require('os');
 const path = require('path');
 const { median, timeCommand, report } = require('./lib');
 const { registryAvailable, startRegistry, startGate, pushImage } = require('../test/support/registry.ts');
-const { DEFAULT_IMAGES } = require('../lib/settings.ts');
-const { parseImageRef, writeLock } = require('../lib/image-lock.ts');
+const { DEFAULT_IMAGES } = require('../lib/config/settings.ts');
+const { parseImageRef, writeLock } = require('../lib/updates/image-lock.ts');
 
 module.exports = async function benchUpdate({ runs }) {
   const ready = registryAvailable();

@@ -1,5 +1,5 @@
-import { RUNS_LAST_ANNOTATION } from '../lib/labels';
-import { cpuToMillis, sizeToBytes } from '../lib/quantity';
+import { RUNS_LAST_ANNOTATION } from '../lib/config/labels';
+import { cpuToMillis, sizeToBytes } from '../lib/config/quantity';
 
 // Kubernetes objects are open-ended JSON here, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -2,11 +2,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
-import { UserFacingError } from '../lib/errors';
-import { caFiles } from '../lib/ca-store';
-import { lanAddresses } from '../lib/host-facts';
+import { UserFacingError } from '../lib/config/errors';
+import { caFiles } from '../lib/https/ca-store';
+import { lanAddresses } from '../lib/config/host-facts';
 import * as QRCode from 'qrcode';
-import { MANIFEST_FILE } from '../lib/synth';
+import { MANIFEST_FILE } from '../lib/stack/synth';
 import {
   EXIT, Io, Manifests, applyManifests, backupFailure, backupSummary, checkUpgrade, elapsed, exportSnapshot, helperPod, isStale, podsOf, readLive, readManifests, readNamespace, readState, runJob, scaleNextcloud, status, waitReady,
 } from './commands';
@@ -19,11 +19,11 @@ import { CertificateCheck, checkCertificate, trustThisPc } from './trust';
 import { UpdateContext, commandConfirmPostgres, commandRollback, commandUpdate, commandUpgrade, commandUpgradePostgres } from './update-commands';
 import { Registry } from './registry';
 import { caMessage, decideCa, readPcCa, writePcCa } from './restored-ca';
-import { HomeCa } from '../lib/home-ca';
+import { HomeCa } from '../lib/https/home-ca';
 import { CheckRecord, readJson } from './updates';
-import { LOCK_FILE, pinImages, readLock } from '../lib/image-lock';
-import { ResolvedSettings, SettingsError, resolveSettings } from '../lib/settings';
-import { detectHostFacts } from '../lib/host-facts';
+import { LOCK_FILE, pinImages, readLock } from '../lib/updates/image-lock';
+import { ResolvedSettings, SettingsError, resolveSettings } from '../lib/config/settings';
+import { detectHostFacts } from '../lib/config/host-facts';
 
 export { EXIT };
 

@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments, parseDocument } from 'yaml';
-import { UserFacingError } from '../lib/errors';
+import { UserFacingError } from '../lib/config/errors';
 import { nodeRoom, roomiest } from './capacity';
 import { KINDS, collectionPath, describe, kindInfo, objectPath } from './kinds';
 import { ApiError, Kube } from './kube';

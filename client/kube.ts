@@ -4,7 +4,7 @@ import * as https from 'https';
 import * as os from 'os';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
-import { UserFacingError } from '../lib/errors';
+import { UserFacingError } from '../lib/config/errors';
 
 /**
  * The client's one door to Kubernetes: @kubernetes/client-node reads the kubeconfig and

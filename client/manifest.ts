@@ -1,5 +1,5 @@
 /**
- * Reads a snapshot's MANIFEST (see lib/scripts/backup/manifest.sh): GNU sha256sum lines, where
+ * Reads a snapshot's MANIFEST (see lib/backup/scripts/manifest.sh): GNU sha256sum lines, where
  * a line that starts with a backslash holds a name with \\, \n and \r escaped. Names are bytes:
  * a family's file names need not be valid UTF-8, so they are decoded only for display.
  */

@@ -2,7 +2,7 @@ import { spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { UserFacingError } from '../lib/errors';
+import { UserFacingError } from '../lib/config/errors';
 import { Io, elapsed, helperPod } from './commands';
 import { Kube } from './kube';
 import { CopyRecord } from './status';

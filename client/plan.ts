@@ -7,7 +7,7 @@ export function applyOrder<T extends ObjectRef>(objects: T[]): T[] {
     .map(({ o }) => o);
 }
 
-/** The labels every object homecloud creates carries (lib/labels.ts commonLabels). */
+/** The labels every object homecloud creates carries (lib/config/labels.ts commonLabels). */
 export function ownedBy(instance: string): Record<string, string> {
   return {
     'app.kubernetes.io/part-of': 'homecloud',

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { ImageRef, parseImageRef } from '../lib/image-lock';
+import { ImageRef, parseImageRef } from '../lib/updates/image-lock';
 
 /**
  * Asks image registries what a tag points to now. Docker Hub's rules shape it: anonymous HEAD

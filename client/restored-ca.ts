@@ -1,7 +1,7 @@
 import * as fs from 'fs';
-import { caFiles } from '../lib/ca-store';
-import { HomeCa, describeCa, homeCaProblem, outsideOf, permittedOf } from '../lib/home-ca';
-import { writeOwnerOnly } from '../lib/secrets-store';
+import { caFiles } from '../lib/https/ca-store';
+import { HomeCa, describeCa, homeCaProblem, outsideOf, permittedOf } from '../lib/https/home-ca';
+import { writeOwnerOnly } from '../lib/config/secrets-store';
 
 /**
  * What `restore --from` does with the home CA that came back with a snapshot (offsite.sh saves it

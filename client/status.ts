@@ -119,7 +119,7 @@ const COMPONENTS: Array<[string, string, string]> = [
 const FIRST_INSTALL = '5 to 15 minutes';
 const BACKUP_OVERDUE_HOURS = 36;
 const COPY_OVERDUE_HOURS = 48;
-/** The certificate is renewed 45 days ahead (lib/server-certificate.ts): 30 days left means renewal is failing. */
+/** The certificate is renewed 45 days ahead (lib/https/server-certificate.ts): 30 days left means renewal is failing. */
 const CERTIFICATE_WARN_DAYS = 30;
 
 /** Docker Desktop names its kubeadm node docker-desktop, its kind nodes desktop-control-plane, desktop-worker… */

@@ -5,8 +5,8 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import * as tls from 'tls';
-import { UserFacingError } from '../lib/errors';
-import { describeCa } from '../lib/home-ca';
+import { UserFacingError } from '../lib/config/errors';
+import { describeCa } from '../lib/https/home-ca';
 import { Runner } from './schedule';
 
 /**

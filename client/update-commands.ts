@@ -1,7 +1,7 @@
 import * as fs from 'fs';
-import { UserFacingError } from '../lib/errors';
-import { ImageLock, LockedImage, PinOutcome, readLock, tagOf, withMajor, writeLock } from '../lib/image-lock';
-import { ImageSettings, imageMajor } from '../lib/settings';
+import { UserFacingError } from '../lib/config/errors';
+import { ImageLock, LockedImage, PinOutcome, readLock, tagOf, withMajor, writeLock } from '../lib/updates/image-lock';
+import { ImageSettings, imageMajor } from '../lib/config/settings';
 import {
   EXIT, Io, Manifests, applyManifests, backupFailure, backupSummary, checkUpgrade, containerImage, elapsed, followJob, jobFromCronJob, readLive, runJob, scaleNextcloud,
   podsOf, terminationMessage, waitReady,

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
-import { ImageKey, ImageLock, LockedImage, PinOutcome, tagOf } from '../lib/image-lock';
-import { writeOwnerOnly } from '../lib/secrets-store';
-import { ImageSettings } from '../lib/settings';
+import { ImageKey, ImageLock, LockedImage, PinOutcome, tagOf } from '../lib/updates/image-lock';
+import { writeOwnerOnly } from '../lib/config/secrets-store';
+import { ImageSettings } from '../lib/config/settings';
 import { Registry, RegistryError, RegistryProblem } from './registry';
 
 /** One image to ask the registry about. */

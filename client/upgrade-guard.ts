@@ -1,4 +1,4 @@
-import { imageMajor } from '../lib/settings';
+import { imageMajor } from '../lib/config/settings';
 
 export interface RunningVersions {
   /** Image of the running Nextcloud Deployment, if any. */

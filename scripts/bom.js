@@ -24,15 +24,15 @@ function main() {
 function writeBom(tmp) {
   require('./ts-register');
   const { parseAllDocuments } = require('yaml');
-  const { synth, MANIFEST_FILE } = require('../lib/synth.ts');
-  const { detectHostFacts } = require('../lib/host-facts.ts');
+  const { synth, MANIFEST_FILE } = require('../lib/stack/synth.ts');
+  const { detectHostFacts } = require('../lib/config/host-facts.ts');
   const { settings } = require('../main.ts');
   const bom = require('../tools/bom.ts');
 
   const outdir = path.join(process.env.HOMECLOUD_OUTDIR ?? path.join(root, 'dist'), 'bom');
   // The user's settings (they choose the images); a throw-away credentials file (images do not depend on it).
   // The lock's digests too, so the BOM names exactly what deploy runs.
-  const lock = process.env.HOMECLOUD_IMAGE_LOCK ?? path.join(root, require('../lib/image-lock.ts').LOCK_FILE);
+  const lock = process.env.HOMECLOUD_IMAGE_LOCK ?? path.join(root, require('../lib/updates/image-lock.ts').LOCK_FILE);
   if (synth(settings, detectHostFacts(), { outdir: tmp, credentials: path.join(tmp, 'c.json'), lock }, (s) => process.stderr.write(s)) !== 0) return 2;
   const objects = parseAllDocuments(fs.readFileSync(path.join(tmp, MANIFEST_FILE), 'utf8')).map((d) => d.toJSON());
   const images = bom.imagesInManifests(objects);

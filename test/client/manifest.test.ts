@@ -6,7 +6,7 @@ import { parseManifest } from '../../client/manifest';
 import { verifySnapshotFolder } from '../../client/commands';
 import { applets } from '../support/busybox';
 import { commands, describeWhen } from '../support/requirements';
-import { SCRIPTS_DIR } from '../../lib/container-scripts';
+import { scriptPath } from '../../lib/config/container-scripts';
 
 describe('parseManifest', () => {
   it('reads plain and escaped lines, names as bytes', () => {
@@ -36,7 +36,7 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'an exported snap
     names.forEach((n, i) => fs.writeFileSync(Buffer.concat([Buffer.from(files + '/'), n]), `file ${i}`));
     fs.writeFileSync(path.join(dir, 'database.dump'), 'dump');
     execFileSync('sh', ['-c', 'sha256sum database.dump > database.sha256'], { cwd: dir });
-    const manifest = execFileSync('busybox', ['sh', '-c', `cd files && find . -type f -print0 | sh ${SCRIPTS_DIR}/backup/manifest.sh sum .`],
+    const manifest = execFileSync('busybox', ['sh', '-c', `cd files && find . -type f -print0 | sh ${scriptPath('backup/manifest.sh')} sum .`],
       { cwd: dir, env: { PATH: `${applets()}:/usr/bin:/bin`, LC_ALL: 'C' } });
     fs.writeFileSync(path.join(dir, 'MANIFEST'), manifest);
     expect(await verifySnapshotFolder(dir)).toEqual([]);

@@ -142,7 +142,7 @@ describe('reading dist/', () => {
   it('finds the namespace from the first document alone, as the full read does', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-ns-'));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { synth } = require('../../lib/synth') as typeof import('../../lib/synth');
+    const { synth } = require('../../lib/stack/synth') as typeof import('../../lib/stack/synth');
     synth({ namespace: 'grandma' }, { hostname: 'pc', lanAddresses: [], timeZone: 'UTC' }, { outdir: dir, credentials: path.join(dir, 'c.json') }, () => undefined);
     const file = path.join(dir, 'app.k8s.yaml');
     expect(readNamespace(file)).toBe('grandma');

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createHomeCa, describeCa } from '../../lib/home-ca';
+import { createHomeCa, describeCa } from '../../lib/https/home-ca';
 import { caMessage, decideCa, readPcCa, writePcCa } from '../../client/restored-ca';
 import { HOST, testHomeCa } from '../support/stack';
 

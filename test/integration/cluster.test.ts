@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { MANIFEST_FILE, synth } from '../../lib/synth';
+import { MANIFEST_FILE, synth } from '../../lib/stack/synth';
 import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../support/control-plane';
 import { describeWhen } from '../support/requirements';
 import { HOST } from '../support/stack';

@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import { Readable } from 'stream';
-import { SECURITY_HEADERS } from '../../lib/nginx-conf';
+import { SECURITY_HEADERS } from '../../lib/nextcloud/nginx-conf';
 import { describeWhen } from '../support/requirements';
 import { WebStack, startWebStack, synthesizedWeb, webTierAvailable } from '../support/web-stack';
 

@@ -3,11 +3,11 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { synth } from '../../lib/synth';
+import { synth } from '../../lib/stack/synth';
 import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../support/control-plane';
 import { commands, describeWhen } from '../support/requirements';
 import { HOST } from '../support/stack';
-import { detectHostFacts } from '../../lib/host-facts';
+import { detectHostFacts } from '../../lib/config/host-facts';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'homecloud.js');

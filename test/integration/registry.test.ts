@@ -1,7 +1,7 @@
 import { Registry, RegistryError } from '../../client/registry';
 import { askRegistry, checksFor, planUpdate } from '../../client/updates';
-import { pinImages } from '../../lib/image-lock';
-import { DEFAULT_IMAGES } from '../../lib/settings';
+import { pinImages } from '../../lib/updates/image-lock';
+import { DEFAULT_IMAGES } from '../../lib/config/settings';
 import { describeWhen } from '../support/requirements';
 import { Gate, TestRegistry, pushImage, registryAvailable, startGate, startRegistry } from '../support/registry';
 

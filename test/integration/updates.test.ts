@@ -2,7 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_IMAGES } from '../../lib/settings';
+import { DEFAULT_IMAGES } from '../../lib/config/settings';
 import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../support/control-plane';
 import { Gate, TestRegistry, pushImage, registryAvailable, startGate, startRegistry } from '../support/registry';
 import { describeWhen } from '../support/requirements';

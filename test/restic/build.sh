@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds restic at the version of the image the nightly job runs (lib/settings.ts, backupStore),
+# Builds restic at the version of the image the nightly job runs (lib/config/settings.ts, backupStore),
 # from the Go module proxy, so that CI tests the backup scripts against the restic they will
 # meet, not Debian 12's older package (0.14). Cached outside the checkout by version and never
 # rebuilt once there. .ci/run puts it in place of Debian's for the test run only (see there).
@@ -10,8 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-VERSION=${RESTIC_VERSION:-$(sed -n "s/^ *backupStore: 'restic\/restic:\([0-9.]*\)'.*/\1/p" lib/settings.ts)}
-[ -n "$VERSION" ] || { echo "build.sh: cannot read restic's version from lib/settings.ts (backupStore)" >&2; exit 2; }
+VERSION=${RESTIC_VERSION:-$(sed -n "s/^ *backupStore: 'restic\/restic:\([0-9.]*\)'.*/\1/p" lib/config/settings.ts)}
+[ -n "$VERSION" ] || { echo "build.sh: cannot read restic's version from lib/config/settings.ts (backupStore)" >&2; exit 2; }
 DIR="${HOMECLOUD_RESTIC_CACHE:-$HOME/.cache/homecloud-restic}/$VERSION"
 
 if [ -x "$DIR/restic" ]; then

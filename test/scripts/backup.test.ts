@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SCRIPTS_DIR } from '../../lib/container-scripts';
+import { scriptPath } from '../../lib/config/container-scripts';
 import { applets, calls, fakeCommand, runScript, startScript } from '../support/busybox';
 import { TestPostgres, postgresAvailable, startPostgres } from '../support/postgres';
 import { commands, describeWhen, which } from '../support/requirements';
@@ -86,7 +86,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       ...pg.env, PGDATABASE: 'nextcloud', ...opts.dbEnv,
     };
     const run = (script: string, e: NodeJS.ProcessEnv) => new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', script)], { env: e });
+      const child = spawn(which('busybox')!, ['sh', scriptPath(`backup/${script}`)], { env: e });
       let out = '';
       child.stdout.on('data', (d) => { out += d; });
       child.stderr.on('data', (d) => { out += d; });
@@ -234,7 +234,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
     fs.mkdirSync(files);
     for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(files, `photo-${i}.jpg`), `photo ${i}\n`);
     HARD_NAMES.forEach((n, i) => fs.writeFileSync(Buffer.concat([Buffer.from(files + '/'), n]), `hard ${i}\n`));
-    const manifest = (args: string[], input?: Buffer, jobs = '1') => spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'manifest.sh'), ...args],
+    const manifest = (args: string[], input?: Buffer, jobs = '1') => spawnSync(which('busybox')!, ['sh', scriptPath('backup/manifest.sh'), ...args],
       { cwd: dir, input, env: { PATH: [applets(), '/usr/bin', '/bin'].join(':'), HASH_JOBS: jobs, TMPDIR: dir } });
     const names = execFileSync('find', ['.', '-type', 'f', '-print0'], { cwd: files });
     const sums = (jobs: string) => manifest(['sum', files], names, jobs).stdout.toString().split('\n').filter(Boolean).sort();
@@ -440,7 +440,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       fs.mkdirSync(source);
       expect(restic(repo, 'init').status).toBe(0);
       const mirror = (detached: boolean) => {
-        const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'mirror.sh'), 'copy', repo, folder],
+        const child = spawn(which('busybox')!, ['sh', scriptPath('backup/mirror.sh'), 'copy', repo, folder],
           { env: { PATH: [applets(), '/usr/bin', '/bin'].join(':') }, detached, stdio: 'ignore' });
         return { child, done: new Promise<number | null>((r) => child.once('exit', (c) => r(c))) };
       };
@@ -485,7 +485,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
           UNION ALL SELECT 'oc_filecache:' || md5(string_agg(fileid || path || size, ',' ORDER BY fileid)) FROM oc_filecache
           UNION ALL SELECT 'oc_calendarobjects:' || md5(string_agg(id || calendardata, ',' ORDER BY id)) FROM oc_calendarobjects) x`, db);
       const roleHash = () => pg.psql("SELECT rolpassword FROM pg_authid WHERE rolname = 'oc_drill'");
-      const importSnapshot = (backupDir: string, repo: string, env: Record<string, string> = {}) => spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'import.sh'), repo], {
+      const importSnapshot = (backupDir: string, repo: string, env: Record<string, string> = {}) => spawnSync(which('busybox')!, ['sh', scriptPath('backup/import.sh'), repo], {
         env: { PATH: [applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: backupDir, RESTIC_PASSWORD: RECOVERY_KEY, HOME: os.tmpdir(), LANG: 'C', ...env }, encoding: 'utf8',
       });
 
@@ -636,7 +636,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       fs.writeFileSync(path.join(repo, 'data', name.slice(0, 2), name), 'the who'); // cut short by the kill
       const folder = path.join(root, 'windows');
       fs.mkdirSync(folder);
-      const r = spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'mirror.sh'), 'copy', repo, folder],
+      const r = spawnSync(which('busybox')!, ['sh', scriptPath('backup/mirror.sh'), 'copy', repo, folder],
         { env: { PATH: [applets(), '/usr/bin', '/bin'].join(':') }, encoding: 'utf8' });
       expect(r.stdout).toMatch(new RegExp(`skipping data/${name.slice(0, 2)}/${name}: half-written by a run that was stopped`));
       expect(r.status).toBe(0);
@@ -905,7 +905,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
     /** backup.sh alone, as if its database container never answered: it holds maintenance mode and waits. */
     function startWaitingBackup(f: Fixture, env: Record<string, string> = {}, detached = false) {
       const coord = fs.mkdtempSync(path.join(f.root, 'coord-'));
-      return spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'backup.sh')], {
+      return spawn(which('busybox')!, ['sh', scriptPath('backup/backup.sh')], {
         env: { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: f.backupDir, COORD_DIR: coord,
           NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', TERMINATION_LOG: path.join(f.root, 'termination-log'), ...env },
         ...(detached ? { detached: true, stdio: 'ignore' as const } : {}),
@@ -1073,7 +1073,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', LOCK_STALE_SECONDS: '0',
         TERMINATION_LOG: path.join(f.root, 'termination-log') };
       const start = (script: string, env: Record<string, string>) => {
-        const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', script)], { env, detached: true, stdio: 'ignore' });
+        const child = spawn(which('busybox')!, ['sh', scriptPath(`backup/${script}`)], { env, detached: true, stdio: 'ignore' });
         return { child, done: new Promise((r) => child.once('exit', r)) };
       };
       const complete = () => snapshotsOf(f).filter((s) => !s.startsWith('.') && !fs.existsSync(path.join(f.backupDir, 'snapshots', s, 'DAMAGED')));
@@ -1126,7 +1126,7 @@ exec /bin/rm "$@"
       const env = { PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), LANG: 'C', HOME: f.root, BACKUP_DIR: f.backupDir, COORD_DIR: coord,
         NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'), DUMP_WAIT_SECONDS: '60', TERMINATION_LOG: path.join(f.root, 'termination-log') };
       const start = (script: string, e: Record<string, string>) => {
-        const child = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', script)], { env: e, detached: true, stdio: 'ignore' });
+        const child = spawn(which('busybox')!, ['sh', scriptPath(`backup/${script}`)], { env: e, detached: true, stdio: 'ignore' });
         return new Promise((r) => child.once('exit', r));
       };
       const codes = await Promise.all([start('backup.sh', env),
@@ -1134,7 +1134,7 @@ exec /bin/rm "$@"
       expect(codes[0]).toBeNull(); // killed, as planned
       expect(fs.existsSync(path.join(f.backupDir, 'snapshots', good))).toBe(false);
       // Every snapshot the scripts would build on or restore is whole.
-      const listed = execFileSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'good-snapshots.sh'), path.join(f.backupDir, 'snapshots')], { encoding: 'utf8' }).trim().split('\n');
+      const listed = execFileSync(which('busybox')!, ['sh', scriptPath('backup/good-snapshots.sh'), path.join(f.backupDir, 'snapshots')], { encoding: 'utf8' }).trim().split('\n');
       expect(listed).toHaveLength(1);
       for (const s of listed) expect([s, intact(f, s)]).toEqual([s, true]);
       // The next night removes the rest and succeeds.
@@ -1169,7 +1169,7 @@ const asPid1 = (() => {
 describeWhen(asPid1, 'dump-database.sh as PID 1', () => {
   it('stops at once on SIGTERM while it waits for the backup to start', async () => {
     const coord = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-pid1-'));
-    const child = spawn(which('unshare')!, ['--pid', '--fork', '--kill-child', which('busybox')!, 'sh', path.join(SCRIPTS_DIR, 'backup', 'dump-database.sh')],
+    const child = spawn(which('unshare')!, ['--pid', '--fork', '--kill-child', which('busybox')!, 'sh', scriptPath('backup/dump-database.sh')],
       { env: { PATH: [applets(), '/usr/bin', '/bin'].join(':'), COORD_DIR: coord, DUMP_WAIT_SECONDS: '20' } });
     await new Promise((r) => setTimeout(r, 700));
     // The script is PID 1 in its namespace; here it is unshare's child.
@@ -1189,7 +1189,7 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'retention under 
   const keep = (names: string[], env: Record<string, string> = {}) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-ret-'));
     fs.writeFileSync(path.join(dir, 'in'), names.join('\n') + '\n');
-    const r = spawnSync(which('busybox')!, ['sh', '-c', `sh ${path.join(SCRIPTS_DIR, 'backup', 'retention.sh')} < ${path.join(dir, 'in')}`],
+    const r = spawnSync(which('busybox')!, ['sh', '-c', `sh ${scriptPath('backup/retention.sh')} < ${path.join(dir, 'in')}`],
       { env: { PATH: '/usr/bin:/bin', ...env }, encoding: 'utf8' });
     expect(r.status).toBe(0);
     const gone = new Set(r.stdout.trim().split('\n').filter(Boolean));
@@ -1207,7 +1207,7 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'retention under 
     // in winter, 23:30 UTC the day before in summer.
     const berlin = ['2026-03-25T003000Z', '2026-03-26T003000Z', '2026-03-27T003000Z', '2026-03-28T003000Z',
       '2026-03-28T233000Z', '2026-03-29T233000Z', '2026-03-30T233000Z', '2026-03-31T233000Z'];
-    const nights = (names: string[], tz: string) => spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'backup', 'nights.sh')],
+    const nights = (names: string[], tz: string) => spawnSync(which('busybox')!, ['sh', scriptPath('backup/nights.sh')],
       { env: { PATH: '/usr/bin:/bin', TZ: tz }, input: names.join('\n') + '\n', encoding: 'utf8' }).stdout.trim().split('\n');
 
     it('gives each night its own date, whatever the UTC date', () => {

@@ -4,15 +4,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tls from 'tls';
-import { SCRIPTS_DIR } from '../../lib/container-scripts';
-import { createHomeCa } from '../../lib/home-ca';
-import { ServerCertificate } from '../../lib/server-certificate';
+import { scriptPath } from '../../lib/config/container-scripts';
+import { createHomeCa } from '../../lib/https/home-ca';
+import { ServerCertificate } from '../../lib/https/server-certificate';
 import { applets, startScript } from '../support/busybox';
 import { selfSignedPem } from '../support/nginx-host';
 import { commands, describeWhen, which } from '../support/requirements';
 import { synthStack, testHomeCa } from '../support/stack';
 
-const ISSUER = path.join(SCRIPTS_DIR, 'certificates', 'issue-certificate.php');
+const ISSUER = scriptPath('https/issue-certificate.php');
 const DAY = 86400;
 
 /** The issuing container's environment, as synthesized. */
@@ -161,7 +161,7 @@ describeWhen(commands(['nginx', 'openssl', 'busybox'], 'apt-get install nginx-li
     selfSignedPem(dir);
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-nginx-run-2-'));
     const next = fs.readFileSync(selfSignedPem(other), 'utf8');
-    const run = spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, 'nextcloud', 'nginx-run.sh'), minimalTls(dir), path.join(dir, 'tls.pem')],
+    const run = spawn(which('busybox')!, ['sh', scriptPath('nextcloud/nginx-run.sh'), minimalTls(dir), path.join(dir, 'tls.pem')],
       { env: { PATH: `/usr/sbin:${applets()}:/usr/bin:/bin`, CHECK_SECONDS: '1' } });
     let out = '';
     run.stdout.on('data', (b: Buffer) => { out += b; });

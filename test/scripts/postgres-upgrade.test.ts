@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SCRIPTS_DIR } from '../../lib/container-scripts';
+import { scriptPath } from '../../lib/config/container-scripts';
 import { applets, runScript } from '../support/busybox';
 import { TestPostgres, postgresAvailable, startPostgres } from '../support/postgres';
 import { commands, describeWhen, which } from '../support/requirements';
@@ -19,7 +19,7 @@ const ready = (() => {
 describeWhen(ready, 'moving the database to a new PostgreSQL major (upgrade-major.sh)', () => {
   let old: TestPostgres;
   let root: string;
-  const script = path.join(SCRIPTS_DIR, 'database', 'upgrade-major.sh');
+  const script = scriptPath('database/upgrade-major.sh');
 
   // Rows of every type Nextcloud's tables use, a role of its own, names a family writes.
   const FAMILY = `CREATE ROLE oc_admin LOGIN PASSWORD 'from-the-old-pc';

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync, SpawnSyncReturns } from 'child_process'
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SCRIPTS_DIR } from '../../lib/container-scripts';
+import { scriptPath } from '../../lib/config/container-scripts';
 import { which } from './requirements';
 
 /**
@@ -36,16 +36,16 @@ function environment(run: ScriptRun): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs lib/scripts/<script> under busybox sh and waits for it. */
+/** Runs lib/<concern>/scripts/<file> (named "<concern>/<file>") under busybox sh and waits for it. */
 export function runScript(script: string, run: ScriptRun = {}): SpawnSyncReturns<string> {
-  return spawnSync(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, script)], {
+  return spawnSync(which('busybox')!, ['sh', scriptPath(script)], {
     env: environment(run), cwd: run.cwd, encoding: 'utf8', timeout: 120_000,
   });
 }
 
-/** Starts lib/scripts/<script> under busybox sh without waiting (for long-running loops). */
+/** Starts lib/<concern>/scripts/<file> under busybox sh without waiting (for long-running loops). */
 export function startScript(script: string, run: ScriptRun = {}) {
-  return spawn(which('busybox')!, ['sh', path.join(SCRIPTS_DIR, script)], { env: environment(run), cwd: run.cwd });
+  return spawn(which('busybox')!, ['sh', scriptPath(script)], { env: environment(run), cwd: run.cwd });
 }
 
 /**

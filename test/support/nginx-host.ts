@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ServerCertificate } from '../../lib/server-certificate';
+import { ServerCertificate } from '../../lib/https/server-certificate';
 import { which } from './requirements';
 
 /** The version of this machine's nginx, e.g. [1, 22, 1]. */

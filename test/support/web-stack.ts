@@ -6,11 +6,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { Readable } from 'stream';
 import { parseAllDocuments } from 'yaml';
-import { SCRIPTS_DIR } from '../../lib/container-scripts';
-import { HomeCa } from '../../lib/home-ca';
-import { HomecloudSettings } from '../../lib/settings';
+import { scriptPath } from '../../lib/config/container-scripts';
+import { HomeCa } from '../../lib/https/home-ca';
+import { HomecloudSettings } from '../../lib/config/settings';
 import { forHostNginx } from './nginx-host';
-import { MANIFEST_FILE, synth } from '../../lib/synth';
+import { MANIFEST_FILE, synth } from '../../lib/stack/synth';
 import { which } from './requirements';
 import { HOST, K8sObject } from './stack';
 
@@ -140,7 +140,7 @@ export function issueCertificate(site: Site, caDir: string, tlsDir: string, extr
   fs.mkdirSync(tlsDir, { recursive: true });
   fs.writeFileSync(path.join(caDir, 'ca.crt'), site.ca.certPem);
   fs.writeFileSync(path.join(caDir, 'ca.key'), site.ca.keyPem, { mode: 0o600 });
-  return spawnSync('php', ['-n', path.join(SCRIPTS_DIR, 'certificates', 'issue-certificate.php')], {
+  return spawnSync('php', ['-n', scriptPath('https/issue-certificate.php')], {
     env: { PATH: process.env.PATH, ...site.issuerEnv, CA_DIR: caDir, TLS_DIR: tlsDir, ...extraEnv }, encoding: 'utf8',
   });
 }
@@ -190,7 +190,7 @@ export async function startWebStack(nginxConf: string, php: PhpLimits, opts: Sta
       ...hostEnv,
       NODE: process.execPath,
       HC_ADDRESSES: (opts.addresses ?? []).join(' '),
-      ...(httpsPort ? { HC_NGINX_RUN: path.join(SCRIPTS_DIR, 'nextcloud', 'nginx-run.sh'), HC_CHECK_SECONDS: String(opts.checkSeconds ?? 60) } : {}),
+      ...(httpsPort ? { HC_NGINX_RUN: scriptPath('nextcloud/nginx-run.sh'), HC_CHECK_SECONDS: String(opts.checkSeconds ?? 60) } : {}),
     },
   });
   fs.closeSync(out);

@@ -1,7 +1,7 @@
-import { RUNS_LAST_ANNOTATION } from '../../lib/labels';
-import { TYPICAL_WORKER_MIB, phpFpmSizing, minimumContainerMiB } from '../../lib/php-sizing';
-import { postgresTuning, postgresWorstCaseMiB } from '../../lib/postgres-config';
-import { sizeToBytes } from '../../lib/quantity';
+import { RUNS_LAST_ANNOTATION } from '../../lib/config/labels';
+import { TYPICAL_WORKER_MIB, phpFpmSizing, minimumContainerMiB } from '../../lib/nextcloud/php-sizing';
+import { postgresTuning, postgresWorstCaseMiB } from '../../lib/database/postgres-config';
+import { sizeToBytes } from '../../lib/config/quantity';
 import { K8sObject, containerOf, synthStack } from '../support/stack';
 
 // Everything here is read back from the synthesized manifests, not from the settings.

@@ -2,8 +2,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadOrCreateCredentials } from '../../lib/secrets-store';
-import { synth } from '../../lib/synth';
+import { loadOrCreateCredentials } from '../../lib/config/secrets-store';
+import { synth } from '../../lib/stack/synth';
 import { CREDENTIALS, HOST, K8sObject, synthStack } from '../support/stack';
 
 const ROOT = path.join(__dirname, '..', '..');

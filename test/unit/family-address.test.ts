@@ -1,4 +1,4 @@
-import { familyUrl, inPodHostNames } from '../../lib/family-address';
+import { familyUrl, inPodHostNames } from '../../lib/https/family-address';
 
 describe('the address the family uses (overwrite.cli.url)', () => {
   it('prefers the first LAN name over addresses and localhost', () => {

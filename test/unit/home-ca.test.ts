@@ -5,10 +5,10 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as tls from 'tls';
-import { caFiles, loadOrCreateHomeCa } from '../../lib/ca-store';
-import { UserFacingError } from '../../lib/errors';
-import { HomeCa, createHomeCa, homeCaProblem, inRange, outsideOf, permittedFor, permittedOf, serverNames } from '../../lib/home-ca';
-import { MANIFEST_FILE, synth } from '../../lib/synth';
+import { caFiles, loadOrCreateHomeCa } from '../../lib/https/ca-store';
+import { UserFacingError } from '../../lib/config/errors';
+import { HomeCa, createHomeCa, homeCaProblem, inRange, outsideOf, permittedFor, permittedOf, serverNames } from '../../lib/https/home-ca';
+import { MANIFEST_FILE, synth } from '../../lib/stack/synth';
 import { commands, describeWhen } from '../support/requirements';
 import { HOST } from '../support/stack';
 
@@ -151,7 +151,7 @@ describeWhen(commands(['openssl'], 'apt-get install openssl'), 'name constraints
   });
 });
 
-describe('keeping the CA (lib/ca-store.ts)', () => {
+describe('keeping the CA (lib/https/ca-store.ts)', () => {
   it('creates it once, owner-only, beside the credentials, and keeps it', () => {
     const dir = tmp();
     const creds = path.join(dir, '.homecloud', 'credentials.json');

@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ImageLock, lockProblem, parseImageRef, pinImage, pinImages, readLock, withMajor, writeLock } from '../../lib/image-lock';
-import { DEFAULT_IMAGES } from '../../lib/settings';
-import { synth } from '../../lib/synth';
+import { ImageLock, lockProblem, parseImageRef, pinImage, pinImages, readLock, withMajor, writeLock } from '../../lib/updates/image-lock';
+import { DEFAULT_IMAGES } from '../../lib/config/settings';
+import { synth } from '../../lib/stack/synth';
 import { imagesInManifests } from '../../tools/bom';
 import { HOST } from '../support/stack';
 

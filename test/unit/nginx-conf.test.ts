@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { MIME_TYPES, SECURITY_HEADERS, STATIC_EXTENSIONS, renderNginxConf } from '../../lib/nginx-conf';
+import { MIME_TYPES, SECURITY_HEADERS, STATIC_EXTENSIONS, renderNginxConf } from '../../lib/nextcloud/nginx-conf';
 import { forHostNginx, selfSignedPem } from '../support/nginx-host';
 import { commands, describeWhen, which } from '../support/requirements';
 import { synthStack } from '../support/stack';

@@ -1,5 +1,5 @@
 import { Duration, Size } from 'cdk8s';
-import { HomecloudSettings, SettingsError, cronProblem, imageMajor, imageProblem, isTrustedDomain, resolveSettings } from '../../lib/settings';
+import { HomecloudSettings, SettingsError, cronProblem, imageMajor, imageProblem, isTrustedDomain, resolveSettings } from '../../lib/config/settings';
 import { HOST } from '../support/stack';
 
 function problemsOf(settings: HomecloudSettings): string[] {

@@ -1,7 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import * as k8s from '../../imports/k8s';
-import { configHash } from '../../lib/config-hash';
-import { postgresLayout } from '../../lib/postgres-config';
+import { configHash } from '../../lib/config/config-hash';
+import { postgresLayout } from '../../lib/database/postgres-config';
 import { K8sObject, containerOf, synthStack } from '../support/stack';
 
 const stack = synthStack();

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { synth } from '../../lib/synth';
+import { synth } from '../../lib/stack/synth';
 import { HOST } from '../support/stack';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import * as k8s from '../imports/k8s';
+import * as k8s from '../../imports/k8s';
 
 /**
  * A short hash of ConfigMaps' content for a pod-template annotation: a changed config or

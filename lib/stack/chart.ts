@@ -1,18 +1,18 @@
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
-import { Backup } from './backup';
+import * as k8s from '../../imports/k8s';
+import { Backup } from '../backup/backup';
 import { Cache } from './cache';
 import { HomecloudCredentials } from './credentials';
-import { Database } from './database';
-import { DatabaseUpgrade } from './database-upgrade';
+import { Database } from '../database/database';
+import { DatabaseUpgrade } from '../database/database-upgrade';
 import { IngressPolicy } from './ingress-policy';
-import { commonLabels } from './labels';
-import { Nextcloud } from './nextcloud';
-import { HomeCa } from './home-ca';
-import { Credentials } from './secrets-store';
-import { ServerCertificate } from './server-certificate';
-import { ResolvedSettings } from './settings';
+import { commonLabels } from '../config/labels';
+import { Nextcloud } from '../nextcloud/nextcloud';
+import { HomeCa } from '../https/home-ca';
+import { Credentials } from '../config/secrets-store';
+import { ServerCertificate } from '../https/server-certificate';
+import { ResolvedSettings } from '../config/settings';
 
 export interface HomecloudChartProps {
   readonly settings: ResolvedSettings;

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { UserFacingError } from './errors';
+import { UserFacingError } from '../config/errors';
 import { HomeCa, createHomeCa, homeCaProblem, outsideOf, permittedOf } from './home-ca';
-import { writeOwnerOnly } from './secrets-store';
+import { writeOwnerOnly } from '../config/secrets-store';
 
 /** The CA's files, beside the credentials file (same folder: owner-only, git-ignored). */
 export function caFiles(credentialsFile: string): { cert: string; key: string } {

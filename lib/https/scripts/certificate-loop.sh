@@ -8,7 +8,7 @@ here=$(dirname "$0")
 sleeper=
 trap 'kill $sleeper 2>/dev/null; exit 0' TERM INT
 while :; do
-  # -n: no php.ini, none of the image's shared extensions (see lib/server-certificate.ts).
+  # -n: no php.ini, none of the image's shared extensions (see lib/https/server-certificate.ts).
   php -n "$here/issue-certificate.php" || echo "homecloud: the certificate check failed; the current certificate stays in use, next try in ${CHECK_SECONDS:-21600} s" >&2
   # In the background, so TERM is handled at once instead of after the sleep.
   sleep "${CHECK_SECONDS:-21600}" &

@@ -1,10 +1,10 @@
 import * as path from 'path';
-import { loadOrCreateHomeCa } from './ca-store';
+import { loadOrCreateHomeCa } from '../https/ca-store';
 import { buildApp } from './chart';
-import { UserFacingError } from './errors';
-import { pinImages, readLock } from './image-lock';
-import { loadOrCreateCredentials } from './secrets-store';
-import { HomecloudSettings, HostFacts, SettingsError, resolveSettings } from './settings';
+import { UserFacingError } from '../config/errors';
+import { pinImages, readLock } from '../updates/image-lock';
+import { loadOrCreateCredentials } from '../config/secrets-store';
+import { HomecloudSettings, HostFacts, SettingsError, resolveSettings } from '../config/settings';
 
 export interface SynthPaths {
   /** Folder the manifests are written to. */

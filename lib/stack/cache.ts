@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
+import * as k8s from '../../imports/k8s';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
-import { Component, componentLabels, componentSelector } from './labels';
-import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements } from './pod-security';
-import { mebibytes } from './quantity';
-import { ResolvedSettings } from './settings';
+import { Component, componentLabels, componentSelector } from '../config/labels';
+import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements } from '../config/pod-security';
+import { mebibytes } from '../config/quantity';
+import { ResolvedSettings } from '../config/settings';
 
 export interface CacheProps {
   readonly settings: ResolvedSettings;

@@ -1,4 +1,4 @@
-import { mebibytes } from './quantity';
+import { mebibytes } from '../config/quantity';
 
 /** Where a PostgreSQL major keeps its data inside the official image. */
 export interface PostgresLayout {

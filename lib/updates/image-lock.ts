@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { UserFacingError } from './errors';
-import { ImageSettings, imageMajor } from './settings';
+import { UserFacingError } from '../config/errors';
+import { ImageSettings, imageMajor } from '../config/settings';
 
 /**
  * images.lock.json: the exact image each tag pointed to when `npm run update` (or `upgrade`)

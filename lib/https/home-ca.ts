@@ -2,13 +2,13 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
 import { KeyObject, X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'crypto';
 import { hostOf } from './family-address';
-import { isIPv4 } from './settings';
+import { isIPv4 } from '../config/settings';
 
 /**
  * The home's own certificate authority: a root that phones and PCs install once, limited by
  * X.509 name constraints (RFC 5280 §4.2.1.10) to the home's names and private addresses, so that
  * its key, if it ever leaked, could not vouch for any other site. The server certificates it
- * signs are issued in the cluster (lib/scripts/certificates/issue-certificate.php); this file
+ * signs are issued in the cluster (lib/https/scripts/issue-certificate.php); this file
  * makes the root, reads it back, and answers which names it may certify. Pure but for the clock
  * and the random key, which come in as arguments where a test needs them fixed.
  *

@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
-import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
+import * as k8s from '../../imports/k8s';
+import { CREDENTIAL_KEYS, HomecloudCredentials } from '../stack/credentials';
 import { Database } from './database';
-import { Component, componentLabels, componentSelector } from './labels';
-import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, resourceRequirements, rootThenDrop } from './pod-security';
-import { ResolvedSettings } from './settings';
+import { Component, componentLabels, componentSelector } from '../config/labels';
+import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, resourceRequirements, rootThenDrop } from '../config/pod-security';
+import { ResolvedSettings } from '../config/settings';
 
 export interface DatabaseUpgradeProps {
   readonly settings: ResolvedSettings;

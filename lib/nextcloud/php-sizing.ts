@@ -1,4 +1,4 @@
-import { mebibytes } from './quantity';
+import { mebibytes } from '../config/quantity';
 
 /**
  * How php-fpm and OPcache are sized from the container's memory limit.
@@ -64,7 +64,7 @@ export function minimumContainerMiB(phpMemoryLimitBytes: number): number {
 /** The php-fpm pool override, mounted after the image's www.conf so it wins. */
 export function renderFpmPool(s: PhpFpmSizing): string {
   return [
-    '; Rendered by homecloud (lib/php-sizing.ts) from the container memory limit.',
+    '; Rendered by homecloud (lib/nextcloud/php-sizing.ts) from the container memory limit.',
     '[www]',
     // ondemand: no idle workers holding memory while the family is asleep.
     'pm = ondemand',
@@ -79,7 +79,7 @@ export function renderFpmPool(s: PhpFpmSizing): string {
 /** OPcache and APCu sizes matching the reserve in the sizing rule. */
 export function renderPhpIni(s: PhpFpmSizing): string {
   return [
-    '; Rendered by homecloud (lib/php-sizing.ts); sizes are part of the memory reserve.',
+    '; Rendered by homecloud (lib/nextcloud/php-sizing.ts); sizes are part of the memory reserve.',
     `opcache.memory_consumption=${s.opcacheMiB}`,
     `opcache.interned_strings_buffer=${s.internedStringsMiB}`,
     'opcache.max_accelerated_files=10000',

@@ -1,13 +1,13 @@
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
-import { configHash } from './config-hash';
-import { readScript } from './container-scripts';
-import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
-import { Component, componentLabels, componentSelector } from './labels';
-import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, resourceRequirements, rootThenDrop } from './pod-security';
+import * as k8s from '../../imports/k8s';
+import { configHash } from '../config/config-hash';
+import { readScript } from '../config/container-scripts';
+import { CREDENTIAL_KEYS, HomecloudCredentials } from '../stack/credentials';
+import { Component, componentLabels, componentSelector } from '../config/labels';
+import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, resourceRequirements, rootThenDrop } from '../config/pod-security';
 import { PostgresLayout, postgresArgs, postgresLayout, postgresTuning } from './postgres-config';
-import { formatBytes } from './quantity';
-import { ResolvedSettings, imageMajor } from './settings';
+import { formatBytes } from '../config/quantity';
+import { ResolvedSettings, imageMajor } from '../config/settings';
 
 export interface DatabaseProps {
   readonly settings: ResolvedSettings;

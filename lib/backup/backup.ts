@@ -1,13 +1,13 @@
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
-import { readScript } from './container-scripts';
-import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
-import { Database } from './database';
-import { Component, RUNS_LAST_ANNOTATION, componentLabels, componentSelector } from './labels';
-import { Nextcloud } from './nextcloud';
-import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements } from './pod-security';
-import { formatBytes } from './quantity';
-import { ResolvedSettings, imageMajor } from './settings';
+import * as k8s from '../../imports/k8s';
+import { readScript } from '../config/container-scripts';
+import { CREDENTIAL_KEYS, HomecloudCredentials } from '../stack/credentials';
+import { Database } from '../database/database';
+import { Component, RUNS_LAST_ANNOTATION, componentLabels, componentSelector } from '../config/labels';
+import { Nextcloud } from '../nextcloud/nextcloud';
+import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements } from '../config/pod-security';
+import { formatBytes } from '../config/quantity';
+import { ResolvedSettings, imageMajor } from '../config/settings';
 
 export interface BackupProps {
   readonly settings: ResolvedSettings;

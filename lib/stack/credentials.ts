@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
-import { Credentials } from './secrets-store';
+import * as k8s from '../../imports/k8s';
+import { Credentials } from '../config/secrets-store';
 
 export interface HomecloudCredentialsProps {
   /** The passwords from the local credentials file (generated on the first synth). */

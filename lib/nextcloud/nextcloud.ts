@@ -1,18 +1,18 @@
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
-import { Cache } from './cache';
-import { configHash } from './config-hash';
-import { readScript } from './container-scripts';
-import { CREDENTIAL_KEYS, HomecloudCredentials } from './credentials';
-import { Database } from './database';
-import { Component, componentLabels, componentSelector } from './labels';
-import { familyUrl, inPodHostNames } from './family-address';
+import * as k8s from '../../imports/k8s';
+import { Cache } from '../stack/cache';
+import { configHash } from '../config/config-hash';
+import { readScript } from '../config/container-scripts';
+import { CREDENTIAL_KEYS, HomecloudCredentials } from '../stack/credentials';
+import { Database } from '../database/database';
+import { Component, componentLabels, componentSelector } from '../config/labels';
+import { familyUrl, inPodHostNames } from '../https/family-address';
 import { NGINX_ALIVE_PATH, renderNginxConf } from './nginx-conf';
 import { phpFpmSizing, renderFpmPool, renderPhpIni } from './php-sizing';
-import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements, rootThenDrop } from './pod-security';
-import { formatBytes, mebibytes } from './quantity';
-import { ServerCertificate } from './server-certificate';
-import { ResolvedSettings } from './settings';
+import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements, rootThenDrop } from '../config/pod-security';
+import { formatBytes, mebibytes } from '../config/quantity';
+import { ServerCertificate } from '../https/server-certificate';
+import { ResolvedSettings } from '../config/settings';
 
 export interface NextcloudProps {
   readonly settings: ResolvedSettings;
@@ -58,7 +58,7 @@ export class Nextcloud extends Construct {
   public readonly selector: Record<string, string>;
   /**
    * nginx's port inside the pod: the same as the family's (`httpPort`), so that Nextcloud's
-   * requests to its own address from inside the pod reach nginx (see lib/family-address.ts).
+   * requests to its own address from inside the pod reach nginx (see lib/https/family-address.ts).
    */
   public readonly webPort: number;
   /** nginx's HTTPS port inside the pod: the family's (`httpsPort`), for the same reason. */

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
-import * as k8s from '../imports/k8s';
-import { readScript } from './container-scripts';
+import * as k8s from '../../imports/k8s';
+import { readScript } from '../config/container-scripts';
 import { HomeCa, serverNames } from './home-ca';
-import { PULL_POLICY, nonRoot, resourceRequirements } from './pod-security';
-import { ResolvedSettings } from './settings';
+import { PULL_POLICY, nonRoot, resourceRequirements } from '../config/pod-security';
+import { ResolvedSettings } from '../config/settings';
 import { welcomeFiles } from './welcome-page';
 
 export interface ServerCertificateProps {
@@ -75,8 +75,8 @@ export class ServerCertificate extends Construct {
     this.scripts = new k8s.KubeConfigMap(this, 'scripts', {
       metadata: { name: 'homecloud-certificates', labels: props.labels },
       data: {
-        'issue-certificate.php': readScript('certificates/issue-certificate.php'),
-        'certificate-loop.sh': readScript('certificates/certificate-loop.sh'),
+        'issue-certificate.php': readScript('https/issue-certificate.php'),
+        'certificate-loop.sh': readScript('https/certificate-loop.sh'),
       },
     });
 

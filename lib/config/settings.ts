@@ -1,6 +1,6 @@
-import { defaultOffsiteFolder, hostPathOf, offsiteFolderProblem } from './offsite-folder';
+import { defaultOffsiteFolder, hostPathOf, offsiteFolderProblem } from '../backup/offsite-folder';
 import { Duration } from 'cdk8s';
-import { MIN_PHP_WORKERS, minimumContainerMiB, phpFpmSizing } from './php-sizing';
+import { MIN_PHP_WORKERS, minimumContainerMiB, phpFpmSizing } from '../nextcloud/php-sizing';
 import { CpuInput, SizeInput, cpuToMillis, mebibytes, sizeToBytes } from './quantity';
 
 /**
@@ -199,7 +199,7 @@ export interface ContainerResources {
  * at about 3 GiB, so an 8 GB desktop stays usable. See DEFAULT_RESOURCES for each value.
  */
 export interface ResourceSettings {
-  /** php-fpm: its memory limit decides how many PHP workers run (see lib/php-sizing.ts). */
+  /** php-fpm: its memory limit decides how many PHP workers run (see lib/nextcloud/php-sizing.ts). */
   readonly nextcloud?: ContainerResources;
   /** Nextcloud background jobs (cron.php every 5 minutes). */
   readonly cron?: ContainerResources;
@@ -308,7 +308,7 @@ export const DEFAULT_IMAGES: Required<ImageSettings> = {
  * requests 552 MiB and is limited to 3328 MiB in total (3¼ GiB).
  */
 export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResources>> = {
-  // 5 PHP workers (lib/php-sizing.ts); with nginx buffering responses, enough for a family.
+  // 5 PHP workers (lib/nextcloud/php-sizing.ts); with nginx buffering responses, enough for a family.
   nextcloud: { cpuRequest: '100m', cpuLimit: '2', memoryRequest: '256Mi', memoryLimit: '1280Mi' },
   cron: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '32Mi', memoryLimit: '576Mi' },
   web: { cpuRequest: '20m', cpuLimit: '500m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
@@ -464,7 +464,7 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
 
   const fpm = phpFpmSizing(resources.nextcloud.memoryLimitBytes, php.memoryLimitBytes);
   v.check(fpm.maxChildren >= MIN_PHP_WORKERS, 'resources.nextcloud.memoryLimit', `${mebibytes(resources.nextcloud.memoryLimitBytes)}Mi`,
-    `it fits only ${fpm.maxChildren} PHP worker(s) of php.memoryLimit ${fpm.memoryLimitMiB}Mi (see lib/php-sizing.ts); `
+    `it fits only ${fpm.maxChildren} PHP worker(s) of php.memoryLimit ${fpm.memoryLimitMiB}Mi (see lib/nextcloud/php-sizing.ts); `
     + `raise it to at least ${minimumContainerMiB(php.memoryLimitBytes)}Mi or lower php.memoryLimit`);
 
   const o = input.backup?.offsite;
