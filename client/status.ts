@@ -2,112 +2,15 @@
  * The status report: what a family member needs to know, in plain words, built from a few
  * API lists. Pure: the lists come in, the report (and its text) goes out.
  */
-
-import { CapacityVerdict, NodeRoom, capacityVerdict, demandOf } from './capacity';
+import { capacityVerdict, demandOf } from './capacity';
+import { BackupReport, ClusterState, ClusterType, CopyRecord, ComponentReport, ComponentState, HostInfo, OffsiteReport, Report } from './report';
+import { durationWords, humanBytes } from './status-text';
 import { CertificateCheck } from './trust';
 
+export type { ClusterState, ClusterType, CopyRecord, HostInfo, Report } from './report';
 // Kubernetes objects as the API returns them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
-
-export interface ClusterState {
-  readonly now: Date;
-  readonly context: string;
-  readonly namespace: string;
-  readonly namespaceObject?: Obj;
-  readonly deployments: Obj[];
-  readonly pods: Obj[];
-  readonly pvcs: Obj[];
-  readonly cronJobs: Obj[];
-  readonly jobs: Obj[];
-  readonly services: Obj[];
-  /** Last log lines of crash-looping containers, by "pod/container". */
-  readonly logs: Record<string, string[]>;
-  /** The node with the most room, when the cluster has one. */
-  readonly room?: NodeRoom;
-  /** The cluster's node names: they tell Docker Desktop's cluster type. */
-  readonly nodeNames?: string[];
-}
-
-export interface HostInfo {
-  readonly lanAddresses: string[];
-  /** The record the PC's own copy (`homecloud offsite`, kind clusters) leaves in the folder. */
-  readonly pcCopy?: CopyRecord;
-  /** One HTTPS handshake with the home cloud on this PC (see trust.ts). */
-  readonly certificate?: CertificateCheck;
-  /** The last `npm run update` check of the image registries (status never asks them itself). */
-  readonly imageCheck?: { readonly checkedAt: string; readonly waiting: ReadonlyArray<{ readonly tag: string; readonly version?: string }> };
-}
-
-/** One off-disk copy: offsite.sh's termination message, or the PC's own record of it. */
-export interface CopyRecord {
-  readonly time: string;
-  readonly result: 'success' | 'failed';
-  readonly folder?: string;
-  readonly kib?: number;
-  readonly error?: string;
-  /** The PC's copy: when it last read every file back, and how many it found damaged then. */
-  readonly verified?: string;
-  readonly repaired?: number;
-  /** When a copy last succeeded, carried across failed ones. */
-  readonly lastSuccess?: string;
-}
-
-export type ClusterType = 'kubeadm' | 'kind' | 'other';
-
-export interface OffsiteReport {
-  /** Who makes the copy, from the backup CronJob: 'cluster' (kubeadm) or 'client' (this PC, kind). */
-  readonly mode?: 'cluster' | 'client';
-  readonly folder?: string;
-  readonly last?: CopyRecord;
-  /** repaired: the in-cluster repository was damaged and its files came back from the copy. */
-  readonly scrub?: { readonly time?: string; readonly result: string; readonly damagedSnapshots?: string; readonly repaired?: boolean };
-  readonly clusterType: ClusterType;
-}
-
-export type ComponentState = 'ready' | 'starting' | 'problem' | 'missing';
-
-export interface ComponentReport {
-  readonly name: string;
-  readonly deployment: string;
-  readonly state: ComponentState;
-  /** One sentence: what is going on, and what to do about it. */
-  readonly words: string;
-  readonly logLines?: string[];
-}
-
-export interface BackupReport {
-  readonly last?: { readonly time?: string; readonly result: 'success' | 'failed' | 'running'; readonly snapshot?: string; readonly databaseBytes?: number; readonly filesKiB?: number;
-    /** While it runs: for how long so far, and how long it may run in all (backup.timeout). */
-    readonly runningSeconds?: number; readonly limitSeconds?: number;
-    readonly newKiB?: number; readonly diskKiB?: number; readonly diskFreeKiB?: number; readonly error?: string };
-  readonly lastSuccess?: string;
-  readonly next?: string;
-  readonly schedule?: string;
-  readonly timeZone?: string;
-}
-
-export interface Report {
-  readonly context: string;
-  readonly namespace: string;
-  readonly installed: boolean;
-  readonly healthy: boolean;
-  readonly components: ComponentReport[];
-  readonly volumes: Array<{ name: string; size: string; state: string }>;
-  readonly addresses: { readonly thisPc: string; readonly lan: string[] };
-  readonly clients: { readonly caldav: string; readonly carddav: string; readonly webdav: string };
-  /** Where a phone gets the home CA (plain HTTP): status shows it as a QR code too. */
-  readonly welcome?: string;
-  /** The HTTPS certificate the home cloud presents, when it answered. */
-  readonly https?: CertificateCheck;
-  readonly backup: BackupReport;
-  readonly offsite: OffsiteReport;
-  /** Whether the PC's Kubernetes has room for the home cloud (see capacity.ts). */
-  readonly capacity?: CapacityVerdict;
-  /** Image updates: when last checked and what was waiting then. */
-  readonly updates: { readonly checkedAt?: string; readonly waiting: string[] };
-  readonly warnings: string[];
-}
 
 const COMPONENTS: Array<[string, string, string]> = [
   ['Nextcloud', 'nextcloud', 'web'],
@@ -128,12 +31,6 @@ export function clusterTypeOf(nodeNames: string[]): ClusterType {
   if (nodeNames.some((n) => n.startsWith('desktop-'))) return 'kind';
   return 'other';
 }
-
-const MEANING: Record<ClusterType, string> = {
-  kubeadm: 'kubeadm: the family\'s files, database and in-cluster backups live in Docker Desktop\'s disk, which "Reset Kubernetes cluster", switching the cluster type or uninstalling Docker Desktop erases; the copy in the folder survives all three.',
-  kind: 'kind: the family\'s data lives inside Docker Desktop\'s kind node, which such clusters have lost on a plain restart (Docker Desktop 4.44); the copy this PC makes in the folder survives it.',
-  other: 'not Docker Desktop: where this cluster keeps its volumes decides what survives; the copy in the folder is the one outside it.',
-};
 
 function podsOf(state: ClusterState, component: string): Obj[] {
   return state.pods.filter((p) => p.metadata?.labels?.['app.kubernetes.io/component'] === component && !p.metadata?.labels?.['job-name']);
@@ -230,13 +127,6 @@ function fieldMatcher(field: string, weekday: boolean): (v: number) => boolean {
 export function stoppedAtLimit(job: Obj): number | undefined {
   const failed = (job?.status?.conditions ?? []).find((c: Obj) => c.type === 'Failed' && c.status === 'True');
   return failed?.reason === 'DeadlineExceeded' ? job.spec?.activeDeadlineSeconds ?? 0 : undefined;
-}
-
-/** "3 hours", "90 minutes", "5 seconds". Pure. */
-export function durationWords(seconds: number): string {
-  if (seconds >= 3600 && seconds % 3600 === 0) return seconds === 3600 ? '1 hour' : `${seconds / 3600} hours`;
-  if (seconds >= 120) return `${Math.round(seconds / 60)} minutes`;
-  return `${seconds} seconds`;
 }
 
 /**
@@ -488,77 +378,4 @@ function certificateWarnings(c: CertificateCheck | undefined, now: Date, webRead
   else if (days < CERTIFICATE_WARN_DAYS) out.push(`The HTTPS certificate expires in ${days} days (${c.notAfter.slice(0, 10)}) and has not renewed itself (it should, 45 days ahead): see \`kubectl logs -n homecloud deploy/nextcloud -c certificates\`.`);
   if (c.trusted === false) out.push(`The home cloud's HTTPS certificate is ${c.problem ?? 'not trusted'}: the home CA in .homecloud/ and the one deployed differ. Run \`npm run deploy\`.`);
   return out;
-}
-
-function humanBytes(bytes?: number): string {
-  if (bytes === undefined) return '?';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
-  return `${v.toFixed(v < 10 && u > 0 ? 1 : 0)} ${units[u]}`;
-}
-
-function localTime(iso: string | undefined, timeZone: string | undefined): string {
-  if (!iso) return 'never';
-  return new Intl.DateTimeFormat('en-GB', { timeZone: timeZone ?? 'UTC', dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
-}
-
-/** The one screen a family member reads. */
-export function formatReport(r: Report): string {
-  if (!r.installed) {
-    return `homecloud is not installed in Kubernetes context "${r.context}" (no namespace "${r.namespace}").\nInstall it with: npm run deploy\n`;
-  }
-  const mark = { ready: '✔', starting: '…', problem: '✖', missing: '✖' };
-  const lines = [
-    r.healthy ? 'Your home cloud is healthy.' : 'Your home cloud needs attention.',
-    '',
-    ...r.components.flatMap((c) => [
-      `  ${mark[c.state]} ${c.name.padEnd(10)} ${c.words}`,
-      ...(c.logLines ?? []).map((l) => `        | ${l}`),
-    ]),
-    '',
-    'Open it:',
-    `  on this PC        ${r.addresses.thisPc}`,
-    ...(r.addresses.lan.length ? r.addresses.lan.map((a, i) => `  ${i === 0 ? 'from phones (LAN)' : '                 '} ${a}`) : []),
-    '',
-    'Apps and phones:',
-    `  CalDAV / CardDAV  ${r.clients.caldav}`,
-    `  WebDAV (files)    ${r.clients.webdav}`,
-    ...(r.welcome ? [
-      `  set up a phone    ${r.welcome}   (installs the home CA; QR code below)`,
-      ...(r.https?.notAfter ? [`  HTTPS certificate valid until ${r.https.notAfter.slice(0, 10)}, renewed automatically`] : []),
-      ...(r.https?.caFingerprint ? [`  home CA SHA-256   ${r.https.caFingerprint}`] : []),
-    ] : []),
-    '',
-    'Storage:',
-    ...r.volumes.map((v) => `  ${v.name.padEnd(16)} ${v.size.padEnd(7)} ${v.state}`),
-    '',
-    'Backups:',
-    `  last              ${r.backup.last ? `${localTime(r.backup.last.time, r.backup.timeZone)}: ${r.backup.last.result}`
-      + (r.backup.last.result === 'success' ? ` (database ${humanBytes(r.backup.last.databaseBytes)}, files ${humanBytes((r.backup.last.filesKiB ?? 0) * 1024)})` : '')
-      + (r.backup.last.result === 'failed' && r.backup.last.error ? ` — ${r.backup.last.error}` : '')
-      + (r.backup.last.result === 'running' && r.backup.last.runningSeconds !== undefined ? ` for ${Math.round(r.backup.last.runningSeconds / 60)} min`
-        + (r.backup.last.limitSeconds ? ` (it may run ${durationWords(r.backup.last.limitSeconds)}: backup.timeout)` : '') : '') : 'none yet'}`,
-    `  next              ${r.backup.next ? localTime(r.backup.next, r.backup.timeZone) : 'not scheduled'}${r.backup.timeZone ? ` (${r.backup.timeZone})` : ''}`,
-    ...(r.offsite.mode ? [
-      '',
-      'Copy outside Docker Desktop:',
-      `  folder            ${r.offsite.folder ?? '?'}${r.offsite.last?.kib ? ` (${humanBytes(r.offsite.last.kib * 1024)})` : ''}`,
-      `  last copy         ${r.offsite.last ? `${localTime(r.offsite.last.time, r.backup.timeZone)}: ${r.offsite.last.result}` : 'none yet'}`,
-      `  made by           ${r.offsite.mode === 'cluster' ? 'the nightly backup job, through Docker Desktop\'s view of the PC\'s drives' : 'this PC\'s scheduled task (npm run offsite)'}`,
-      ...(r.offsite.scrub ? [`  last scrub        ${localTime(r.offsite.scrub.time, r.backup.timeZone)}: ${r.offsite.scrub.result}`
-        + `${r.offsite.scrub.repaired ? ' (damaged files inside Docker Desktop were replaced from the copy)' : ''}`] : []),
-      ...(r.offsite.mode === 'client' && r.offsite.last?.verified
-        ? [`  copy read back    ${localTime(r.offsite.last.verified, r.backup.timeZone)}${r.offsite.last.repaired ? `: ${r.offsite.last.repaired} damaged file(s) replaced` : ': every file intact'}`] : []),
-      `  cluster type      ${MEANING[r.offsite.clusterType]}`,
-    ] : []),
-    '',
-    'Updates:',
-    `  images checked    ${r.updates.checkedAt ? localTime(r.updates.checkedAt, r.backup.timeZone) : 'never (npm run update -- --dry-run)'}`,
-    ...(r.updates.checkedAt ? [`  waiting           ${r.updates.waiting.length ? r.updates.waiting.join(', ') : 'none'}`] : []),
-    ...(r.warnings.length ? ['', 'Warnings:', ...r.warnings.map((w) => `  ! ${w}`)] : []),
-    '',
-  ];
-  return lines.join('\n');
 }

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseManifest } from '../../client/manifest';
-import { verifySnapshotFolder } from '../../client/commands';
+import { verifySnapshotFolder } from '../../client/commands/export';
 import { applets } from '../support/busybox';
 import { commands, describeWhen } from '../support/requirements';
 import { scriptPath } from '../../lib/config/container-scripts';

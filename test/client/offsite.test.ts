@@ -4,8 +4,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from '../../client/cli';
-import { Io } from '../../client/commands';
-import { copyFolderOf, intact, parseListing, planMirror, treeBytes, uploadProgress, withProgress } from '../../client/offsite';
+import { Io } from '../../client/io';
+import { copyFolderOf, intact, parseListing, planMirror } from '../../client/offsite';
+import { treeBytes, uploadProgress, withProgress } from '../../client/progress';
 import { TaskSpec, copyTimeAfter, registerTask, removeTask, taskXml } from '../../client/schedule';
 import { commands, describeWhen } from '../support/requirements';
 

@@ -1,7 +1,9 @@
 import { applyOrder, ownedBy, pruneCandidates } from '../../client/plan';
 import { collectionPath, objectPath } from '../../client/kinds';
 import { upgradeProblems } from '../../client/upgrade-guard';
-import { jobFromCronJob, elapsed, isStale } from '../../client/commands';
+import { isStale } from '../../client/apply';
+import { jobFromCronJob } from '../../client/jobs';
+import { elapsed } from '../../client/progress';
 import { synthStack } from '../support/stack';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -138,7 +140,7 @@ describe('API errors', () => {
 
 describe('reading dist/', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { readNamespace, readManifests } = require('../../client/commands') as typeof import('../../client/commands');
+  const { readNamespace, readManifests } = require('../../client/apply') as typeof import('../../client/apply');
   it('finds the namespace from the first document alone, as the full read does', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-ns-'));
     // eslint-disable-next-line @typescript-eslint/no-require-imports

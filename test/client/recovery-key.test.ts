@@ -1,5 +1,5 @@
 import { offerRecoveryKey } from '../../client/cli';
-import { Io } from '../../client/commands';
+import { Io } from '../../client/io';
 import { Kube } from '../../client/kube';
 
 describe('the recovery key at install', () => {

@@ -1,5 +1,6 @@
 import { parseArgs } from '../../client/cli';
-import { ClusterState, buildReport, explainPod, formatReport, nextRun } from '../../client/status';
+import { ClusterState, buildReport, explainPod, nextRun } from '../../client/status';
+import { formatReport } from '../../client/status-text';
 
 const NOW = new Date('2026-11-26T12:00:00Z');
 const deployment = (name: string, available: number) => ({ metadata: { name }, spec: { replicas: 1 }, status: { availableReplicas: available } });

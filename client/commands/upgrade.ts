@@ -1,155 +1,22 @@
-import * as fs from 'fs';
-import { UserFacingError } from '../lib/config/errors';
-import { ImageLock, LockedImage, PinOutcome, readLock, tagOf, withMajor, writeLock } from '../lib/updates/image-lock';
-import { ImageSettings, imageMajor } from '../lib/config/settings';
+import { UserFacingError } from '../../lib/config/errors';
+import { imageMajor } from '../../lib/config/settings';
+import { ImageLock, LockedImage, tagOf, withMajor } from '../../lib/updates/image-lock';
+import { applyManifests, containerImage, readLive, waitReady } from '../apply';
+import { Command, Options } from '../command';
+import { UpdateContext, changeImages, nextcloudStatus, occ, restoreLock, synthWithLock } from '../image-change';
+import { EXIT, Io } from '../io';
+import { backupFailure, backupSummary, followJob, jobFromCronJob, podsOf, runJob, scaleNextcloud, terminationMessage } from '../jobs';
+import { Kube } from '../kube';
+import { kubectlExec } from '../offsite';
+import { elapsed } from '../progress';
+import { updateContext } from '../project';
+import { Registry, RegistryError } from '../registry';
 import {
-  EXIT, Io, Manifests, applyManifests, backupFailure, backupSummary, checkUpgrade, containerImage, elapsed, followJob, jobFromCronJob, readLive, runJob, scaleNextcloud,
-  podsOf, terminationMessage, waitReady,
-} from './commands';
-import { Kube } from './kube';
-import { kubectlExec } from './offsite';
-import { Registry, RegistryError } from './registry';
-import {
-  CheckRecord, ImageAnswer, NextcloudStatus, RollbackPoint, askRegistry, checksFor, formatPlan, lockWith, majorOfVersion, parseOccStatus,
-  planUpdate, readJson, writeJson,
-} from './updates';
-
+  NextcloudStatus, RollbackPoint, majorOfVersion, writeJson,
+} from '../updates';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
-
-/** What the update commands need from the entry point (cli.ts): its files and helpers. */
-export interface UpdateContext {
-  readonly namespace: string;
-  readonly lockFile: string;
-  /** .homecloud/image-check.json: the last registry check, for status. */
-  readonly checkFile: string;
-  /** .homecloud/rollback.json: what `rollback` puts back. */
-  readonly rollbackFile: string;
-  readonly registry: Registry;
-  /** Base URL of the Nextcloud app store. @default https://apps.nextcloud.com */
-  readonly appStore: string;
-  readonly dryRun: boolean;
-  readonly yes: boolean;
-  /** upgrade: go on although apps the family uses do not support the new major. */
-  readonly force: boolean;
-  readonly timeoutSeconds?: number;
-  /** The image settings from main.ts, resolved, and the lock's verdict on each. */
-  imageState(): { images: Required<ImageSettings>; outcomes: Record<keyof ImageSettings, PinOutcome>; lock?: ImageLock };
-  /** Synthesizes now (the lock changed) and reads the manifests. */
-  synth(): Manifests;
-  confirm(question: string, expected: string): Promise<void>;
-}
-
-/** occ's output in the newest running Nextcloud pod (the cron container runs as www-data, as occ must); undefined when it cannot answer. */
-async function occ(kube: Kube, namespace: string, args: string[]): Promise<string | undefined> {
-  const pod = (await podsOf(kube, namespace, 'web', true))[0];
-  if (!pod) return undefined;
-  return kubectlExec(kube, namespace, pod.metadata.name, ['php', '/var/www/html/occ', ...args], { container: 'cron' }).catch(() => undefined);
-}
-
-/** Nextcloud's own word on its version, from the running pod. */
-export async function nextcloudStatus(kube: Kube, namespace: string): Promise<NextcloudStatus | undefined> {
-  const out = await occ(kube, namespace, ['status', '--output=json']);
-  return out === undefined ? undefined : parseOccStatus(out);
-}
-
-function restoreLock(file: string, lock: ImageLock | undefined): void {
-  if (lock) writeLock(file, lock);
-  else fs.rmSync(file, { force: true });
-}
-
-/**
- * Writes `next` as the lock and synthesizes with it (then `check`s the manifests); on any
- * failure the `previous` lock is back before the error goes on, so nothing has changed.
- */
-function synthWithLock(ctx: UpdateContext, next: ImageLock | undefined, previous: ImageLock | undefined, check: (m: Manifests) => void = () => undefined): Manifests {
-  restoreLock(ctx.lockFile, next);
-  try {
-    const m = ctx.synth();
-    check(m);
-    return m;
-  } catch (e) {
-    restoreLock(ctx.lockFile, previous);
-    throw e;
-  }
-}
-
-/**
- * The safe way to change images on a running install: a verified backup first (its snapshot
- * recorded for `rollback`), then the new lock, synth, apply and wait. A refusal before anything
- * is applied puts the old lock back, so nothing has changed.
- */
-async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, change: {
-  command: RollbackPoint['command']; before?: ImageLock; after: ImageLock; description: string;
-  /** Wait until every part is ready (an upgrade waits on Nextcloud's own word instead). @default true */
-  wait?: boolean;
-}): Promise<{ ready: boolean; snapshot?: string }> {
-  const ns = ctx.namespace;
-  const live = await readLive(kube, ns);
-  const nextcloudImage = containerImage(live.owned, 'nextcloud', 'nextcloud');
-  io.err('taking a backup before anything changes (it is what `npm run rollback` goes back to)\n');
-  const outcome = await runJob(kube, ns, 'backup', `backup-before-${change.command}`, io, { timeoutMs: ctx.timeoutSeconds ? ctx.timeoutSeconds * 1000 : undefined });
-  const summary = backupSummary(outcome.pods);
-  if (!outcome.succeeded) {
-    const why = backupFailure(outcome);
-    throw new UserFacingError(`The backup before the ${change.command} failed${why ? ` (${why})` : ''}, so nothing was changed. `
-      + '`npm run status` explains the backup; try again once it works.');
-  }
-  const point: RollbackPoint = {
-    createdAt: io.now().toISOString(), command: change.command, lock: change.before ?? null, snapshot: summary?.snapshot, nextcloudImage, description: change.description,
-  };
-  const m = synthWithLock(ctx, change.after, change.before, (x) => checkUpgrade(x, live));
-  writeJson(ctx.rollbackFile, point);
-  const results = await applyManifests(kube, m, live, { dryRun: false }, io);
-  io.err(`${results.filter((r) => r.action !== 'unchanged').length} change(s) applied\n`);
-  const ready = change.wait === false ? true : await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
-  return { ready, snapshot: summary?.snapshot };
-}
-
-/** `update`: newer builds of the same tags (security fixes), pinned by digest, with a backup first. */
-export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Promise<number> {
-  const { images, outcomes, lock } = ctx.imageState();
-  const checks = checksFor(images, outcomes);
-  io.err(`asking the image registries about ${checks.filter((c) => !c.fixed).length} images\n`);
-  const plan = planUpdate(await askRegistry(ctx.registry, checks));
-  if (plan.failed.length) {
-    io.out(formatPlan(plan));
-    const offline = plan.failed.every((f) => f.error!.problem === 'unreachable');
-    io.out(offline ? 'The image registry could not be reached (is this PC offline?). Nothing was changed.\n'
-      : 'Not every image could be checked (see above). Nothing was changed; try again later.\n');
-    return EXIT.COULD_NOT_RUN;
-  }
-  // What each new build says it is: manifest reads count as pulls, so only for what changed.
-  const changes: ImageAnswer[] = await Promise.all(plan.changes.map(async (c) => ({ ...c, version: await ctx.registry.versionOf(`${tagOf(c.tag)}@${c.to}`) })));
-  io.out(formatPlan({ ...plan, changes }));
-  const record: CheckRecord = { checkedAt: io.now().toISOString(), waiting: changes.map((c) => ({ tag: c.tag, ...(c.version ? { version: c.version } : {}) })) };
-  writeJson(ctx.checkFile, record);
-  if (changes.length === 0) {
-    io.out('Everything is up to date.\n');
-    return EXIT.OK;
-  }
-  if (ctx.dryRun) {
-    io.out(`${changes.length} update(s) waiting. \`npm run update\` installs them, with a backup first.\n`);
-    return EXIT.OK;
-  }
-  const after = lockWith(lock, changes, io.now());
-  if (!(await kube.get(`/api/v1/namespaces/${ctx.namespace}`))) {
-    writeLock(ctx.lockFile, after);
-    io.out(`Pinned in ${ctx.lockFile}. homecloud is not installed here yet: \`npm run deploy\` installs exactly these images.\n`);
-    return EXIT.OK;
-  }
-  const { ready, snapshot } = await changeImages(kube, ctx, io, { command: 'update', before: lock, after, description: `update of ${changes.map((c) => c.tag).join(', ')}` });
-  writeJson(ctx.checkFile, { ...record, waiting: [] });
-  if (!ready) {
-    io.out(`The new images are deployed but the home cloud is not healthy yet. \`npm run status\` explains what each part is doing.\n`
-      + `To go back to the images from before (and the data of backup ${snapshot ?? 'taken just before'}): npm run rollback\n`);
-    return EXIT.UNHEALTHY;
-  }
-  io.out(`Updated ${changes.length} image(s); the home cloud is healthy. Going back is one command: npm run rollback\n`);
-  return EXIT.OK;
-}
-
 /** The newest major published after `from`: asks for each next tag until one is missing. */
 async function newestMajor(registry: Registry, current: string, from: number): Promise<number> {
   let newest = from;
@@ -317,57 +184,6 @@ async function waitForMajor(kube: Kube, ns: string, major: number, io: Io, timeo
 }
 
 /**
- * `rollback`: the images from before the last update or upgrade step and, when Nextcloud's
- * image changed (its start migrates the database, and it refuses older code on newer data),
- * the files and database of the backup taken just before.
- */
-export async function commandRollback(kube: Kube, ctx: UpdateContext, io: Io): Promise<number> {
-  const point = readJson<RollbackPoint>(ctx.rollbackFile);
-  if (!point) {
-    io.out('Nothing to roll back: no update or upgrade was made from this PC since the last rollback.\n');
-    return EXIT.OK;
-  }
-  const ns = ctx.namespace;
-  const live = await readLive(kube, ns);
-  const nowImage = containerImage(live.owned, 'nextcloud', 'nextcloud');
-  // A PostgreSQL move goes back to the old major's folder as it was before the move: the files
-  // must match it, so they come back from the same backup.
-  const nextcloudChanged = point.nextcloudImage !== undefined && nowImage !== undefined && point.nextcloudImage !== nowImage;
-  const dataBack = point.command === 'upgrade-postgres' || nextcloudChanged;
-  if (dataBack && !point.snapshot) {
-    throw new UserFacingError(`The backup taken before the ${point.command} left no snapshot name, so the data cannot be matched to the old Nextcloud automatically. `
-      + 'List the snapshots (kubectl logs of the backup job) and use `npm run restore -- --snapshot NAME` after setting the image back by hand. Nothing was changed.');
-  }
-  const before = readLock(ctx.lockFile);
-  await ctx.confirm(`This undoes the ${point.description} of ${point.createdAt}: the images go back to what ran before`
-    + (dataBack ? `, and the files and database go back to backup ${point.snapshot} (anything added since then is removed; Nextcloud is stopped meanwhile)` : '')
-    + '.', 'rollback');
-  const m = synthWithLock(ctx, point.lock ?? undefined, before);
-  // No upgrade guard here: going back is the point, and the data goes back with it below.
-  await applyManifests(kube, m, live, { dryRun: false }, io);
-  if (dataBack) {
-    await scaleNextcloud(kube, ns, 0, io);
-    try {
-      const outcome = await runJob(kube, ns, 'restore', 'rollback-restore', io, {
-        env: { RESTORE_SNAPSHOT: point.snapshot! }, onlyContainers: ['check'], timeoutMs: (ctx.timeoutSeconds ?? 4 * 3600) * 1000,
-      });
-      if (!outcome.succeeded) {
-        io.out(`The images are back, but restoring backup ${point.snapshot} failed; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
-        return EXIT.UNHEALTHY;
-      }
-    } finally {
-      await scaleNextcloud(kube, ns, 1, io);
-    }
-  }
-  fs.renameSync(ctx.rollbackFile, `${ctx.rollbackFile.replace(/\.json$/, '')}.done.json`);
-  const ready = await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
-  const major = nextcloudChanged && point.nextcloudImage ? imageMajor(point.nextcloudImage) : undefined;
-  io.out(`Rolled back the ${point.description}${major ? `: Nextcloud ${major} runs again` : ''}${dataBack ? ` with the data of backup ${point.snapshot}` : ''}. `
-    + (ready ? 'The home cloud is healthy.\n' : 'It is not healthy yet: `npm run status` explains.\n'));
-  return ready ? EXIT.OK : EXIT.UNHEALTHY;
-}
-
-/**
  * `upgrade --postgres N`: Nextcloud stopped, a verified backup, the new major's folder filled
  * beside the old one and compared row by row (the database-upgrade Job), then the switch. The
  * old major's folder stays KEEP_OLD_MAJOR_DAYS for `rollback`; a failure before the switch
@@ -471,3 +287,24 @@ export async function commandConfirmPostgres(kube: Kube, ctx: UpdateContext, io:
   io.out(removed ? `Removed the data of ${removed} older PostgreSQL major(s); PostgreSQL ${major} keeps running.\n` : 'There was no older PostgreSQL data to remove.\n');
   return EXIT.OK;
 }
+
+/** upgrade takes one of --major N, --postgres N or --confirm at a time. */
+function commandUpgradeAny(kube: Kube, o: Options, io: Io): Promise<number> {
+  if ([o.major !== undefined, o.postgres !== undefined, o.confirm].filter(Boolean).length > 1) {
+    throw new UserFacingError('upgrade takes one of --major N, --postgres N or --confirm at a time');
+  }
+  if (o.confirm) return commandConfirmPostgres(kube, updateContext(o, io), io);
+  if (o.postgres !== undefined) return commandUpgradePostgres(kube, updateContext(o, io), io, o.postgres);
+  return commandUpgrade(kube, updateContext(o, io), io, o.major);
+}
+
+export const upgradeCommand: Command = {
+  name: 'upgrade',
+  description: 'Nextcloud to the newest major (or --major N), one major at a time, each step with a backup first; --postgres N moves the database to PostgreSQL N; --confirm then frees the old one\'s space',
+  options: {
+    major: { type: 'string', value: 'N', description: 'upgrade: stop at this Nextcloud major (default: the newest)' },
+    postgres: { type: 'string', value: 'N', description: 'upgrade: move the database to this PostgreSQL major' },
+    confirm: { type: 'boolean', description: 'upgrade: the PostgreSQL move went well; delete the old data now' },
+  },
+  run: commandUpgradeAny,
+};

@@ -1,0 +1,41 @@
+import { nodeRoom, roomiest } from './capacity';
+import { Io } from './io';
+import { collectionPath } from './kinds';
+import { Kube } from './kube';
+import { ClusterState, HostInfo, Report } from './report';
+import { buildReport } from './status';
+// Kubernetes objects are open-ended JSON, as in the rest of the client.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+/** Reads everything the report needs in a fixed number of list calls (plus logs of crashing containers). */
+export async function readState(kube: Kube, namespace: string, io: Io): Promise<ClusterState> {
+  const [namespaceObject, deployments, allPods, pvcs, cronJobs, jobs, services, nodes] = await Promise.all([
+    kube.get<Obj>(`/api/v1/namespaces/${namespace}`),
+    kube.list<Obj>(collectionPath('Deployment', namespace)),
+    // Every namespace's pods: the capacity check counts what other programs reserved.
+    kube.list<Obj>('/api/v1/pods'),
+    kube.list<Obj>(collectionPath('PersistentVolumeClaim', namespace)),
+    kube.list<Obj>(collectionPath('CronJob', namespace)),
+    kube.list<Obj>(`/apis/batch/v1/namespaces/${namespace}/jobs`),
+    kube.list<Obj>(collectionPath('Service', namespace)),
+    kube.list<Obj>('/api/v1/nodes'),
+  ]);
+  const pods = allPods.filter((p) => p.metadata.namespace === namespace);
+  const logs: Record<string, string[]> = {};
+  for (const p of pods) {
+    for (const c of p.status?.containerStatuses ?? []) {
+      if (c.state?.waiting?.reason !== 'CrashLoopBackOff') continue;
+      const r = await kube.request<string>('GET', `/api/v1/namespaces/${namespace}/pods/${p.metadata.name}/log?container=${c.name}&previous=true&tailLines=8`);
+      logs[`${p.metadata.name}/${c.name}`] = r.status === 200 && typeof r.body === 'string'
+        ? r.body.trimEnd().split('\n').slice(-8)
+        : [`(its log could not be read: HTTP ${r.status})`];
+    }
+  }
+  const room = roomiest(nodes.map((n) => nodeRoom(n, allPods, namespace)));
+  return { now: io.now(), context: kube.context, namespace, namespaceObject, deployments, pods, pvcs, cronJobs, jobs, services, logs, room,
+    nodeNames: nodes.map((n) => n.metadata.name) };
+}
+
+export async function status(kube: Kube, namespace: string, host: HostInfo, io: Io): Promise<Report> {
+  return buildReport(await readState(kube, namespace, io), host);
+}

@@ -1,0 +1,171 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { UserFacingError } from '../../lib/config/errors';
+import { HomeCa } from '../../lib/https/home-ca';
+import { applyManifests, checkUpgrade, readLive } from '../apply';
+import { Command, Options } from '../command';
+import { EXIT, Io, confirm } from '../io';
+import { helperPod, runJob, scaleNextcloud } from '../jobs';
+import { Kube } from '../kube';
+import { REPOSITORY, copyFolderOf, copyIntoPod, kubectlExec } from '../offsite';
+import { PROGRESS_EVERY_MS, elapsed, treeBytes, uploadProgress, withProgress } from '../progress';
+import { credentialsFile, currentSettings, freshManifests, namespaceOf } from '../project';
+import { caMessage, decideCa, readPcCa, writePcCa } from '../restored-ca';
+import { offsiteSettings } from '../status';
+import { commandDeploy } from './deploy';
+// Kubernetes objects are open-ended JSON, as in the rest of the client.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+async function commandRestore(kube: Kube, o: Options, io: Io): Promise<number> {
+  if (o.from) return commandRestoreFrom(kube, o, io);
+  const ns = namespaceOf(o);
+  await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with snapshot ${o.snapshot ?? '(the newest good one)'}; `
+    + 'anything added since is removed. Nextcloud is stopped meanwhile.', 'restore');
+  await scaleNextcloud(kube, ns, 0, io);
+  try {
+    const outcome = await runJob(kube, ns, 'restore', 'restore', io, {
+      env: o.snapshot ? { RESTORE_SNAPSHOT: o.snapshot } : {}, onlyContainers: ['check'], timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000,
+    });
+    io.out(outcome.succeeded ? 'Restore done; Nextcloud is starting again and will tell your devices to resync.\n'
+      : `Restore FAILED or was refused; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
+    return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
+  } finally {
+    await scaleNextcloud(kube, ns, 1, io);
+  }
+}
+
+/**
+ * restore --from FOLDER: after "Reset Kubernetes cluster", a switch of cluster type or on a new PC.
+ * Deploys if needed, brings the chosen snapshot in from the copy (import.sh), then restores it
+ * with the restore template, as a restore from an in-cluster snapshot does.
+ */
+async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<number> {
+  if (o.keyFile && !fs.existsSync(o.keyFile)) {
+    throw new UserFacingError(`The key file ${path.resolve(o.keyFile)} is not there: give the file that holds the backup recovery key (one line).`);
+  }
+  const given = path.resolve(o.from!);
+  // Whether this PC had its home CA and credentials before anything here ran (the deploy below makes them).
+  const hadCa = readPcCa(credentialsFile()) !== undefined;
+  const hadCredentials = fs.existsSync(credentialsFile());
+  const folder = copyFolderOf(given);
+  if (!folder) throw new UserFacingError(`There is no homecloud backup copy in ${given}: it is the folder that holds a folder named "repository".`);
+  const ns = namespaceOf(o);
+  if (!(await kube.get(`/api/v1/namespaces/${ns}`))) {
+    io.err(`homecloud is not installed in ${kube.context}: deploying it first (a fresh install, then your data goes in)\n`);
+    const code = await commandDeploy(kube, { ...o, output: 'text' }, io, { restore: true });
+    if (code !== EXIT.OK) throw new UserFacingError('The fresh install is not healthy yet (see above); nothing was restored. Run the restore again once `npm run status` is healthy.');
+  }
+  await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with ${o.snapshot ?? 'the newest good snapshot'} from ${folder}. `
+    + 'Nextcloud is stopped meanwhile.', 'restore');
+  const cron = await kube.get<Obj>(`/apis/batch/v1/namespaces/${ns}/cronjobs/backup`);
+  const { mode, folder: configured } = offsiteSettings(cron ? [cron] : []);
+  const mounted = mode === 'cluster' && configured !== undefined && path.resolve(configured).toLowerCase() === folder.toLowerCase();
+  const helper = await helperPod(kube, ns, 'backup-import', 'import', io);
+  let snapshot: string;
+  let restoredCa: HomeCa | undefined;
+  try {
+    let repo = `/offsite/${REPOSITORY}`;
+    if (!mounted) {
+      const local = path.join(folder, REPOSITORY);
+      const total = treeBytes(local);
+      io.err(`uploading the copy from ${folder} into the cluster (${(total / 1e6).toFixed(0)} MB)\n`);
+      repo = '/backup/.incoming';
+      await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', repo]);
+      await withProgress(copyIntoPod(kube, ns, helper.pod, local, repo), io, PROGRESS_EVERY_MS, async (spent) => {
+        const kib = Number((await kubectlExec(kube, ns, helper.pod, ['du', '-sk', repo])).split(/\s/)[0]);
+        return Number.isFinite(kib) ? uploadProgress(kib, total, spent) : undefined;
+      });
+    }
+    const importWith = async (key?: string) => {
+      if (key !== undefined) {
+        // A file, never a command line: the key must not show in any process list or log.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-key-'));
+        try {
+          fs.writeFileSync(path.join(dir, 'recovery-key'), key, { mode: 0o600 });
+          await copyIntoPod(kube, ns, helper.pod, path.join(dir, 'recovery-key'), '/tmp/recovery-key');
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      // import.sh says what it does ("restoring snapshot … from the copy"); restic's restore of a
+      // whole library is silent for long, so the time it has taken is said meanwhile.
+      const run = kubectlExec(kube, ns, helper.pod, ['env', ...(key !== undefined ? ['RECOVERY_KEY_FILE=/tmp/recovery-key'] : []),
+        'sh', '/homecloud/import.sh', repo, ...(o.snapshot ? [o.snapshot] : [])], {
+        onLine: (line) => { const said = / import: (.*)$/.exec(line); if (said && !/FAILED: /.test(said[1])) io.err(`${said[1]}\n`); },
+      });
+      return withProgress(run, io, PROGRESS_EVERY_MS, async (spent) => `still bringing the snapshot in from the copy, ${elapsed(spent)}`);
+    };
+    let out: string;
+    try {
+      out = await importWith(o.keyFile ? fs.readFileSync(o.keyFile, 'utf8').trim() : undefined);
+    } catch (e) {
+      if (!/does not open with this key/.test((e as Error).message) || o.keyFile || !io.ask) {
+        throw new UserFacingError(/does not open with this key/.test((e as Error).message)
+          ? 'The copy is locked with another key than this install\'s (a new PC, or the credentials file was lost): '
+            + 'give the backup recovery key shown at install (npm run admin-password on the old PC) with --key-file FILE.'
+          : (e as Error).message);
+      }
+      const key = (await io.ask('The copy is locked with another key than this install\'s. Backup recovery key: ')).trim();
+      out = await importWith(key);
+    }
+    const m = /snapshot=(\S+)/.exec(out);
+    if (!m) throw new UserFacingError(`The copy could not be brought in: ${out.trim().split('\n').pop()}`);
+    snapshot = m[1];
+    if (/^ca=yes$/m.test(out)) restoredCa = await readImportedCa(kube, ns, helper.pod);
+    io.err(`snapshot ${snapshot} is in; restoring it\n`);
+  } finally {
+    await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', '/tmp/recovery-key', '/backup/.incoming', '/backup/.imported-ca']).catch(() => undefined);
+    await helper.remove();
+  }
+  const decision = decideCa(hadCa, readPcCa(credentialsFile()), restoredCa, io.now(), restoredCa ? currentSettings().trustedDomains : []);
+  const said = caMessage(decision);
+  if (said) io.err(said);
+  if (decision.action === 'adopt') {
+    writePcCa(credentialsFile(), restoredCa!);
+    // The CA's Secret and the welcome page change, and nginx's certificate is issued again from it.
+    const m = freshManifests(io);
+    const live = await readLive(kube, m.namespace);
+    checkUpgrade(m, live);
+    await applyManifests(kube, m, live, { dryRun: false }, io);
+  }
+  await scaleNextcloud(kube, ns, 0, io);
+  try {
+    const outcome = await runJob(kube, ns, 'restore', 'restore', io, {
+      env: { RESTORE_SNAPSHOT: snapshot }, onlyContainers: ['check'], timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000,
+    });
+    io.out(outcome.succeeded
+      ? `Restored ${snapshot} from ${folder}. Nextcloud is starting again; everyone signs in as before.\n`
+        + (hadCredentials ? '' : 'The administrator\'s password is the one from before too, not the one this new install made; '
+          + 'if you no longer have it, `npm run admin-password -- --reset` makes the one `npm run admin-password` shows the administrator\'s.\n')
+      : `Restore FAILED or was refused; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
+    return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
+  } finally {
+    await scaleNextcloud(kube, ns, 1, io);
+  }
+}
+
+/** The home CA import.sh put aside, read through files (never through a message that could be printed). */
+async function readImportedCa(kube: Kube, ns: string, pod: string): Promise<HomeCa> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-ca-'));
+  try {
+    const read = async (name: string) => {
+      const file = path.join(dir, name);
+      await kubectlExec(kube, ns, pod, ['cat', `/backup/.imported-ca/${name}`], { stdoutFile: file });
+      return fs.readFileSync(file, 'utf8');
+    };
+    return { certPem: await read('ca.crt'), keyPem: await read('ca.key') };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const restoreCommand: Command = {
+  name: 'restore',
+  description: 'put back a backup snapshot (the newest good one by default)',
+  options: {
+    from: { type: 'string', value: 'FOLDER', description: 'restore: from the copy outside Docker Desktop, e.g. after "Reset Kubernetes cluster" or on a new PC (deploys first if needed)' },
+    'key-file': { type: 'string', value: 'FILE', description: 'restore --from: a file holding the backup recovery key (asked for on a terminal when this install\'s key does not open the copy)' },
+  },
+  run: commandRestore,
+};

@@ -1,0 +1,65 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as QRCode from 'qrcode';
+import { lanAddresses } from '../../lib/config/host-facts';
+import { caFiles } from '../../lib/https/ca-store';
+import { readState } from '../cluster-state';
+import { Command, Options } from '../command';
+import { EXIT, Io, printJson } from '../io';
+import { Kube } from '../kube';
+import { readRecord } from '../offsite';
+import { credentialsFile, namespaceOf, stateFile } from '../project';
+import { ClusterState, buildReport, offsiteSettings } from '../status';
+import { formatReport } from '../status-text';
+import { CertificateCheck, checkCertificate } from '../trust';
+import { CheckRecord, readJson } from '../updates';
+// Kubernetes objects are open-ended JSON, as in the rest of the client.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<number> {
+  const ns = namespaceOf(o);
+  for (;;) {
+    const state = await readState(kube, ns, io);
+    // The PC's own copy (kind clusters) leaves its record in the folder the settings name.
+    const host = {
+      lanAddresses: lanAddresses(os.networkInterfaces()),
+      pcCopy: readRecord(offsiteSettings(state.cronJobs).folder),
+      certificate: await certificateOf(state),
+      // The last `npm run update` check: status itself never asks a registry.
+      imageCheck: readJson<CheckRecord>(stateFile('image-check.json')),
+    };
+    const report = buildReport(state, host);
+    if (o.output === 'json') printJson(io, { ...report, apiRequests: kube.requests });
+    else {
+      // The welcome page's address as a QR code: a phone's camera opens it without typing.
+      const qr = report.welcome ? await QRCode.toString(report.welcome, { type: 'terminal', small: true, errorCorrectionLevel: 'L' }) : '';
+      io.out(`${o.watch ? '\x1b[2J\x1b[H' : ''}${formatReport(report)}${qr ? `Scan to set up a phone (${report.welcome}):\n${qr}\n` : ''}`);
+    }
+    if (!o.watch) return report.healthy ? EXIT.OK : EXIT.UNHEALTHY;
+    await io.sleep(5000);
+  }
+}
+
+/**
+ * One HTTPS handshake where Docker Desktop publishes the home cloud (the Service's load-balancer
+ * address, on this PC), checked against this PC's copy of the home CA. No published address
+ * (another cluster, or not yet): nothing to check.
+ */
+async function certificateOf(state: ClusterState): Promise<CertificateCheck | undefined> {
+  const svc = state.services.find((s) => s.metadata.name === 'nextcloud');
+  const port = svc?.spec?.ports?.find((p: Obj) => p.name === 'https')?.port;
+  const ingress = svc?.status?.loadBalancer?.ingress?.[0];
+  if (!port || !ingress) return undefined;
+  const caFile = caFiles(credentialsFile()).cert;
+  const caPem = fs.existsSync(caFile) ? fs.readFileSync(caFile, 'utf8') : undefined;
+  return checkCertificate(ingress.hostname ?? ingress.ip ?? 'localhost', port, caPem);
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  description: 'is the home cloud healthy? addresses, app URLs, backups',
+  options: {
+    watch: { type: 'boolean', description: 'status: refresh every 5 seconds' },
+  },
+  run: commandStatus,
+};

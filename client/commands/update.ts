@@ -1,0 +1,58 @@
+import { tagOf, writeLock } from '../../lib/updates/image-lock';
+import { Command } from '../command';
+import { UpdateContext, changeImages } from '../image-change';
+import { EXIT, Io } from '../io';
+import { Kube } from '../kube';
+import { updateContext } from '../project';
+import {
+  CheckRecord, ImageAnswer, askRegistry, checksFor, formatPlan, lockWith, planUpdate, writeJson,
+} from '../updates';
+/** `update`: newer builds of the same tags (security fixes), pinned by digest, with a backup first. */
+export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Promise<number> {
+  const { images, outcomes, lock } = ctx.imageState();
+  const checks = checksFor(images, outcomes);
+  io.err(`asking the image registries about ${checks.filter((c) => !c.fixed).length} images\n`);
+  const plan = planUpdate(await askRegistry(ctx.registry, checks));
+  if (plan.failed.length) {
+    io.out(formatPlan(plan));
+    const offline = plan.failed.every((f) => f.error!.problem === 'unreachable');
+    io.out(offline ? 'The image registry could not be reached (is this PC offline?). Nothing was changed.\n'
+      : 'Not every image could be checked (see above). Nothing was changed; try again later.\n');
+    return EXIT.COULD_NOT_RUN;
+  }
+  // What each new build says it is: manifest reads count as pulls, so only for what changed.
+  const changes: ImageAnswer[] = await Promise.all(plan.changes.map(async (c) => ({ ...c, version: await ctx.registry.versionOf(`${tagOf(c.tag)}@${c.to}`) })));
+  io.out(formatPlan({ ...plan, changes }));
+  const record: CheckRecord = { checkedAt: io.now().toISOString(), waiting: changes.map((c) => ({ tag: c.tag, ...(c.version ? { version: c.version } : {}) })) };
+  writeJson(ctx.checkFile, record);
+  if (changes.length === 0) {
+    io.out('Everything is up to date.\n');
+    return EXIT.OK;
+  }
+  if (ctx.dryRun) {
+    io.out(`${changes.length} update(s) waiting. \`npm run update\` installs them, with a backup first.\n`);
+    return EXIT.OK;
+  }
+  const after = lockWith(lock, changes, io.now());
+  if (!(await kube.get(`/api/v1/namespaces/${ctx.namespace}`))) {
+    writeLock(ctx.lockFile, after);
+    io.out(`Pinned in ${ctx.lockFile}. homecloud is not installed here yet: \`npm run deploy\` installs exactly these images.\n`);
+    return EXIT.OK;
+  }
+  const { ready, snapshot } = await changeImages(kube, ctx, io, { command: 'update', before: lock, after, description: `update of ${changes.map((c) => c.tag).join(', ')}` });
+  writeJson(ctx.checkFile, { ...record, waiting: [] });
+  if (!ready) {
+    io.out(`The new images are deployed but the home cloud is not healthy yet. \`npm run status\` explains what each part is doing.\n`
+      + `To go back to the images from before (and the data of backup ${snapshot ?? 'taken just before'}): npm run rollback\n`);
+    return EXIT.UNHEALTHY;
+  }
+  io.out(`Updated ${changes.length} image(s); the home cloud is healthy. Going back is one command: npm run rollback\n`);
+  return EXIT.OK;
+}
+
+export const updateCommand: Command = {
+  name: 'update',
+  description: 'security fixes: ask the registries for newer builds of the images in use, back up, deploy them pinned by digest (images.lock.json); --dry-run only checks',
+  options: {},
+  run: (kube, o, io) => commandUpdate(kube, updateContext(o, io), io),
+};
