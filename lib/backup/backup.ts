@@ -7,7 +7,8 @@ import { Component, RUNS_LAST_ANNOTATION, componentLabels, componentSelector } f
 import { Nextcloud } from '../nextcloud/nextcloud';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements } from '../config/pod-security';
 import { formatBytes } from '../config/quantity';
-import { ResolvedSettings, imageMajor } from '../config/settings';
+import { imageMajor } from '../config/checks';
+import { ResolvedSettings } from '../config/settings';
 
 export interface BackupProps {
   readonly settings: ResolvedSettings;
@@ -56,28 +57,39 @@ export class Backup extends Construct {
   public readonly volumeClaim: k8s.KubePersistentVolumeClaim;
   public readonly selector: Record<string, string>;
 
+  private readonly s: ResolvedSettings;
+  private readonly props: BackupProps;
+  private readonly labels: Record<string, string>;
+  /** The volumes every pod of this construct has (backup, html, scripts, coord, tmp). */
+  private readonly volumes: k8s.Volume[];
+  /** Environment every container of a run shares. */
+  private readonly common: k8s.EnvVar[];
+  private readonly offsiteVolumes: k8s.Volume[];
+  /** Whether the off-disk folder is mounted into the nightly job (kubeadm) or copied by the PC (kind). */
+  private readonly inCluster: boolean;
+
   constructor(scope: Construct, id: string, props: BackupProps) {
     super(scope, id);
     const s = props.settings;
-    const labels = componentLabels(s.namespace, Backup.COMPONENT);
+    this.s = s;
+    this.props = props;
+    this.labels = componentLabels(s.namespace, Backup.COMPONENT);
     this.selector = componentSelector(s.namespace, Backup.COMPONENT);
-    const uid = Nextcloud.WWW_DATA_UID;
+    this.inCluster = s.backup.offsite.clusterType === 'kubeadm';
 
     this.volumeClaim = new k8s.KubePersistentVolumeClaim(this, 'data', {
-      metadata: { name: 'backup-data', labels },
+      metadata: { name: 'backup-data', labels: this.labels },
       spec: {
         accessModes: ['ReadWriteOnce'],
         storageClassName: s.storage.storageClassName,
         resources: { requests: { storage: k8s.Quantity.fromString(formatBytes(s.storage.backupsBytes)) } },
       },
     });
-
     const scripts = new k8s.KubeConfigMap(this, 'scripts', {
-      metadata: { name: 'backup-scripts', labels },
+      metadata: { name: 'backup-scripts', labels: this.labels },
       data: Object.fromEntries(SCRIPTS.map((f) => [f, readScript(`backup/${f}`)])),
     });
-
-    const volumes: k8s.Volume[] = [
+    this.volumes = [
       { name: 'backup', persistentVolumeClaim: { claimName: this.volumeClaim.name } },
       { name: 'html', persistentVolumeClaim: { claimName: props.nextcloud.volumeClaim.name } },
       { name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o555 } },
@@ -85,94 +97,95 @@ export class Backup extends Construct {
       { name: 'coord', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
       { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
     ];
-    const mounts = (...extra: k8s.VolumeMount[]): k8s.VolumeMount[] => [
+    this.offsiteVolumes = this.inCluster
+      ? [{ name: 'offsite', hostPath: { path: s.backup.offsite.hostPath, type: 'DirectoryOrCreate' } }]
+      : [];
+    this.common = [
+      { name: 'BACKUP_DIR', value: Backup.MOUNT },
+      { name: 'COORD_DIR', value: '/coord' },
+      { name: 'TZ', value: s.timeZone },
+    ];
+
+    this.cronJob = this.nightlyCronJob();
+    this.restoreTemplate = this.restoreJob();
+    this.exportTemplate = this.exportJob();
+    this.importTemplate = this.importJob();
+  }
+
+  private mounts(...extra: k8s.VolumeMount[]): k8s.VolumeMount[] {
+    return [
       { name: 'backup', mountPath: Backup.MOUNT },
       { name: 'scripts', mountPath: '/homecloud', readOnly: true },
       { name: 'coord', mountPath: '/coord' },
       { name: 'tmp', mountPath: '/tmp' },
       ...extra,
     ];
-    const common: k8s.EnvVar[] = [
-      { name: 'BACKUP_DIR', value: Backup.MOUNT },
-      { name: 'COORD_DIR', value: '/coord' },
-      { name: 'TZ', value: s.timeZone },
-    ];
-    const libpq: k8s.EnvVar[] = [
-      { name: 'PGHOST', value: props.database.service.name },
-      { name: 'PGPORT', value: String(Database.PORT) },
-      { name: 'PGUSER', value: props.database.user },
-      { name: 'PGDATABASE', value: props.database.databaseName },
-      props.credentials.env('PGPASSWORD', CREDENTIAL_KEYS.postgresPassword),
-    ];
-    // Both halves run as www-data: they share the backup volume, and it owns the Nextcloud files.
-    // (The postgres image's Alpine base has uid 82 too; libpq needs only PGUSER.)
-    const nextcloudContainer = (name: string, script: string, env: k8s.EnvVar[], html: { readOnly: boolean }): k8s.Container => ({
+  }
+
+  // Both halves run as www-data: they share the backup volume, and it owns the Nextcloud files.
+  // (The postgres image's Alpine base has uid 82 too; libpq needs only PGUSER.)
+  private nextcloudContainer(name: string, script: string, env: k8s.EnvVar[], html: { readOnly: boolean }): k8s.Container {
+    const uid = Nextcloud.WWW_DATA_UID;
+    return {
       name,
-      image: s.images.nextcloud,
+      image: this.s.images.nextcloud,
       imagePullPolicy: PULL_POLICY,
       command: ['/bin/sh', `/homecloud/${script}`],
       env: [
-        ...common,
+        ...this.common,
         { name: 'NEXTCLOUD_WEBROOT', value: Nextcloud.WEB_ROOT },
         // The same cache settings and memory_limit as the web pod: occ warns (and large
         // instances fail) below Nextcloud's 512 MiB. TZ is in `common`.
-        ...props.nextcloud.phpEnv.filter((e) => e.name !== 'TZ'),
-        hashJobs(s.resources.backup),
+        ...this.props.nextcloud.phpEnv.filter((e) => e.name !== 'TZ'),
+        hashJobs(this.s.resources.backup),
         ...env,
       ],
       // `readOnly: false` is left out: the server drops it, and a client-side apply would then
       // see a difference on every run.
-      volumeMounts: mounts({ name: 'html', mountPath: Nextcloud.WEB_ROOT, ...(html.readOnly ? { readOnly: true } : {}) }),
-      resources: resourceRequirements(s.resources.backup),
+      volumeMounts: this.mounts({ name: 'html', mountPath: Nextcloud.WEB_ROOT, ...(html.readOnly ? { readOnly: true } : {}) }),
+      resources: resourceRequirements(this.s.resources.backup),
       securityContext: nonRoot(uid, uid),
-    });
-    const postgresContainer = (name: string, script: string): k8s.Container => ({
+    };
+  }
+
+  private postgresContainer(name: string, script: string): k8s.Container {
+    const db = this.props.database;
+    const libpq: k8s.EnvVar[] = [
+      { name: 'PGHOST', value: db.service.name },
+      { name: 'PGPORT', value: String(Database.PORT) },
+      { name: 'PGUSER', value: db.user },
+      { name: 'PGDATABASE', value: db.databaseName },
+      this.props.credentials.env('PGPASSWORD', CREDENTIAL_KEYS.postgresPassword),
+    ];
+    return {
       name,
       // The database's own image and tag: pg_dump refuses servers newer than itself.
-      image: props.database.image,
+      image: db.image,
       imagePullPolicy: PULL_POLICY,
       command: ['/bin/sh', `/homecloud/${script}`],
-      env: [...common, ...libpq, { name: 'DUMP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) }],
-      volumeMounts: mounts(),
-      resources: resourceRequirements(s.resources.backupDatabase),
-      securityContext: nonRoot(uid, uid),
-    });
-    const podSpec = ({ annotations, ...spec }: Partial<k8s.PodSpec> & Pick<k8s.PodSpec, 'containers'> & { annotations?: Record<string, string> }): k8s.PodTemplateSpec => ({
-      metadata: { labels, ...(annotations ? { annotations } : {}) },
-      spec: {
-        ...POD_DEFAULTS,
-        restartPolicy: 'Never',
-        securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP, fsGroup: uid },
-        // Room for backup.sh to take Nextcloud out of maintenance mode when stopped.
-        terminationGracePeriodSeconds: 60,
-        volumes,
-        ...spec,
-      },
-    });
-    const onDemand = (name: string, template: k8s.PodTemplateSpec, deadlineSeconds: number) => new k8s.KubeCronJob(this, name, {
-      metadata: { name, labels },
-      spec: {
-        schedule: NEVER,
-        suspend: true,
-        jobTemplate: { metadata: { labels }, spec: { backoffLimit: 0, activeDeadlineSeconds: deadlineSeconds, template } },
-      },
-    });
+      env: [...this.common, ...libpq, { name: 'DUMP_WAIT_SECONDS', value: String(this.s.backup.timeoutSeconds) }],
+      volumeMounts: this.mounts(),
+      resources: resourceRequirements(this.s.resources.backupDatabase),
+      securityContext: nonRoot(Nextcloud.WWW_DATA_UID, Nextcloud.WWW_DATA_UID),
+    };
+  }
 
-    // The third container of the nightly job (offsite.sh): the restic repository and its copy
-    // outside Docker Desktop's disk. On kubeadm clusters the folder on the PC is mounted here;
-    // kind clusters show such folders empty, so there the PC's scheduled task copies it.
+  // The third container of the nightly job (offsite.sh): the restic repository and its copy
+  // outside Docker Desktop's disk. On kubeadm clusters the folder on the PC is mounted here;
+  // kind clusters show such folders empty, so there the PC's scheduled task copies it.
+  private offsiteContainer(): k8s.Container {
+    const s = this.s;
     const off = s.backup.offsite;
-    const inCluster = off.clusterType === 'kubeadm';
-    const offsiteContainer: k8s.Container = {
+    return {
       name: 'offsite',
       image: s.images.backupStore,
       imagePullPolicy: PULL_POLICY,
       command: ['/bin/sh', '/homecloud/offsite.sh'],
       env: [
-        ...common,
-        props.credentials.env('RESTIC_PASSWORD', CREDENTIAL_KEYS.backupKey),
-        { name: 'OFFSITE_MODE', value: inCluster ? 'cluster' : 'client' },
-        ...(inCluster ? [{ name: 'OFFSITE_FOLDER', value: Backup.OFFSITE_MOUNT }] : []),
+        ...this.common,
+        this.props.credentials.env('RESTIC_PASSWORD', CREDENTIAL_KEYS.backupKey),
+        { name: 'OFFSITE_MODE', value: this.inCluster ? 'cluster' : 'client' },
+        ...(this.inCluster ? [{ name: 'OFFSITE_FOLDER', value: Backup.OFFSITE_MOUNT }] : []),
         { name: 'OFFSITE_FOLDER_NAME', value: off.folder },
         { name: 'KEEP_DAILY', value: String(off.retention.daily) },
         { name: 'KEEP_WEEKLY', value: String(off.retention.weekly) },
@@ -182,19 +195,49 @@ export class Backup extends Construct {
         { name: 'CA_DIR', value: Backup.CA_MOUNT },
         hashJobs(s.resources.offsite),
       ],
-      volumeMounts: mounts(
+      volumeMounts: this.mounts(
         { name: 'homecloud-ca', mountPath: Backup.CA_MOUNT, readOnly: true },
-        ...(inCluster ? [{ name: 'offsite', mountPath: Backup.OFFSITE_MOUNT }] : []),
+        ...(this.inCluster ? [{ name: 'offsite', mountPath: Backup.OFFSITE_MOUNT }] : []),
       ),
       resources: resourceRequirements(s.resources.offsite),
-      securityContext: nonRoot(uid, uid),
+      securityContext: nonRoot(Nextcloud.WWW_DATA_UID, Nextcloud.WWW_DATA_UID),
     };
-    const offsiteVolumes: k8s.Volume[] = inCluster
-      ? [{ name: 'offsite', hostPath: { path: off.hostPath, type: 'DirectoryOrCreate' } }]
-      : [];
-    const caVolume: k8s.Volume = { name: 'homecloud-ca', secret: { secretName: props.caSecret.name, defaultMode: 0o444 } };
+  }
 
-    this.cronJob = new k8s.KubeCronJob(this, 'cronjob', {
+  private podSpec({ annotations, ...spec }: Partial<k8s.PodSpec> & Pick<k8s.PodSpec, 'containers'> & { annotations?: Record<string, string> }): k8s.PodTemplateSpec {
+    return {
+      metadata: { labels: this.labels, ...(annotations ? { annotations } : {}) },
+      spec: {
+        ...POD_DEFAULTS,
+        restartPolicy: 'Never',
+        securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP, fsGroup: Nextcloud.WWW_DATA_UID },
+        // Room for backup.sh to take Nextcloud out of maintenance mode when stopped.
+        terminationGracePeriodSeconds: 60,
+        volumes: this.volumes,
+        ...spec,
+      },
+    };
+  }
+
+  /** A suspended CronJob that only serves as a template for Jobs the client starts. */
+  private onDemand(name: string, template: k8s.PodTemplateSpec, deadlineSeconds: number): k8s.KubeCronJob {
+    const labels = this.labels;
+    return new k8s.KubeCronJob(this, name, {
+      metadata: { name, labels },
+      spec: {
+        schedule: NEVER,
+        suspend: true,
+        jobTemplate: { metadata: { labels }, spec: { backoffLimit: 0, activeDeadlineSeconds: deadlineSeconds, template } },
+      },
+    });
+  }
+
+  private nightlyCronJob(): k8s.KubeCronJob {
+    const s = this.s;
+    const labels = this.labels;
+    const offsite = this.offsiteContainer();
+    const caVolume: k8s.Volume = { name: 'homecloud-ca', secret: { secretName: this.props.caSecret.name, defaultMode: 0o444 } };
+    return new k8s.KubeCronJob(this, 'cronjob', {
       metadata: { name: 'backup', labels },
       spec: {
         schedule: s.backup.schedule,
@@ -213,11 +256,11 @@ export class Backup extends Construct {
             // A failed backup is reported, not retried blindly in the middle of the night.
             backoffLimit: 0,
             activeDeadlineSeconds: s.backup.timeoutSeconds,
-            template: podSpec({
+            template: this.podSpec({
               // offsite.sh starts work only after backup.sh has exited (see client/capacity.ts).
-              annotations: { [RUNS_LAST_ANNOTATION]: offsiteContainer.name },
+              annotations: { [RUNS_LAST_ANNOTATION]: offsite.name },
               containers: [
-                nextcloudContainer('files', 'backup.sh', [
+                this.nextcloudContainer('files', 'backup.sh', [
                   { name: 'MAINTENANCE_MODE', value: String(s.backup.maintenanceMode) },
                   { name: 'RETAIN_DAILY', value: String(s.backup.retention.daily) },
                   { name: 'RETAIN_WEEKLY', value: String(s.backup.retention.weekly) },
@@ -225,58 +268,66 @@ export class Backup extends Construct {
                   { name: 'LOCK_STALE_SECONDS', value: String(s.backup.timeoutSeconds) },
                   { name: 'DUMP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) },
                 ], { readOnly: false }),
-                postgresContainer('database', 'dump-database.sh'),
-                offsiteContainer,
+                this.postgresContainer('database', 'dump-database.sh'),
+                offsite,
               ],
-              volumes: [...volumes, ...offsiteVolumes, caVolume],
+              volumes: [...this.volumes, ...this.offsiteVolumes, caVolume],
             }),
           },
         },
       },
     });
+  }
 
-    // Restore: each step starts only when the one before succeeded; the client scales
-    // Nextcloud to zero first and back up afterwards.
-    this.restoreTemplate = onDemand('restore', podSpec({
+  // Restore: each step starts only when the one before succeeded; the client scales
+  // Nextcloud to zero first and back up afterwards.
+  private restoreJob(): k8s.KubeCronJob {
+    return this.onDemand('restore', this.podSpec({
       initContainers: [
-        nextcloudContainer('check', 'restore-check.sh', [
-          { name: 'NEXTCLOUD_IMAGE_MAJOR', value: String(imageMajor(s.images.nextcloud) ?? '') },
+        this.nextcloudContainer('check', 'restore-check.sh', [
+          { name: 'NEXTCLOUD_IMAGE_MAJOR', value: String(imageMajor(this.s.images.nextcloud) ?? '') },
         ], { readOnly: true }),
-        postgresContainer('database', 'restore-database.sh'),
+        this.postgresContainer('database', 'restore-database.sh'),
       ],
-      containers: [nextcloudContainer('files', 'restore-files.sh', [], { readOnly: false })],
-    }), s.backup.timeoutSeconds);
+      containers: [this.nextcloudContainer('files', 'restore-files.sh', [], { readOnly: false })],
+    }), this.s.backup.timeoutSeconds);
+  }
 
-    // Export: a pod that holds the backup volume read-only for `kubectl cp` (or the
-    // client's export) to copy snapshots to a Windows folder; it ends itself after two hours.
-    this.exportTemplate = onDemand('backup-export', podSpec({
+  // Export: a pod that holds the backup volume read-only for `kubectl cp` (or the
+  // client's export) to copy snapshots to a Windows folder; it ends itself after two hours.
+  private exportJob(): k8s.KubeCronJob {
+    const uid = Nextcloud.WWW_DATA_UID;
+    return this.onDemand('backup-export', this.podSpec({
       containers: [{
         name: 'export',
-        image: props.database.image,
+        image: this.props.database.image,
         imagePullPolicy: PULL_POLICY,
         command: ['sleep', '7200'],
         volumeMounts: [{ name: 'backup', mountPath: Backup.MOUNT, readOnly: true }],
-        resources: resourceRequirements(s.resources.backupDatabase),
+        resources: resourceRequirements(this.s.resources.backupDatabase),
         securityContext: nonRoot(uid, uid),
       }],
-      volumes: [volumes[0]],
+      volumes: [this.volumes[0]],
     }), 7200 + 60);
+  }
 
-    // Import: a restic pod for `restore --from FOLDER`. The client uploads the copy (or, on
-    // kubeadm, finds it mounted) and runs import.sh in it; the restore template does the rest.
-    this.importTemplate = onDemand('backup-import', podSpec({
+  // Import: a restic pod for `restore --from FOLDER`. The client uploads the copy (or, on
+  // kubeadm, finds it mounted) and runs import.sh in it; the restore template does the rest.
+  private importJob(): k8s.KubeCronJob {
+    const credentials = this.props.credentials;
+    return this.onDemand('backup-import', this.podSpec({
       containers: [{
-        ...offsiteContainer,
+        ...this.offsiteContainer(),
         name: 'import',
         command: ['sleep', '7200'],
         env: [
-          ...common,
-          props.credentials.env('RESTIC_PASSWORD', CREDENTIAL_KEYS.backupKey),
-          props.credentials.env('INSTALL_KEY', CREDENTIAL_KEYS.backupKey),
+          ...this.common,
+          credentials.env('RESTIC_PASSWORD', CREDENTIAL_KEYS.backupKey),
+          credentials.env('INSTALL_KEY', CREDENTIAL_KEYS.backupKey),
         ],
-        volumeMounts: mounts(...(inCluster ? [{ name: 'offsite', mountPath: Backup.OFFSITE_MOUNT, readOnly: true }] : [])),
+        volumeMounts: this.mounts(...(this.inCluster ? [{ name: 'offsite', mountPath: Backup.OFFSITE_MOUNT, readOnly: true }] : [])),
       }],
-      volumes: [...volumes, ...offsiteVolumes],
+      volumes: [...this.volumes, ...this.offsiteVolumes],
     }), 7200 + 60);
   }
 }

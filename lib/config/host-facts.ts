@@ -1,5 +1,6 @@
 import * as os from 'os';
-import { HostFacts, isIPv4 } from './settings';
+import { isIPv4 } from './checks';
+import { HostFacts } from './settings';
 
 /** Adapters that are not the home LAN: Docker/WSL/Hyper-V/VPN/virtual machine switches. */
 const VIRTUAL_ADAPTER = /vEthernet|WSL|docker|Hyper-V|VirtualBox|VMware|vboxnet|virbr|br-|veth|cni|flannel|tailscale|zerotier|wg[0-9]/i;

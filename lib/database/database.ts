@@ -7,7 +7,8 @@ import { Component, componentLabels, componentSelector } from '../config/labels'
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, resourceRequirements, rootThenDrop } from '../config/pod-security';
 import { PostgresLayout, postgresArgs, postgresLayout, postgresTuning } from './postgres-config';
 import { formatBytes } from '../config/quantity';
-import { ResolvedSettings, imageMajor } from '../config/settings';
+import { imageMajor } from '../config/checks';
+import { ResolvedSettings } from '../config/settings';
 
 export interface DatabaseProps {
   readonly settings: ResolvedSettings;
@@ -62,11 +63,6 @@ export class Database extends Construct {
     });
     this.scripts = scripts;
 
-    const isReady: k8s.ExecAction = {
-      // Over TCP: during initdb the server listens only on its socket and must not count as ready.
-      command: ['pg_isready', '--host=127.0.0.1', `--port=${Database.PORT}`, `--username=${this.user}`, `--dbname=${this.databaseName}`],
-    };
-
     this.deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: 'database', labels },
       spec: {
@@ -82,34 +78,7 @@ export class Database extends Construct {
             // Long enough for the pre-stop fast shutdown below to finish a checkpoint.
             terminationGracePeriodSeconds: 60,
             initContainers: layout.sharesVolume ? [this.tidyContainer(s)] : [],
-            containers: [{
-              name: 'postgres',
-              image: this.image,
-              imagePullPolicy: PULL_POLICY,
-              args: postgresArgs(postgresTuning(s.resources.database.memoryLimitBytes)),
-              env: [
-                { name: 'POSTGRES_USER', value: this.user },
-                { name: 'POSTGRES_DB', value: this.databaseName },
-                props.credentials.env('POSTGRES_PASSWORD', CREDENTIAL_KEYS.postgresPassword),
-                { name: 'PGDATA', value: layout.pgdata },
-                { name: 'TZ', value: s.timeZone },
-              ],
-              ports: [{ name: 'postgres', containerPort: Database.PORT }],
-              volumeMounts: [
-                { name: 'data', mountPath: layout.mountPath },
-                { name: 'scripts', mountPath: '/homecloud', readOnly: true },
-              ],
-              resources: resourceRequirements(s.resources.database),
-              // Root first: the entrypoint chowns PGDATA to postgres (uid 70) and drops to it;
-              // host-path volumes (both Docker Desktop modes) ignore fsGroup.
-              securityContext: rootThenDrop(),
-              // Crash recovery after a power cut can take minutes on a big database.
-              startupProbe: { exec: isReady, periodSeconds: 5, failureThreshold: 120, timeoutSeconds: 5 },
-              readinessProbe: { exec: isReady, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
-              livenessProbe: { exec: isReady, periodSeconds: 30, failureThreshold: 6, timeoutSeconds: 10 },
-              // A fast shutdown instead of SIGTERM's "smart" one, which waits for clients.
-              lifecycle: { preStop: { exec: { command: ['/bin/sh', '/homecloud/stop-fast.sh'] } } },
-            }],
+            containers: [this.postgresContainer(s, props.credentials)],
             volumes: [
               { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
               { name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o555 } },
@@ -127,6 +96,44 @@ export class Database extends Construct {
         ports: [{ name: 'postgres', port: Database.PORT, targetPort: k8s.IntOrString.fromString('postgres') }],
       },
     });
+  }
+
+  /** The server itself, with probes that wait out crash recovery and a fast shutdown. */
+  private postgresContainer(s: ResolvedSettings, credentials: HomecloudCredentials): k8s.Container {
+    const layout = this.layout;
+    const isReady: k8s.ExecAction = {
+      // Over TCP: during initdb the server listens only on its socket and must not count as ready.
+      command: ['pg_isready', '--host=127.0.0.1', `--port=${Database.PORT}`, `--username=${this.user}`, `--dbname=${this.databaseName}`],
+    };
+
+    return {
+    name: 'postgres',
+    image: this.image,
+    imagePullPolicy: PULL_POLICY,
+    args: postgresArgs(postgresTuning(s.resources.database.memoryLimitBytes)),
+    env: [
+      { name: 'POSTGRES_USER', value: this.user },
+      { name: 'POSTGRES_DB', value: this.databaseName },
+      credentials.env('POSTGRES_PASSWORD', CREDENTIAL_KEYS.postgresPassword),
+      { name: 'PGDATA', value: layout.pgdata },
+      { name: 'TZ', value: s.timeZone },
+    ],
+    ports: [{ name: 'postgres', containerPort: Database.PORT }],
+    volumeMounts: [
+      { name: 'data', mountPath: layout.mountPath },
+      { name: 'scripts', mountPath: '/homecloud', readOnly: true },
+    ],
+    resources: resourceRequirements(s.resources.database),
+    // Root first: the entrypoint chowns PGDATA to postgres (uid 70) and drops to it;
+    // host-path volumes (both Docker Desktop modes) ignore fsGroup.
+    securityContext: rootThenDrop(),
+    // Crash recovery after a power cut can take minutes on a big database.
+    startupProbe: { exec: isReady, periodSeconds: 5, failureThreshold: 120, timeoutSeconds: 5 },
+    readinessProbe: { exec: isReady, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+    livenessProbe: { exec: isReady, periodSeconds: 30, failureThreshold: 6, timeoutSeconds: 10 },
+    // A fast shutdown instead of SIGTERM's "smart" one, which waits for clients.
+    lifecycle: { preStop: { exec: { command: ['/bin/sh', '/homecloud/stop-fast.sh'] } } },
+    };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { isIPv4 } from '../config/settings';
+import { isIPv4 } from '../config/checks';
 
 /**
  * The address the family types, derived from the trusted domains: Nextcloud puts it in mails,

@@ -2,7 +2,7 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
 import { KeyObject, X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'crypto';
 import { hostOf } from './family-address';
-import { isIPv4 } from '../config/settings';
+import { isIPv4 } from '../config/checks';
 
 /**
  * The home's own certificate authority: a root that phones and PCs install once, limited by

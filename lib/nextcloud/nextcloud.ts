@@ -74,25 +74,28 @@ export class Nextcloud extends Construct {
    */
   public readonly phpEnv: k8s.EnvVar[];
 
+  private readonly s: ResolvedSettings;
+  private readonly props: NextcloudProps;
+  private readonly labels: Record<string, string>;
+
   constructor(scope: Construct, id: string, props: NextcloudProps) {
     super(scope, id);
     const s = props.settings;
-    const labels = componentLabels(s.namespace, Nextcloud.COMPONENT);
+    this.s = s;
+    this.props = props;
+    this.labels = componentLabels(s.namespace, Nextcloud.COMPONENT);
     this.selector = componentSelector(s.namespace, Nextcloud.COMPONENT);
-    const sizing = phpFpmSizing(s.resources.nextcloud.memoryLimitBytes, s.php.memoryLimitBytes);
     this.webPort = s.httpPort;
     this.httpsPort = s.httpsPort;
-    const cert = props.certificate;
 
     this.volumeClaim = new k8s.KubePersistentVolumeClaim(this, 'html', {
-      metadata: { name: 'nextcloud-html', labels },
+      metadata: { name: 'nextcloud-html', labels: this.labels },
       spec: {
         accessModes: ['ReadWriteOnce'],
         storageClassName: s.storage.storageClassName,
         resources: { requests: { storage: k8s.Quantity.fromString(formatBytes(s.storage.nextcloudBytes)) } },
       },
     });
-
     this.nginxConf = renderNginxConf({
       listenPort: this.webPort,
       httpsPort: this.httpsPort,
@@ -104,11 +107,27 @@ export class Nextcloud extends Construct {
       tempDir: '/tmp',
       responseBufferBytes: Nextcloud.RESPONSE_BUFFER_BYTES,
     });
-    const webConfig = new k8s.KubeConfigMap(this, 'web-config', {
+    const sizing = phpFpmSizing(s.resources.nextcloud.memoryLimitBytes, s.php.memoryLimitBytes);
+    const configs = this.configMaps(sizing);
+    this.phpEnv = [
+      { name: 'REDIS_HOST', value: props.cache.service.name },
+      { name: 'REDIS_HOST_PORT', value: String(Cache.PORT) },
+      props.credentials.env('REDIS_HOST_PASSWORD', CREDENTIAL_KEYS.cachePassword),
+      { name: 'PHP_MEMORY_LIMIT', value: `${sizing.memoryLimitMiB}M` },
+      { name: 'TZ', value: s.timeZone },
+    ];
+    this.deployment = this.webDeployment(configs);
+    this.service = this.lanService();
+  }
+
+  /** nginx.conf, php-fpm's pool and ini, and the container scripts. */
+  private configMaps(sizing: ReturnType<typeof phpFpmSizing>): Record<'web' | 'php' | 'scripts', k8s.KubeConfigMap> {
+    const labels = this.labels;
+    const web = new k8s.KubeConfigMap(this, 'web-config', {
       metadata: { name: 'nextcloud-web', labels },
       data: { 'nginx.conf': this.nginxConf },
     });
-    const phpConfig = new k8s.KubeConfigMap(this, 'php-config', {
+    const php = new k8s.KubeConfigMap(this, 'php-config', {
       metadata: { name: 'nextcloud-php', labels },
       data: { 'zz-homecloud-pool.conf': renderFpmPool(sizing), 'zz-homecloud.ini': renderPhpIni(sizing) },
     });
@@ -117,39 +136,24 @@ export class Nextcloud extends Construct {
       metadata: { name: 'nextcloud-scripts', labels },
       data: Object.fromEntries(scriptNames.map((f) => [f, readScript(`nextcloud/${f}`)])),
     });
+    return { web, php, scripts };
+  }
 
-    // The welcome folder holds the CA's certificate: a new CA rolls the pod, which issues a new
-    // server certificate. (The Secret with its key is left out: no hash of a key in an annotation.)
-    const podConfigHash = configHash([webConfig, phpConfig, scripts, cert.welcome, cert.scripts]);
+  // Probes, per container. Liveness asks only whether the container's own process works
+  // (a restart mends nothing else); readiness asks whether the whole path answers, as a
+  // browser would: nginx → php-fpm → database and cache, with a trusted Host.
+  // No probe counts the time an install or upgrade takes: see fpm-alive.sh.
 
-    const phpMemory = `${sizing.memoryLimitMiB}M`;
-    this.phpEnv = [
-      { name: 'REDIS_HOST', value: props.cache.service.name },
-      { name: 'REDIS_HOST_PORT', value: String(Cache.PORT) },
-      props.credentials.env('REDIS_HOST_PASSWORD', CREDENTIAL_KEYS.cachePassword),
-      { name: 'PHP_MEMORY_LIMIT', value: phpMemory },
-      { name: 'TZ', value: s.timeZone },
-    ];
+  /** php-fpm: the image's entrypoint installs or upgrades Nextcloud, runs the hooks, then serves PHP. */
+  private phpFpmContainer(): k8s.Container {
+    const s = this.s;
+    const props = this.props;
+    const cert = props.certificate;
     const trusted = s.trustedDomains.join(' ');
-    const ownNames = inPodHostNames(s.trustedDomains);
-
-    // Probes, per container. Liveness asks only whether the container's own process works
-    // (a restart mends nothing else); readiness asks whether the whole path answers, as a
-    // browser would: nginx → php-fpm → database and cache, with a trusted Host.
-    // No probe counts the time an install or upgrade takes: see fpm-alive.sh.
-    const wholePath: k8s.HttpGetAction = {
-      path: '/status.php',
-      // Plain HTTP only redirects; the kubelet does not check the certificate.
-      scheme: 'HTTPS',
-      port: k8s.IntOrString.fromString('https'),
-      httpHeaders: [{ name: 'Host', value: 'localhost' }],
-    };
-
     const hookMounts: k8s.VolumeMount[] = Object.entries(HOOKS).flatMap(([folder, files]) => files.map(([target, file]) => ({
       name: 'scripts', mountPath: `/docker-entrypoint-hooks.d/${folder}/${target}`, subPath: file, readOnly: true,
     })));
-
-    const phpFpm: k8s.Container = {
+    return {
       name: 'nextcloud',
       image: s.images.nextcloud,
       imagePullPolicy: PULL_POLICY,
@@ -192,10 +196,13 @@ export class Nextcloud extends Construct {
       livenessProbe: { exec: { command: ['/bin/sh', '/homecloud/fpm-alive.sh'] }, periodSeconds: 30, failureThreshold: 4, timeoutSeconds: 10 },
       readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('fastcgi') }, periodSeconds: 15, failureThreshold: 2 },
     };
+  }
 
-    const cron: k8s.Container = {
+  /** Nextcloud's background jobs (cron.php every 5 minutes), as www-data. */
+  private cronContainer(): k8s.Container {
+    return {
       name: 'cron',
-      image: s.images.nextcloud,
+      image: this.s.images.nextcloud,
       imagePullPolicy: PULL_POLICY,
       // Any command but php-fpm skips the image's install/upgrade logic, as it must here.
       command: ['/bin/sh', '/homecloud/cron-loop.sh'],
@@ -205,13 +212,23 @@ export class Nextcloud extends Construct {
         { name: 'scripts', mountPath: '/homecloud', readOnly: true },
         { name: 'cron-tmp', mountPath: '/tmp' },
       ],
-      resources: resourceRequirements(s.resources.cron),
+      resources: resourceRequirements(this.s.resources.cron),
       securityContext: nonRoot(Nextcloud.WWW_DATA_UID, Nextcloud.WWW_DATA_UID),
     };
+  }
 
-    const nginx: k8s.Container = {
+  /** nginx in front of php-fpm, on the family's ports. */
+  private nginxContainer(): k8s.Container {
+    const wholePath: k8s.HttpGetAction = {
+      path: '/status.php',
+      // Plain HTTP only redirects; the kubelet does not check the certificate.
+      scheme: 'HTTPS',
+      port: k8s.IntOrString.fromString('https'),
+      httpHeaders: [{ name: 'Host', value: 'localhost' }],
+    };
+    return {
       name: 'web',
-      image: s.images.nginx,
+      image: this.s.images.nginx,
       imagePullPolicy: PULL_POLICY,
       // Skip the image entrypoint: its scripts rewrite files under /etc/nginx, which is read-only here.
       // nginx-run.sh reloads nginx when its certificate is renewed.
@@ -222,9 +239,9 @@ export class Nextcloud extends Construct {
         { name: 'web-config', mountPath: '/etc/nginx/homecloud', readOnly: true },
         { name: 'web-tmp', mountPath: '/tmp' },
         { name: 'scripts', mountPath: '/homecloud/nginx-run.sh', subPath: 'nginx-run.sh', readOnly: true },
-        ...cert.nginxMounts,
+        ...this.props.certificate.nginxMounts,
       ],
-      resources: resourceRequirements(s.resources.web),
+      resources: resourceRequirements(this.s.resources.web),
       securityContext: nonRoot(Nextcloud.NGINX_UID, Nextcloud.NGINX_UID),
       // nginx's own answer: a hung nginx that still accepts connections is restarted.
       livenessProbe: {
@@ -234,8 +251,18 @@ export class Nextcloud extends Construct {
       // The whole path; during an install or upgrade the pod is simply not ready.
       readinessProbe: { httpGet: wholePath, periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 },
     };
+  }
 
-    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
+  /** The one pod: php-fpm, nginx, the job loop and the certificate's renewer, sharing the web root. */
+  private webDeployment(configs: Record<'web' | 'php' | 'scripts', k8s.KubeConfigMap>): k8s.KubeDeployment {
+    const s = this.s;
+    const labels = this.labels;
+    const cert = this.props.certificate;
+    // The welcome folder holds the CA's certificate: a new CA rolls the pod, which issues a new
+    // server certificate. (The Secret with its key is left out: no hash of a key in an annotation.)
+    const podConfigHash = configHash([configs.web, configs.php, configs.scripts, cert.welcome, cert.scripts]);
+    const ownNames = inPodHostNames(s.trustedDomains);
+    return new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: 'nextcloud', labels },
       spec: {
         replicas: 1,
@@ -255,12 +282,12 @@ export class Nextcloud extends Construct {
             ...(ownNames.length ? { hostAliases: [{ ip: '127.0.0.1', hostnames: ownNames }] } : {}),
             terminationGracePeriodSeconds: 60,
             initContainers: [cert.initContainer],
-            containers: [phpFpm, nginx, cron, cert.renewer],
+            containers: [this.phpFpmContainer(), this.nginxContainer(), this.cronContainer(), cert.renewer],
             volumes: [
               { name: 'html', persistentVolumeClaim: { claimName: this.volumeClaim.name } },
-              { name: 'web-config', configMap: { name: webConfig.name } },
-              { name: 'php-config', configMap: { name: phpConfig.name } },
-              { name: 'scripts', configMap: { name: scripts.name, defaultMode: 0o755 } },
+              { name: 'web-config', configMap: { name: configs.web.name } },
+              { name: 'php-config', configMap: { name: configs.php.name } },
+              { name: 'scripts', configMap: { name: configs.scripts.name, defaultMode: 0o755 } },
               // nginx buffers each upload whole before handing it to PHP (room for the largest) and
               // the start of PHP's responses for slow clients. Over this limit the pod would be evicted.
               { name: 'web-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(formatBytes(Nextcloud.webTempBytes(s.php.uploadLimitBytes))) } },
@@ -271,16 +298,18 @@ export class Nextcloud extends Construct {
         },
       },
     });
+  }
 
-    this.service = new k8s.KubeService(this, 'service', {
-      metadata: { name: 'nextcloud', labels },
+  /** Docker Desktop publishes LoadBalancer ports on the PC's own addresses: the LAN entry. */
+  private lanService(): k8s.KubeService {
+    return new k8s.KubeService(this, 'service', {
+      metadata: { name: 'nextcloud', labels: this.labels },
       spec: {
-        // Docker Desktop publishes LoadBalancer ports on the PC's own addresses: the LAN entry.
         type: 'LoadBalancer',
         selector: this.selector,
         ports: [
-          { name: 'http', port: s.httpPort, targetPort: k8s.IntOrString.fromString('http') },
-          { name: 'https', port: s.httpsPort, targetPort: k8s.IntOrString.fromString('https') },
+          { name: 'http', port: this.s.httpPort, targetPort: k8s.IntOrString.fromString('http') },
+          { name: 'https', port: this.s.httpsPort, targetPort: k8s.IntOrString.fromString('https') },
         ],
       },
     });

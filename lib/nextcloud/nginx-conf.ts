@@ -116,13 +116,16 @@ export const FORBIDDEN_PATHS = '^/(?:build|tests|config|lib|3rdparty|templates|d
 /** Dotfiles, the CLI entry points and test tooling. */
 export const FORBIDDEN_PREFIXES = '^/(?:\\.|autotest|occ|issue|indie|db_|console)';
 
-export function renderNginxConf(o: NginxConfOptions): string {
-  // HTTPS only: every response of the HTTPS server carries HSTS, wherever headers are added.
-  const headers = (indent: string) => [...SECURITY_HEADERS, ['Strict-Transport-Security', `max-age=${HSTS_SECONDS}`]]
+/** The security headers (and HSTS: HTTPS only) at an indent, wherever a block adds headers of its own. */
+function headers(indent: string): string {
+  return [...SECURITY_HEADERS, ['Strict-Transport-Security', `max-age=${HSTS_SECONDS}`]]
     .map(([k, v]) => `${indent}add_header ${k} "${v}" always;`).join('\n');
-  const httpsSuffix = o.httpsPort === 443 ? '' : `:${o.httpsPort}`;
+}
+
+/** The welcome page's locations (the home CA and how to trust it), in the plain or the HTTPS server. */
+function welcome(o: NginxConfOptions, tls: boolean): string {
   const welcomeTypes = Object.entries(WELCOME_TYPES).map(([ext, t]) => `${t} ${ext};`).join(' ');
-  const welcome = (tls: boolean) => `
+  return `
         location = ${WELCOME_PATH.replace(/\/$/, '')} { return 301 ${WELCOME_PATH}; }
         location ^~ ${WELCOME_PATH} {
             alias ${o.welcomeDir}/;
@@ -134,9 +137,17 @@ export function renderNginxConf(o: NginxConfOptions): string {
 ${tls ? headers('            ') : '            add_header X-Content-Type-Options "nosniff" always;'}
         }
 `;
+}
+
+export function renderNginxConf(o: NginxConfOptions): string {
+  return globalSettings(o) + plainServer(o) + httpsServerSettings(o) + httpsLocations(o) + phpAndAssets(o);
+}
+
+/** The process, MIME types, temp paths under tempDir, logs, keep-alive and the PHP upstream. */
+function globalSettings(o: NginxConfOptions): string {
   const types = Object.entries(MIME_TYPES).map(([t, exts]) => `        ${t} ${exts.join(' ')};`).join('\n');
   const t = o.tempDir;
-  return `# Rendered by homecloud (lib/nginx-conf.ts). Edit the renderer, not this file.
+  return `# Rendered by homecloud (lib/nextcloud/nginx-conf.ts). Edit the renderer, not this file.
 # Runs as an unprivileged user: no "user" directive, pid and temp files under ${t}.
 worker_processes 2;
 pid ${t}/nginx.pid;
@@ -184,7 +195,12 @@ ${types}
         default ", immutable";
     }
 
-    # Plain HTTP: the welcome page (how a phone gets the home CA before it trusts anything)
+`;
+}
+
+function plainServer(o: NginxConfOptions): string {
+  const httpsSuffix = o.httpsPort === 443 ? '' : `:${o.httpsPort}`;
+  return `    # Plain HTTP: the welcome page (how a phone gets the home CA before it trusts anything)
     # and nginx's liveness answer; everything else moves to HTTPS.
     server {
         listen ${o.listenPort} default_server;
@@ -196,7 +212,7 @@ ${types}
             default_type text/plain;
             return 200 "alive\n";
         }
-${welcome(false)}
+${welcome(o, false)}
         # GET and HEAD move with 301; other methods (a WebDAV or CalDAV client set up on HTTP)
         # with 308, which keeps the method and body for a client that follows it.
         location / {
@@ -207,7 +223,12 @@ ${welcome(false)}
         }
     }
 
-    server {
+`;
+}
+
+/** TLS, request bodies, compression, headers and the web root of the HTTPS server. */
+function httpsServerSettings(o: NginxConfOptions): string {
+  return `    server {
         listen ${o.httpsPort} ssl default_server;
         http2 on;
         server_name _;
@@ -246,7 +267,12 @@ ${headers('        ')}
         root ${o.webRoot};
         index index.php index.html /index.php$request_uri;
 
-        # Windows' WebDAV client asks for / first.
+`;
+}
+
+/** Redirects, the well-known paths, nginx's liveness answer, the welcome page and what is never served. */
+function httpsLocations(o: NginxConfOptions): string {
+  return `        # Windows' WebDAV client asks for / first.
         location = / {
             if ( $http_user_agent ~ ^DavClnt ) {
                 return 302 /remote.php/webdav/$is_args$args;
@@ -273,11 +299,16 @@ ${headers('        ')}
             default_type text/plain;
             return 200 "alive\n";
         }
-${welcome(true)}
+${welcome(o, true)}
         location ~ ${FORBIDDEN_PATHS} { return 404; }
         location ~ ${FORBIDDEN_PREFIXES} { return 404; }
 
-        location ~ \\.php(?:$|/) {
+`;
+}
+
+/** PHP through php-fpm (buffered both ways), static assets and fonts, and the fallbacks. */
+function phpAndAssets(o: NginxConfOptions): string {
+  return `        location ~ \\.php(?:$|/) {
             # Only Nextcloud's front controllers run directly; any other .php goes through index.php.
             rewrite ^/(?!index|remote|public|cron|core\\/ajax\\/update|status|ocs\\/v[12]|updater\\/.+|ocs-provider\\/.+|.+\\/richdocumentscode(_arm64)?\\/proxy) /index.php$request_uri;
 

@@ -11,6 +11,26 @@ export interface CacheProps {
   readonly credentials: HomecloudCredentials;
 }
 
+/** valkey.conf: a cache and lock store with nothing to persist; the password is included from the Secret. */
+export function renderValkeyConf(maxMemoryMiB: number): string {
+  return [
+    '# Rendered by homecloud (lib/stack/cache.ts).',
+    `port ${Cache.PORT}`,
+    'bind * -::*',
+    'protected-mode no',
+    // Nothing to persist: locks and cache entries are rebuilt on demand.
+    'save ""',
+    'appendonly no',
+    'dir /data',
+    `maxmemory ${maxMemoryMiB}mb`,
+    // Lock keys carry a TTL, cache keys too; evict those first and never refuse writes.
+    'maxmemory-policy volatile-lru',
+    // The password lives in the credentials Secret, mounted separately.
+    'include /run/homecloud/auth/cache-auth.conf',
+    '',
+  ].join('\n');
+}
+
 /**
  * A Redis-compatible cache (Valkey) for Nextcloud's file locking and distributed cache.
  * Memory only: locks and cache entries are rebuilt after a restart, so no volume.
@@ -34,22 +54,7 @@ export class Cache extends Construct {
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: 'cache-config', labels },
       data: {
-        'valkey.conf': [
-          '# Rendered by homecloud (lib/cache.ts).',
-          `port ${Cache.PORT}`,
-          'bind * -::*',
-          'protected-mode no',
-          // Nothing to persist: locks and cache entries are rebuilt on demand.
-          'save ""',
-          'appendonly no',
-          'dir /data',
-          `maxmemory ${maxMemoryMiB}mb`,
-          // Lock keys carry a TTL, cache keys too; evict those first and never refuse writes.
-          'maxmemory-policy volatile-lru',
-          // The password lives in the credentials Secret, mounted separately.
-          'include /run/homecloud/auth/cache-auth.conf',
-          '',
-        ].join('\n'),
+        'valkey.conf': renderValkeyConf(maxMemoryMiB),
       },
     });
 
@@ -65,23 +70,7 @@ export class Cache extends Construct {
             ...POD_DEFAULTS,
             // fsGroup makes the mounted Secret readable by the valkey group (mode 0440).
             securityContext: { seccompProfile: RUNTIME_DEFAULT_SECCOMP, runAsNonRoot: true, fsGroup: Cache.UID },
-            containers: [{
-              name: 'valkey',
-              image: s.images.cache,
-              imagePullPolicy: PULL_POLICY,
-              // Bypass the image entrypoint, which only exists to drop from root to this user.
-              command: ['valkey-server', '/etc/valkey/valkey.conf'],
-              ports: [{ name: 'redis', containerPort: Cache.PORT }],
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/valkey', readOnly: true },
-                { name: 'auth', mountPath: '/run/homecloud/auth', readOnly: true },
-                { name: 'data', mountPath: '/data' },
-              ],
-              resources: resourceRequirements(s.resources.cache),
-              securityContext: nonRoot(Cache.UID, Cache.UID),
-              readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('redis') }, periodSeconds: 10 },
-              livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('redis') }, periodSeconds: 30, failureThreshold: 4 },
-            }],
+            containers: [this.valkeyContainer(s)],
             volumes: [
               { name: 'config', configMap: { name: config.name } },
               {
@@ -107,5 +96,25 @@ export class Cache extends Construct {
         ports: [{ name: 'redis', port: Cache.PORT, targetPort: k8s.IntOrString.fromString('redis') }],
       },
     });
+  }
+
+  private valkeyContainer(s: ResolvedSettings): k8s.Container {
+    return {
+    name: 'valkey',
+    image: s.images.cache,
+    imagePullPolicy: PULL_POLICY,
+    // Bypass the image entrypoint, which only exists to drop from root to this user.
+    command: ['valkey-server', '/etc/valkey/valkey.conf'],
+    ports: [{ name: 'redis', containerPort: Cache.PORT }],
+    volumeMounts: [
+      { name: 'config', mountPath: '/etc/valkey', readOnly: true },
+      { name: 'auth', mountPath: '/run/homecloud/auth', readOnly: true },
+      { name: 'data', mountPath: '/data' },
+    ],
+    resources: resourceRequirements(s.resources.cache),
+    securityContext: nonRoot(Cache.UID, Cache.UID),
+    readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('redis') }, periodSeconds: 10 },
+    livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('redis') }, periodSeconds: 30, failureThreshold: 4 },
+    };
   }
 }

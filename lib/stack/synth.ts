@@ -4,7 +4,8 @@ import { buildApp } from './chart';
 import { UserFacingError } from '../config/errors';
 import { pinImages, readLock } from '../updates/image-lock';
 import { loadOrCreateCredentials } from '../config/secrets-store';
-import { HomecloudSettings, HostFacts, SettingsError, resolveSettings } from '../config/settings';
+import { resolveSettings } from '../config/resolve-settings';
+import { HomecloudSettings, HostFacts, SettingsError } from '../config/settings';
 
 export interface SynthPaths {
   /** Folder the manifests are written to. */

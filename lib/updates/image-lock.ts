@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserFacingError } from '../config/errors';
-import { ImageSettings, imageMajor } from '../config/settings';
+import { imageMajor } from '../config/checks';
+import { ImageSettings } from '../config/settings';
 
 /**
  * images.lock.json: the exact image each tag pointed to when `npm run update` (or `upgrade`)
