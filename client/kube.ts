@@ -102,7 +102,8 @@ async function fullTarget(wanted?: string): Promise<Target> {
   return { context, contexts, server: kc.getCurrentCluster()?.server, options };
 }
 
-export async function connect(opts: { context?: string; timeoutMs?: number } = {}): Promise<Kube> {
+/** The context to act on, read from the kubeconfig files; refuses anything but Docker Desktop unless named. */
+async function chooseTarget(wanted?: string): Promise<Target & { context: string; server: string }> {
   const files = (process.env.KUBECONFIG ?? path.join(os.homedir(), '.kube', 'config')).split(path.delimiter).filter((f) => f && fs.existsSync(f));
   if (files.length === 0) {
     throw new UnreachableError('No Kubernetes cluster is configured on this PC. In Docker Desktop open Settings → Kubernetes, '
@@ -110,32 +111,33 @@ export async function connect(opts: { context?: string; timeoutMs?: number } = {
   }
   let target: Target;
   try {
-    target = quickTarget(files, opts.context) ?? await fullTarget(opts.context);
+    target = quickTarget(files, wanted) ?? await fullTarget(wanted);
   } catch (e) {
     if (e instanceof UnreachableError) throw e;
     throw new UnreachableError(`Could not read your Kubernetes settings in ${files.join(', ')}: ${(e as Error).message}`);
   }
   const context = target.context;
   if (!context || !target.contexts.includes(context)) {
-    throw new UnreachableError(opts.context
-      ? `There is no Kubernetes context named "${opts.context}". Known contexts: ${target.contexts.join(', ') || 'none'}.`
+    throw new UnreachableError(wanted
+      ? `There is no Kubernetes context named "${wanted}". Known contexts: ${target.contexts.join(', ') || 'none'}.`
       : 'No Kubernetes cluster is selected. In Docker Desktop open Settings → Kubernetes, tick "Enable Kubernetes" and apply.');
   }
-  if (!opts.context && context !== DOCKER_DESKTOP) {
+  if (!wanted && context !== DOCKER_DESKTOP) {
     throw new UnreachableError(`kubectl points at the Kubernetes context "${context}", not Docker Desktop's ("${DOCKER_DESKTOP}"). `
       + `homecloud acts only on Docker Desktop unless you name another context: add --context ${context} if you really mean it, `
       + `or switch with: kubectl config use-context ${DOCKER_DESKTOP}`);
   }
   if (!target.server) throw new UnreachableError(`The Kubernetes context "${context}" names no cluster.`);
-  const cluster = { server: target.server };
-  const server = new URL(cluster.server);
+  return { ...target, context, server: target.server };
+}
+
+/** One API request over a kept-alive connection; JSON in and out (logs come back as text). */
+function requester(target: { server: string; options: https.RequestOptions }, timeout: number, count: () => void) {
+  const server = new URL(target.server);
   const base = target.options;
   const agent = server.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 8 }) : new http.Agent({ keepAlive: true });
-  const timeout = opts.timeoutMs ?? 15000;
-  let requests = 0;
-
-  const request = <T>(method: string, path: string, body?: unknown, contentType = 'application/json') => new Promise<ApiResponse<T>>((resolve, reject) => {
-    requests++;
+  return <T>(method: string, path: string, body?: unknown, contentType = 'application/json') => new Promise<ApiResponse<T>>((resolve, reject) => {
+    count();
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const lib = server.protocol === 'https:' ? https : http;
     const req = lib.request({
@@ -169,10 +171,15 @@ export async function connect(opts: { context?: string; timeoutMs?: number } = {
       + '(Settings → Kubernetes) and its indicator green?')));
     req.end(payload);
   });
+}
 
+export async function connect(opts: { context?: string; timeoutMs?: number } = {}): Promise<Kube> {
+  const target = await chooseTarget(opts.context);
+  let requests = 0;
+  const request = requester(target, opts.timeoutMs ?? 15000, () => { requests++; });
   return {
-    context,
-    server: cluster.server,
+    context: target.context,
+    server: target.server,
     get requests() { return requests; },
     request,
     async get<T>(path: string) {

@@ -186,19 +186,7 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
     // one is removed here, so the plan below fetches it again from the cluster.
     const previous = readRecord(folder);
     const due = !previous?.verified || io.now().getTime() - Date.parse(previous.verified) > VERIFY_EVERY_DAYS * 86400_000;
-    let repaired = 0;
-    if (due && fs.existsSync(repo)) {
-      io.err(`reading back every file of the copy in ${folder} (every ${VERIFY_EVERY_DAYS} days)\n`);
-      for (const [rel, size] of localFiles(repo)) {
-        if (!ORDER.includes(partOf(rel)) || rel === 'config') continue;
-        const file = path.join(repo, ...rel.split('/'));
-        if (!intact(rel, file, size)) {
-          fs.rmSync(file);
-          repaired++;
-        }
-      }
-      io.err(`the copy's files: ${repaired} damaged${repaired ? ', fetched again below' : ''}\n`);
-    }
+    const repaired = due && fs.existsSync(repo) ? scrubCopy(folder, repo, io) : 0;
     // Rot the night's scrub found in the repository inside Docker Desktop, which the night cannot
     // mend where it does not see this folder (kind): files named by their content come back from here.
     const damaged = (await kubectlExec(kube, namespace, helper.pod, ['sh', '-c', `cat /backup/${DAMAGED_LIST} 2>/dev/null || true`]))
@@ -220,26 +208,7 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
     let done = 0;
     let lastShown = 0;
     for (const rel of plan.copy) {
-      const tmp = path.join(partial, path.posix.basename(rel));
-      await kubectlExec(kube, namespace, helper.pod, ['cat', `/backup/${REPOSITORY}/${rel}`], { stdoutFile: tmp });
-      if (fs.statSync(tmp).size < (source.get(rel) ?? 0)) {
-        // kubectl does not always report a failed write: a short file on a full drive.
-        throw new UserFacingError(`The folder's drive filled up while copying (${((freeBytes(folder) ?? 0) / MB).toFixed(0)} MB free); `
-          + 'free some space or choose a larger drive with backup.offsite.folder. The copy there is still usable; the next run completes it.');
-      }
-      if (!intact(rel, tmp, source.get(rel) ?? -1)) {
-        // A file a killed restic left half-written is no part of the repository: not copied.
-        const there = (await kubectlExec(kube, namespace, helper.pod, ['sha256sum', `/backup/${REPOSITORY}/${rel}`])).slice(0, 64);
-        if (rel !== 'config' && there !== path.posix.basename(rel)) {
-          io.err(`skipping ${rel}: half-written by a run that was stopped, not part of any snapshot\n`);
-          fs.rmSync(tmp, { force: true });
-          continue;
-        }
-        throw new UserFacingError(`${rel} did not arrive intact (read back differs); the folder's disk may be failing. Nothing already copied was changed.`);
-      }
-      const dest = path.join(repo, ...rel.split('/'));
-      fs.mkdirSync(path.dirname(dest), { recursive: true });
-      fs.renameSync(tmp, dest);
+      if (!await fetchFile(kube, namespace, helper.pod, { rel, size: source.get(rel), partial, repo, folder }, io)) continue;
       done += source.get(rel) ?? 0;
       if (done - lastShown > 50 * MB) {
         io.err(`copied ${(done / MB).toFixed(0)} of ${(total / MB).toFixed(0)} MB\n`);
@@ -263,6 +232,53 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
   } finally {
     await helper.remove();
   }
+}
+
+/**
+ * Brings one repository file from the helper pod into the copy: into the folder's .partial
+ * first, checked (size, and its name is its content's SHA-256), then renamed into place. False
+ * for a file a stopped restic left half-written (no part of the repository: not copied).
+ */
+async function fetchFile(kube: Kube, namespace: string, pod: string,
+  f: { rel: string; size: number | undefined; partial: string; repo: string; folder: string }, io: Io): Promise<boolean> {
+  const { rel, size, partial, repo, folder } = f;
+  const tmp = path.join(partial, path.posix.basename(rel));
+  await kubectlExec(kube, namespace, pod, ['cat', `/backup/${REPOSITORY}/${rel}`], { stdoutFile: tmp });
+  if (fs.statSync(tmp).size < (size ?? 0)) {
+    // kubectl does not always report a failed write: a short file on a full drive.
+    throw new UserFacingError(`The folder's drive filled up while copying (${((freeBytes(folder) ?? 0) / MB).toFixed(0)} MB free); `
+      + 'free some space or choose a larger drive with backup.offsite.folder. The copy there is still usable; the next run completes it.');
+  }
+  if (!intact(rel, tmp, size ?? -1)) {
+    // A file a killed restic left half-written is no part of the repository: not copied.
+    const there = (await kubectlExec(kube, namespace, pod, ['sha256sum', `/backup/${REPOSITORY}/${rel}`])).slice(0, 64);
+    if (rel !== 'config' && there !== path.posix.basename(rel)) {
+      io.err(`skipping ${rel}: half-written by a run that was stopped, not part of any snapshot\n`);
+      fs.rmSync(tmp, { force: true });
+      return false;
+    }
+    throw new UserFacingError(`${rel} did not arrive intact (read back differs); the folder's disk may be failing. Nothing already copied was changed.`);
+  }
+  const dest = path.join(repo, ...rel.split('/'));
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.renameSync(tmp, dest);
+  return true;
+}
+
+/** The PC's own scrub: reads every file of the copy back and removes the damaged ones (fetched again after). */
+function scrubCopy(folder: string, repo: string, io: Io): number {
+  io.err(`reading back every file of the copy in ${folder} (every ${VERIFY_EVERY_DAYS} days)\n`);
+  let repaired = 0;
+  for (const [rel, size] of localFiles(repo)) {
+    if (!ORDER.includes(partOf(rel)) || rel === 'config') continue;
+    const file = path.join(repo, ...rel.split('/'));
+    if (!intact(rel, file, size)) {
+      fs.rmSync(file);
+      repaired++;
+    }
+  }
+  io.err(`the copy's files: ${repaired} damaged${repaired ? ', fetched again below' : ''}\n`);
+  return repaired;
 }
 
 /** The night's list of repository files that do not match their names (offsite.sh's scrub). */

@@ -1,4 +1,4 @@
-import { imageMajor } from '../lib/config/settings';
+import { imageMajor } from '../lib/config/checks';
 
 export interface RunningVersions {
   /** Image of the running Nextcloud Deployment, if any. */

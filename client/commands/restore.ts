@@ -58,77 +58,8 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
   }
   await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with ${o.snapshot ?? 'the newest good snapshot'} from ${folder}. `
     + 'Nextcloud is stopped meanwhile.', 'restore');
-  const cron = await kube.get<Obj>(`/apis/batch/v1/namespaces/${ns}/cronjobs/backup`);
-  const { mode, folder: configured } = offsiteSettings(cron ? [cron] : []);
-  const mounted = mode === 'cluster' && configured !== undefined && path.resolve(configured).toLowerCase() === folder.toLowerCase();
-  const helper = await helperPod(kube, ns, 'backup-import', 'import', io);
-  let snapshot: string;
-  let restoredCa: HomeCa | undefined;
-  try {
-    let repo = `/offsite/${REPOSITORY}`;
-    if (!mounted) {
-      const local = path.join(folder, REPOSITORY);
-      const total = treeBytes(local);
-      io.err(`uploading the copy from ${folder} into the cluster (${(total / 1e6).toFixed(0)} MB)\n`);
-      repo = '/backup/.incoming';
-      await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', repo]);
-      await withProgress(copyIntoPod(kube, ns, helper.pod, local, repo), io, PROGRESS_EVERY_MS, async (spent) => {
-        const kib = Number((await kubectlExec(kube, ns, helper.pod, ['du', '-sk', repo])).split(/\s/)[0]);
-        return Number.isFinite(kib) ? uploadProgress(kib, total, spent) : undefined;
-      });
-    }
-    const importWith = async (key?: string) => {
-      if (key !== undefined) {
-        // A file, never a command line: the key must not show in any process list or log.
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-key-'));
-        try {
-          fs.writeFileSync(path.join(dir, 'recovery-key'), key, { mode: 0o600 });
-          await copyIntoPod(kube, ns, helper.pod, path.join(dir, 'recovery-key'), '/tmp/recovery-key');
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
-      }
-      // import.sh says what it does ("restoring snapshot … from the copy"); restic's restore of a
-      // whole library is silent for long, so the time it has taken is said meanwhile.
-      const run = kubectlExec(kube, ns, helper.pod, ['env', ...(key !== undefined ? ['RECOVERY_KEY_FILE=/tmp/recovery-key'] : []),
-        'sh', '/homecloud/import.sh', repo, ...(o.snapshot ? [o.snapshot] : [])], {
-        onLine: (line) => { const said = / import: (.*)$/.exec(line); if (said && !/FAILED: /.test(said[1])) io.err(`${said[1]}\n`); },
-      });
-      return withProgress(run, io, PROGRESS_EVERY_MS, async (spent) => `still bringing the snapshot in from the copy, ${elapsed(spent)}`);
-    };
-    let out: string;
-    try {
-      out = await importWith(o.keyFile ? fs.readFileSync(o.keyFile, 'utf8').trim() : undefined);
-    } catch (e) {
-      if (!/does not open with this key/.test((e as Error).message) || o.keyFile || !io.ask) {
-        throw new UserFacingError(/does not open with this key/.test((e as Error).message)
-          ? 'The copy is locked with another key than this install\'s (a new PC, or the credentials file was lost): '
-            + 'give the backup recovery key shown at install (npm run admin-password on the old PC) with --key-file FILE.'
-          : (e as Error).message);
-      }
-      const key = (await io.ask('The copy is locked with another key than this install\'s. Backup recovery key: ')).trim();
-      out = await importWith(key);
-    }
-    const m = /snapshot=(\S+)/.exec(out);
-    if (!m) throw new UserFacingError(`The copy could not be brought in: ${out.trim().split('\n').pop()}`);
-    snapshot = m[1];
-    if (/^ca=yes$/m.test(out)) restoredCa = await readImportedCa(kube, ns, helper.pod);
-    io.err(`snapshot ${snapshot} is in; restoring it\n`);
-  } finally {
-    await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', '/tmp/recovery-key', '/backup/.incoming', '/backup/.imported-ca']).catch(() => undefined);
-    await helper.remove();
-  }
-  const decision = decideCa(hadCa, readPcCa(credentialsFile()), restoredCa, io.now(), restoredCa ? currentSettings().trustedDomains : []);
-  const said = caMessage(decision);
-  if (said) io.err(said);
-  if (decision.action === 'adopt') {
-    writePcCa(credentialsFile(), restoredCa!);
-    // The CA's Secret and the welcome page change, and nginx's certificate is issued again from it.
-    const m = freshManifests(io);
-    const live = await readLive(kube, m.namespace);
-    checkUpgrade(m, live);
-    await applyManifests(kube, m, live, { dryRun: false }, io);
-  }
+  const { snapshot, restoredCa } = await bringIn(kube, ns, folder, o, io);
+  await adoptRestoredCa(kube, hadCa, restoredCa, io);
   await scaleNextcloud(kube, ns, 0, io);
   try {
     const outcome = await runJob(kube, ns, 'restore', 'restore', io, {
@@ -142,6 +73,95 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
     return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
   } finally {
     await scaleNextcloud(kube, ns, 1, io);
+  }
+}
+
+/** The copy into the cluster (uploaded, or found mounted on kubeadm) and the chosen snapshot out of it, by import.sh. */
+async function bringIn(kube: Kube, ns: string, folder: string, o: Options, io: Io): Promise<{ snapshot: string; restoredCa?: HomeCa }> {
+  const cron = await kube.get<Obj>(`/apis/batch/v1/namespaces/${ns}/cronjobs/backup`);
+  const { mode, folder: configured } = offsiteSettings(cron ? [cron] : []);
+  const mounted = mode === 'cluster' && configured !== undefined && path.resolve(configured).toLowerCase() === folder.toLowerCase();
+  const helper = await helperPod(kube, ns, 'backup-import', 'import', io);
+  try {
+    const repo = mounted ? `/offsite/${REPOSITORY}` : await uploadCopy(kube, ns, helper.pod, folder, io);
+    const out = await runImport(kube, ns, helper.pod, repo, o, io);
+    const m = /snapshot=(\S+)/.exec(out);
+    if (!m) throw new UserFacingError(`The copy could not be brought in: ${out.trim().split('\n').pop()}`);
+    const restoredCa = /^ca=yes$/m.test(out) ? await readImportedCa(kube, ns, helper.pod) : undefined;
+    io.err(`snapshot ${m[1]} is in; restoring it\n`);
+    return { snapshot: m[1], restoredCa };
+  } finally {
+    await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', '/tmp/recovery-key', '/backup/.incoming', '/backup/.imported-ca']).catch(() => undefined);
+    await helper.remove();
+  }
+}
+
+/** Uploads FOLDER/repository into the helper pod, with progress; returns where it is there. */
+async function uploadCopy(kube: Kube, ns: string, pod: string, folder: string, io: Io): Promise<string> {
+  const local = path.join(folder, REPOSITORY);
+  const total = treeBytes(local);
+  io.err(`uploading the copy from ${folder} into the cluster (${(total / 1e6).toFixed(0)} MB)\n`);
+  const repo = '/backup/.incoming';
+  await kubectlExec(kube, ns, pod, ['rm', '-rf', repo]);
+  await withProgress(copyIntoPod(kube, ns, pod, local, repo), io, PROGRESS_EVERY_MS, async (spent) => {
+    const kib = Number((await kubectlExec(kube, ns, pod, ['du', '-sk', repo])).split(/\s/)[0]);
+    return Number.isFinite(kib) ? uploadProgress(kib, total, spent) : undefined;
+  });
+  return repo;
+}
+
+/**
+ * Runs import.sh on the copy with this install's key, or the recovery key from --key-file; asked
+ * for on a terminal when this install's key does not open it. Returns import.sh's output.
+ */
+async function runImport(kube: Kube, ns: string, pod: string, repo: string, o: Options, io: Io): Promise<string> {
+  const importWith = async (key?: string) => {
+    if (key !== undefined) {
+      // A file, never a command line: the key must not show in any process list or log.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-key-'));
+      try {
+        fs.writeFileSync(path.join(dir, 'recovery-key'), key, { mode: 0o600 });
+        await copyIntoPod(kube, ns, pod, path.join(dir, 'recovery-key'), '/tmp/recovery-key');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    // import.sh says what it does ("restoring snapshot … from the copy"); restic's restore of a
+    // whole library is silent for long, so the time it has taken is said meanwhile.
+    const run = kubectlExec(kube, ns, pod, ['env', ...(key !== undefined ? ['RECOVERY_KEY_FILE=/tmp/recovery-key'] : []),
+      'sh', '/homecloud/import.sh', repo, ...(o.snapshot ? [o.snapshot] : [])], {
+      onLine: (line) => { const said = / import: (.*)$/.exec(line); if (said && !/FAILED: /.test(said[1])) io.err(`${said[1]}\n`); },
+    });
+    return withProgress(run, io, PROGRESS_EVERY_MS, async (spent) => `still bringing the snapshot in from the copy, ${elapsed(spent)}`);
+  };
+  let out: string;
+  try {
+    out = await importWith(o.keyFile ? fs.readFileSync(o.keyFile, 'utf8').trim() : undefined);
+  } catch (e) {
+    if (!/does not open with this key/.test((e as Error).message) || o.keyFile || !io.ask) {
+      throw new UserFacingError(/does not open with this key/.test((e as Error).message)
+        ? 'The copy is locked with another key than this install\'s (a new PC, or the credentials file was lost): '
+          + 'give the backup recovery key shown at install (npm run admin-password on the old PC) with --key-file FILE.'
+        : (e as Error).message);
+    }
+    const key = (await io.ask('The copy is locked with another key than this install\'s. Backup recovery key: ')).trim();
+    out = await importWith(key);
+  }
+  return out;
+}
+
+/** The restored home CA where decideCa says so: this PC's copy, its Secret and the welcome page follow. */
+async function adoptRestoredCa(kube: Kube, hadCa: boolean, restoredCa: HomeCa | undefined, io: Io): Promise<void> {
+  const decision = decideCa(hadCa, readPcCa(credentialsFile()), restoredCa, io.now(), restoredCa ? currentSettings().trustedDomains : []);
+  const said = caMessage(decision);
+  if (said) io.err(said);
+  if (decision.action === 'adopt') {
+    writePcCa(credentialsFile(), restoredCa!);
+    // The CA's Secret and the welcome page change, and nginx's certificate is issued again from it.
+    const m = freshManifests(io);
+    const live = await readLive(kube, m.namespace);
+    checkUpgrade(m, live);
+    await applyManifests(kube, m, live, { dryRun: false }, io);
   }
 }
 

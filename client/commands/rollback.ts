@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { UserFacingError } from '../../lib/config/errors';
-import { imageMajor } from '../../lib/config/settings';
+import { imageMajor } from '../../lib/config/checks';
 import { readLock } from '../../lib/updates/image-lock';
 import { applyManifests, containerImage, readLive, waitReady } from '../apply';
 import { Command } from '../command';

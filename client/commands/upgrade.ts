@@ -1,5 +1,5 @@
 import { UserFacingError } from '../../lib/config/errors';
-import { imageMajor } from '../../lib/config/settings';
+import { imageMajor } from '../../lib/config/checks';
 import { ImageLock, LockedImage, tagOf, withMajor } from '../../lib/updates/image-lock';
 import { applyManifests, containerImage, readLive, waitReady } from '../apply';
 import { Command, Options } from '../command';

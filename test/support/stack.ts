@@ -4,7 +4,8 @@ import * as path from 'path';
 import { buildApp } from '../../lib/stack/chart';
 import { HomeCa, createHomeCa } from '../../lib/https/home-ca';
 import { Credentials } from '../../lib/config/secrets-store';
-import { HomecloudSettings, HostFacts, resolveSettings } from '../../lib/config/settings';
+import { resolveSettings } from '../../lib/config/resolve-settings';
+import { HomecloudSettings, HostFacts } from '../../lib/config/settings';
 
 /** A PC as synth would see it; fixed so tests do not depend on the machine they run on. */
 export const HOST: HostFacts = { hostname: 'familypc', lanAddresses: ['192.168.1.20'], timeZone: 'Europe/Berlin', region: 'DE', homeDir: 'C:\\Users\\Anna' };

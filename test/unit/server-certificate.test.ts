@@ -3,7 +3,7 @@ import { X509Certificate } from 'crypto';
 import * as os from 'os';
 import { buildApp } from '../../lib/stack/chart';
 import { createHomeCa, describeCa } from '../../lib/https/home-ca';
-import { resolveSettings } from '../../lib/config/settings';
+import { resolveSettings } from '../../lib/config/resolve-settings';
 import { WELCOME_FILES, mobileConfig, welcomeFiles } from '../../lib/https/welcome-page';
 import { commands, describeWhen } from '../support/requirements';
 import { CREDENTIALS, HOST, K8sObject, containerOf, synthStack, testHomeCa } from '../support/stack';

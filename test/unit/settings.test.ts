@@ -1,5 +1,7 @@
 import { Duration, Size } from 'cdk8s';
-import { HomecloudSettings, SettingsError, cronProblem, imageMajor, imageProblem, isTrustedDomain, resolveSettings } from '../../lib/config/settings';
+import { cronProblem, imageMajor, imageProblem, isTrustedDomain } from '../../lib/config/checks';
+import { resolveSettings } from '../../lib/config/resolve-settings';
+import { HomecloudSettings, SettingsError } from '../../lib/config/settings';
 import { HOST } from '../support/stack';
 
 function problemsOf(settings: HomecloudSettings): string[] {
