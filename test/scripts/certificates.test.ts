@@ -115,7 +115,7 @@ describeWhen(commands(['php', 'busybox'], 'apt-get install php-cli busybox'), 'c
   it('checks at once and then every CHECK_SECONDS, survives a failed check, and stops at once on TERM', async () => {
     const d = setup();
     // The loop runs issue-certificate.php from its own folder, as from the mounted ConfigMap.
-    const child = startScript('certificates/certificate-loop.sh', { env: { ...issuerEnv, CA_DIR: d.caDir, TLS_DIR: d.tlsDir, CHECK_SECONDS: '1' }, path: [path.dirname(process.execPath), '/usr/bin'] });
+    const child = startScript('https/certificate-loop.sh', { env: { ...issuerEnv, CA_DIR: d.caDir, TLS_DIR: d.tlsDir, CHECK_SECONDS: '1' }, path: [path.dirname(process.execPath), '/usr/bin'] });
     fs.mkdirSync(d.tlsDir, { recursive: true });
     let out = '';
     child.stdout.on('data', (b) => { out += b; });
