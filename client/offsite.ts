@@ -1,6 +1,7 @@
 import { spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { UserFacingError } from '../lib/config/errors';
 import { Io } from './io';
@@ -182,6 +183,8 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
       throw new UserFacingError(`There is no backup repository in the cluster yet (${(e as Error).message}): it is made by the first nightly backup, or run \`npm run backup\`.`);
     });
     const source = parseListing(listing);
+    // Before anything in the folder is touched (the scrub below removes files): is it this repository?
+    await checkSameRepository(kube, namespace, helper.pod, repo, source, io);
     // The PC's own scrub: every VERIFY_EVERY_DAYS, read every file of the copy back; a damaged
     // one is removed here, so the plan below fetches it again from the cluster.
     const previous = readRecord(folder);
@@ -193,9 +196,6 @@ export async function copyRepositoryToPc(kube: Kube, namespace: string, folder: 
       .split('\n').map((l) => l.trim()).filter((rel) => /^(keys|data|index|snapshots)\/[0-9a-f/]+$/.test(rel));
     if (damaged.length) await healInCluster(kube, namespace, repo, damaged, io);
     const target = localFiles(repo);
-    if (target.has('config') && source.has('config') && target.get('config') !== source.get('config')) {
-      throw new UserFacingError(`${repo} holds a different backup repository (another install's?); move it away or choose another folder. Nothing was changed.`);
-    }
     const plan = planMirror(source, target);
     const total = plan.copy.reduce((n, rel) => n + (source.get(rel) ?? 0), 0);
     const free = freeBytes(folder);
@@ -279,6 +279,31 @@ function scrubCopy(folder: string, repo: string, io: Io): number {
   }
   io.err(`the copy's files: ${repaired} damaged${repaired ? ', fetched again below' : ''}\n`);
   return repaired;
+}
+
+/**
+ * Refuses, before anything in it changes, a folder whose repository is not the cluster's: a new
+ * install's repository copied over the family's would erase its history. The same repository has
+ * the same config, byte for byte (it never changes); where the configs differ but a key file is
+ * the same (key files hold a random salt: two repositories never share one), the folder's config
+ * is the one that rotted, and it is fetched again.
+ */
+async function checkSameRepository(kube: Kube, namespace: string, pod: string, repo: string, source: Map<string, number>, io: Io): Promise<void> {
+  const local = path.join(repo, 'config');
+  if (!fs.existsSync(local) || !source.has('config')) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-config-'));
+  try {
+    await kubectlExec(kube, namespace, pod, ['cat', `/backup/${REPOSITORY}/config`], { stdoutFile: path.join(dir, 'config') });
+    if (fs.readFileSync(path.join(dir, 'config')).equals(fs.readFileSync(local))) return;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const sharesAKey = [...localFiles(repo).keys()].some((rel) => rel.startsWith('keys/') && source.has(rel));
+  if (!sharesAKey) {
+    throw new UserFacingError(`${repo} holds a different backup repository (another install's?); move it away or choose another folder. Nothing was changed.`);
+  }
+  io.err(`the copy's config file does not match the repository's (damaged): fetching it again\n`);
+  fs.rmSync(local);
 }
 
 /** The night's list of repository files that do not match their names (offsite.sh's scrub). */

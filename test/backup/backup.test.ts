@@ -599,6 +599,117 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         expect(fs.existsSync(path.join(fresh, '.imported-ca'))).toBe(false);
       }, 120_000);
 
+      it('continues the family\'s repository even after the new install\'s first night made and filled one of its own; the next copy keeps every earlier snapshot', async () => {
+        const f = fixture();
+        const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        await new Promise((r) => setTimeout(r, 1100));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const earlier = snapshotsOf(f);
+        // A new PC (or a reset Docker Desktop): deployed in the evening, its first night ran
+        // before the family restored the next day; it made a repository and a snapshot of its own.
+        const fresh = fixture();
+        const NEW_KEY = 'new-install-key';
+        expect((await nightly(fresh, { offsite: { OFFSITE_MODE: 'client', RESTIC_PASSWORD: NEW_KEY } })).offsite!.code).toBe(0);
+        const run = importSnapshot(fresh.backupDir, path.join(folder, 'repository'), { INSTALL_KEY: NEW_KEY });
+        expect(run.stdout).toMatch(/adopting the copy as this install's backup repository/);
+        expect(run.stdout).toMatch(/this install's own backup repository \(1 snapshot\(s\)\) is kept aside as repository\.before-restore/);
+        expect(run.status).toBe(0);
+        // The next night, with the new install's key, copies on into the family's folder.
+        await new Promise((r) => setTimeout(r, 1100));
+        const next = await nightly(fresh, { offsite: cluster(folder, { RESTIC_PASSWORD: NEW_KEY }) });
+        expect([next.offsite!.code, next.offsite!.code ? next.offsite!.out : '']).toEqual([0, '']);
+        const listed = restic(path.join(folder, 'repository'), 'snapshots', '--json', '--no-lock');
+        expect(listed.status).toBe(0); // the family's recovery key still opens it
+        for (const s of [...earlier, snapshotsOf(fresh).pop()!]) expect([s, listed.stdout.includes(s)]).toEqual([s, true]);
+      }, 180_000);
+
+      describe('a copy with one rotten file, restored to its last readable byte', () => {
+        const OTHER_KEY = 'key-of-an-earlier-install';
+        let source: { f: Fixture; folder: string; older: string; newest: string };
+        beforeAll(async () => {
+          const f = fixture();
+          const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+          expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+          // Another night's (retention keeps one snapshot a night): the repository keeps its name.
+          const [older] = snapshotsOf(f);
+          fs.renameSync(path.join(f.backupDir, 'snapshots', older), path.join(f.backupDir, 'snapshots', '2026-01-01T013000Z'));
+          await new Promise((r) => setTimeout(r, 1100));
+          fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/second-night.jpg'), crypto.randomBytes(300_000));
+          expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+          // A copy restored on another PC before has that install's key as well: two key files.
+          const keyFile = path.join(f.root, 'other-key');
+          fs.writeFileSync(keyFile, `${OTHER_KEY}\n`);
+          expect(restic(path.join(folder, 'repository'), 'key', 'add', '--new-password-file', keyFile).status).toBe(0);
+          const newest = snapshotsOf(f).find((n) => n !== '2026-01-01T013000Z')!;
+          source = { f, folder, older, newest };
+        }, 180_000);
+
+        /** A copy of the family's folder with one bit flipped in `pick`'s file; the folder's hash before. */
+        const rotten = (pick: (repo: string) => string) => {
+          const folder = fs.mkdtempSync(path.join(source.f.root, 'rotten-'));
+          execFileSync('cp', ['-a', path.join(source.folder, 'repository'), folder]);
+          const file = pick(path.join(folder, 'repository'));
+          fs.chmodSync(file, 0o644);
+          const bytes = fs.readFileSync(file);
+          bytes[bytes.length >> 1] ^= 0x01;
+          fs.writeFileSync(file, bytes);
+          return { repo: path.join(folder, 'repository'), file: path.basename(file), before: treeHash(folder), folder };
+        };
+        const newestFile = (dir: string) => fs.readdirSync(dir).map((n) => path.join(dir, n)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+        /** The key file that opens with `password` (restic key list marks it with *). */
+        const keyFileOf = (repo: string, password: string) => {
+          const list = spawnSync('restic', ['-r', repo, '--no-lock', '--no-cache', 'key', 'list', '--json'], { env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: password }, encoding: 'utf8' });
+          const id = JSON.parse(list.stdout).find((k: { current: boolean }) => k.current).id as string;
+          return fs.readdirSync(path.join(repo, 'keys')).find((n) => n.startsWith(id))!;
+        };
+
+        it.each([
+          ['the key file of the key in use', 'newest', (repo: string) => path.join(repo, 'keys', keyFileOf(repo, OTHER_KEY)), RECOVERY_KEY, /key file \w+ of the copy is damaged: trying the other key files/],
+          ['the recovery key\'s own key file', 'newest', (repo: string) => path.join(repo, 'keys', keyFileOf(repo, RECOVERY_KEY)), OTHER_KEY, /key file \w+ of the copy is damaged: trying the other key files/],
+          ['an index file', 'newest', (repo: string) => newestFile(path.join(repo, 'index')), RECOVERY_KEY, /index file\(s\) of the copy are damaged: rebuilding the index from the data, on a working copy/],
+        ])('%s: restores the %s snapshot, says what it did, and leaves the folder as it was', (_what, _which, pick, key, said) => {
+          const r = rotten(pick as (repo: string) => string);
+          const fresh = fs.mkdtempSync(path.join(source.f.root, 'fresh-'));
+          const run = importSnapshot(fresh, r.repo, { RESTIC_PASSWORD: key as string });
+          expect(run.stdout).toMatch(said as RegExp);
+          expect([run.status, run.stdout.trim().split('\n').pop()]).toEqual([0, `snapshot=${source.newest}`]);
+          expect(treeHash(r.folder)).toBe(r.before);
+          // The adopted repository opens with the key and holds both nights.
+          const listed = spawnSync('restic', ['-r', path.join(fresh, 'repository'), 'snapshots', '--json'],
+            { env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: key as string, RESTIC_CACHE_DIR: path.join(fresh, 'c') }, encoding: 'utf8' });
+          expect([listed.status, listed.stdout.includes(source.older), listed.stdout.includes(source.newest)]).toEqual([0, true, true]);
+        });
+
+        it('the newest snapshot file: leaves it out and restores the one before, and the folder is as it was', () => {
+          const r = rotten((repo) => newestFile(path.join(repo, 'snapshots')));
+          const fresh = fs.mkdtempSync(path.join(source.f.root, 'fresh-'));
+          const run = importSnapshot(fresh, r.repo);
+          expect(run.stdout).toMatch(/snapshot file\(s\) \w+ of the copy are damaged: left out/);
+          expect([run.status, run.stdout.trim().split('\n').pop()]).toEqual([0, `snapshot=${source.older}`]);
+          expect(treeHash(r.folder)).toBe(r.before);
+        });
+
+        it('a key file, opened with a key that is not the copy\'s: asks for the recovery key, naming the damaged file, and changes nothing', () => {
+          const r = rotten((repo) => path.join(repo, 'keys', keyFileOf(repo, OTHER_KEY)));
+          const fresh = fs.mkdtempSync(path.join(source.f.root, 'fresh-'));
+          const run = importSnapshot(fresh, r.repo, { RESTIC_PASSWORD: 'this-new-install-s-key' });
+          expect(run.stdout).toMatch(/does not open with this key \(its key file \w+ is damaged\): give the recovery key/);
+          expect(run.status).toBe(1);
+          expect(fs.readdirSync(fresh)).toEqual([]);
+          expect(treeHash(r.folder)).toBe(r.before);
+        });
+
+        it('the config file: says plainly that this copy cannot be opened, and changes nothing', () => {
+          const r = rotten((repo) => path.join(repo, 'config'));
+          const fresh = fs.mkdtempSync(path.join(source.f.root, 'fresh-'));
+          const run = importSnapshot(fresh, r.repo);
+          expect(run.stdout).toMatch(/the copy's config file is damaged/);
+          expect(run.status).toBe(1);
+          expect(treeHash(r.folder)).toBe(r.before);
+        });
+      });
+
       it('falls back to the newest snapshot that restores completely when the latest is damaged', async () => {
         const f = fixture();
         const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
@@ -621,6 +732,49 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         expect(run.status).toBe(0);
         expect(run.stdout).toMatch(new RegExp(`snapshot=${older}`));
       }, 120_000);
+    });
+
+    describe('the copy is this repository, or nothing is touched', () => {
+      const mirrorCopy = (repo: string, folder: string) => spawnSync(which('busybox')!, ['sh', scriptPath('backup/mirror.sh'), 'copy', repo, folder],
+        { env: { PATH: [applets(), '/usr/bin', '/bin'].join(':') }, encoding: 'utf8' });
+      const repository = (root: string, name: string) => {
+        const repo = path.join(root, name, 'repository');
+        const source = path.join(root, `${name}-data`);
+        fs.mkdirSync(source, { recursive: true });
+        fs.writeFileSync(path.join(source, 'photo.jpg'), crypto.randomBytes(100_000));
+        expect(restic(repo, 'init').status).toBe(0);
+        expect(restic(repo, 'backup', '--host', 'homecloud', source).status).toBe(0);
+        return repo;
+      };
+
+      it('refuses a folder holding another install\'s repository and changes nothing in it', () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-mirror-other-'));
+        const family = repository(root, 'family');
+        const fresh = repository(root, 'fresh');
+        const folder = path.dirname(family);
+        const before = treeHash(folder);
+        const r = mirrorCopy(fresh, folder);
+        expect(r.stdout).toMatch(/holds a different backup repository \(another install's\?\)/);
+        expect(r.status).toBe(1);
+        expect(treeHash(folder)).toBe(before);
+      });
+
+      it('copies the config again when only it rotted in the copy (they share their key files)', () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-mirror-config-'));
+        const repo = repository(root, 'cluster');
+        const folder = path.join(root, 'windows');
+        fs.mkdirSync(folder);
+        expect(mirrorCopy(repo, folder).status).toBe(0);
+        const config = path.join(folder, 'repository', 'config');
+        const bytes = fs.readFileSync(config);
+        bytes[bytes.length >> 1] ^= 0x01;
+        fs.writeFileSync(config, bytes);
+        const r = mirrorCopy(repo, folder);
+        expect(r.stdout).toMatch(/the copy's config file does not match the repository's \(damaged\): copying it again/);
+        expect(r.status).toBe(0);
+        expect(fs.readFileSync(config).equals(fs.readFileSync(path.join(repo, 'config')))).toBe(true);
+        expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
+      });
     });
 
     it('leaves out a file a killed restic half-wrote (named like a pack, not matching its name), and copies the rest', () => {

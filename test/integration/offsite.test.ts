@@ -151,6 +151,35 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
     fs.rmSync(path.join(backupVolume(), 'repository-damaged'));
   });
 
+  it('never copies over a folder that holds another install\'s repository (its config is the same size as any), and changes nothing there', () => {
+    const other = path.join(work, 'another-install', 'homecloud-backups');
+    const repo = path.join(other, 'repository');
+    const data = path.join(work, 'another-install', 'data');
+    fs.mkdirSync(data, { recursive: true });
+    fs.writeFileSync(path.join(data, 'photo.jpg'), crypto.randomBytes(50_000));
+    expect(restic('another-install-key', '-r', repo, 'init').status).toBe(0);
+    expect(restic('another-install-key', '-r', repo, 'backup', '--host', 'homecloud', '--tag', '2026-10-01T013000Z', data).status).toBe(0);
+    expect(fs.statSync(path.join(repo, 'config')).size).toBe(fs.statSync(path.join(backupVolume(), 'repository', 'config')).size);
+    const files = repoFiles(repo);
+    const r = homecloud('offsite', '--to', other);
+    expect(r.err).toMatch(/holds a different backup repository \(another install's\?\); move it away or choose another folder\. Nothing was changed\./);
+    expect(r.code).toBe(2);
+    expect(repoFiles(repo)).toEqual(files);
+    expect(restic('another-install-key', '-r', repo, 'snapshots', '--json').stdout).toContain('2026-10-01T013000Z');
+  });
+
+  it('fetches the copy\'s config again when only it rotted (the same repository: they share their key files)', () => {
+    const config = path.join(folder, 'repository', 'config');
+    const bytes = fs.readFileSync(config);
+    bytes[bytes.length >> 1] ^= 0x01;
+    fs.writeFileSync(config, bytes);
+    const r = homecloud('offsite');
+    expect(r.err).toMatch(/the copy's config file does not match the repository's \(damaged\): fetching it again[\s\S]*copying 1 file\(s\)/);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(config).equals(fs.readFileSync(path.join(backupVolume(), 'repository', 'config')))).toBe(true);
+    expect(restic(key, '-r', path.join(folder, 'repository'), 'check').status).toBe(0);
+  });
+
   it('says plainly when the folder\'s drive is not there', () => {
     const r = homecloud('offsite', '--to', path.join(work, 'unplugged', 'homecloud-backups'));
     expect(r.code).toBe(2);

@@ -68,8 +68,15 @@ copy)
   mkdir -p "$dest" "$partial"
   # Whatever stops this copy, the half-copied file does not keep the space (a full disk).
   trap 'rm -rf "$partial"' EXIT
+  # Before anything in the folder changes: is it this repository? The same config, byte for byte
+  # (it never changes); or, where only the configs differ, a key file in common (key files hold a
+  # random salt: two repositories never share one), and then the copy's config is what rotted.
   if [ -f "$dest/config" ] && ! cmp -s "$src/config" "$dest/config"; then
-    fail "$dest holds a different backup repository (another install's?); move it away or choose another folder: nothing was changed"
+    same_keys=$(ls "$dest/keys" 2>/dev/null | while IFS= read -r k; do if [ -f "$src/keys/$k" ]; then echo "$k"; fi; done)
+    [ -n "$same_keys" ] \
+      || fail "$dest holds a different backup repository (another install's?); move it away or choose another folder: nothing was changed"
+    log "the copy's config file does not match the repository's (damaged): copying it again"
+    rm -f "$dest/config"
   fi
   copied=0
   bytes=0
