@@ -54,7 +54,7 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
     env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: password, RESTIC_CACHE_DIR: path.join(work, 'restic-cache') }, encoding: 'utf8',
   });
   /** What tonight's job leaves in the backup volume: a snapshot, and it in the repository (offsite.sh's steps). */
-  const nightlyInto = (volume: string) => {
+  const nightlyInto = (volume: string, password = key, tag = SNAPSHOT) => {
     const stage = path.join(volume, '.offsite-stage');
     const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
     const dump = crypto.randomBytes(100_000);
@@ -62,15 +62,15 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
     fs.writeFileSync(path.join(stage, 'database.dump'), dump);
     fs.writeFileSync(path.join(stage, 'roles.sql'), '');
     fs.writeFileSync(path.join(stage, 'database.sha256'), `${sha(dump)}  database.dump\n${sha(Buffer.alloc(0))}  roles.sql\n`);
-    fs.writeFileSync(path.join(stage, 'summary.json'), JSON.stringify({ snapshot: SNAPSHOT, nextcloudVersion: '34.0.1' }));
+    fs.writeFileSync(path.join(stage, 'summary.json'), JSON.stringify({ snapshot: tag, nextcloudVersion: '34.0.1' }));
     for (const [rel, data] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(stage, 'files', rel)), { recursive: true });
       fs.writeFileSync(path.join(stage, 'files', rel), data);
     }
     fs.writeFileSync(path.join(stage, 'MANIFEST'), Object.entries(files).map(([rel, data]) => `${sha(data)}  ${rel}\n`).join(''));
     const repo = path.join(volume, 'repository');
-    expect(restic(key, '-r', repo, 'init').status).toBe(0);
-    expect(restic(key, '-r', repo, 'backup', '--host', 'homecloud', '--tag', SNAPSHOT, stage).status).toBe(0);
+    if (!fs.existsSync(path.join(repo, 'config'))) expect(restic(password, '-r', repo, 'init').status).toBe(0);
+    expect(restic(password, '-r', repo, 'backup', '--host', 'homecloud', '--tag', tag, stage).status).toBe(0);
     fs.rmSync(stage, { recursive: true });
     // The job pods run as www-data (82): the files are theirs.
     spawnSync('chown', ['-R', '82:82', volume]);
@@ -236,6 +236,12 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
       expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/restore-|import-/);
     });
 
+    it('(meanwhile the new install\'s first night made a repository and a snapshot of its own)', () => {
+      const newKey = JSON.parse(fs.readFileSync(path.join(work, 'credentials-new.json'), 'utf8')).backupKey;
+      nightlyInto(backupVolume(), newKey, '2026-11-27T013000Z');
+      expect(restic(newKey, '-r', path.join(backupVolume(), 'repository'), 'snapshots', '--json').stdout).toContain('2026-11-27T013000Z');
+    });
+
     it('brings the snapshot back in with the recovery key and runs the restore for it', () => {
       const keyFile = path.join(work, 'recovery-key.txt');
       fs.writeFileSync(keyFile, `${key}\n`);
@@ -257,6 +263,17 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
       expect(job.spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'check').env).toContainEqual({ name: 'RESTORE_SNAPSHOT', value: SNAPSHOT });
       expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).not.toMatch(/import-/);
       expect(fs.existsSync(path.join(backupVolume(), '.incoming'))).toBe(false);
+    });
+
+    it('the next night and the PC\'s copy continue the family\'s repository: every earlier snapshot and the new one, under the recovery key', () => {
+      const newKey = JSON.parse(fs.readFileSync(path.join(work, 'credentials-new.json'), 'utf8')).backupKey;
+      nightlyInto(backupVolume(), newKey, '2026-11-28T013000Z');
+      const r = homecloud('offsite');
+      expect([r.code, r.err]).toEqual([0, expect.stringMatching(/copying \d+ file\(s\)/)]);
+      const listed = restic(key, '-r', path.join(folder, 'repository'), 'snapshots', '--json');
+      expect(listed.status).toBe(0);
+      for (const s of [SNAPSHOT, '2026-11-28T013000Z']) expect([s, listed.stdout.includes(s)]).toEqual([s, true]);
+      expect(restic(key, '-r', path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
     });
   });
 });
