@@ -11,7 +11,7 @@ const { median, report } = require('./lib');
 const { postgresAvailable, startPostgres } = require('../test/support/postgres.ts');
 const { applets } = require('../test/support/busybox.ts');
 
-const SCRIPTS = path.join(__dirname, '..', 'lib', 'scripts', 'backup');
+const SCRIPTS = path.join(__dirname, '..', 'lib', 'backup', 'scripts');
 
 function timed(fn) {
   const start = process.hrtime.bigint();

@@ -19,7 +19,7 @@ const path = require('path');
 const { median, report } = require('./lib');
 const { applets } = require('../test/support/busybox.ts');
 
-const SCRIPTS = path.join(__dirname, '..', 'lib', 'scripts', 'backup');
+const SCRIPTS = path.join(__dirname, '..', 'lib', 'backup', 'scripts');
 const KEY = 'bench-key';
 
 function timed(fn) {
@@ -194,6 +194,7 @@ module.exports = async function benchOffsite({ runs }) {
     const importOurs = [];
     const importBare = [];
     const importFast = [];
+    const importRotten = [];
     for (let r = 0; r < rounds; r++) {
       const root = path.join(work, `big-${r}`);
       const backupDir = path.join(root, 'backup');
@@ -226,6 +227,21 @@ module.exports = async function benchOffsite({ runs }) {
       importOurs.push(timed(() => run('busybox', ['sh', path.join(SCRIPTS, 'import.sh'), path.join(folder, 'repository')],
         { PATH: busyboxPath(), HOME: os.tmpdir(), BACKUP_DIR: fresh, RESTIC_PASSWORD: KEY })).seconds);
       importBare.push(timed(() => run('cp', ['-a', snap, path.join(root, 'bare-copy')])).seconds);
+      // The same copy with one bit flipped in one index file: import.sh rebuilds the index from
+      // the packs on a working copy (the folder, as a kubeadm cluster mounts it, stays as it is).
+      const rotten = path.join(root, 'rotten');
+      fs.mkdirSync(rotten);
+      run('cp', ['-a', path.join(folder, 'repository'), rotten]);
+      const index = path.join(rotten, 'repository', 'index', fs.readdirSync(path.join(rotten, 'repository', 'index'))[0]);
+      fs.chmodSync(index, 0o644);
+      const bytes = fs.readFileSync(index);
+      bytes[bytes.length >> 1] ^= 0x01;
+      fs.writeFileSync(index, bytes);
+      const freshRotten = path.join(root, 'fresh-rotten');
+      fs.mkdirSync(freshRotten);
+      run('sync', []);
+      importRotten.push(timed(() => run('busybox', ['sh', path.join(SCRIPTS, 'import.sh'), path.join(rotten, 'repository')],
+        { PATH: busyboxPath(), HOME: os.tmpdir(), BACKUP_DIR: freshRotten, RESTIC_PASSWORD: KEY })).seconds);
       if (faster) {
         const again = path.join(root, 'fresh-again');
         fs.mkdirSync(again);
@@ -257,6 +273,8 @@ module.exports = async function benchOffsite({ runs }) {
       ['import.sh (restore + verify every checksum + adopt the repository)', `${median(importOurs).toFixed(2)} s`],
       ['bare cp -a of the snapshot folder', `${median(importBare).toFixed(2)} s`],
       ['ratio (ours / cp -a)', `${(median(importOurs) / median(importBare)).toFixed(2)}x`],
+      ['import.sh of the same copy with one rotten index file (rebuilt on a working copy)', `${median(importRotten).toFixed(2)} s`],
+      ['ratio rotten / intact (target <= 1.5)', `${(median(importRotten) / median(importOurs)).toFixed(2)}x`],
       ...(faster ? [
         [`import.sh, ${faster.label}`, `${median(importFast).toFixed(2)} s`],
         ['ratio with it (/ cp -a)', `${(median(importFast) / median(importBare)).toFixed(2)}x`],
