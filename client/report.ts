@@ -56,7 +56,11 @@ export interface OffsiteReport {
   readonly folder?: string;
   readonly last?: CopyRecord;
   /** repaired: the in-cluster repository was damaged and its files came back from the copy. */
-  readonly scrub?: { readonly time?: string; readonly result: string; readonly damagedSnapshots?: string; readonly repaired?: boolean };
+  readonly scrub?: {
+    readonly time?: string; readonly result: string; readonly damagedSnapshots?: string; readonly repaired?: boolean;
+    /** The repository inside Docker Desktop, and the copy in the folder (kubeadm: read back by the night). */
+    readonly repository?: 'good' | 'damaged'; readonly offsiteCopy?: 'good' | 'damaged';
+  };
   readonly clusterType: ClusterType;
 }
 

@@ -225,6 +225,7 @@ function offsiteReport(state: ClusterState, host: HostInfo): OffsiteReport {
     last: mode === 'client' ? host.pcCopy : copies[0],
     scrub: scrubbed ? {
       time: scrubbed.time, result: scrubbed.scrub.result, damagedSnapshots: scrubbed.scrub.damagedSnapshots || undefined, repaired: scrubbed.scrub.repaired === true || undefined,
+      repository: scrubbed.scrub.repository || undefined, offsiteCopy: scrubbed.scrub.offsiteCopy || undefined,
     } : undefined,
     clusterType: clusterTypeOf(state.nodeNames ?? []),
   };
@@ -252,7 +253,12 @@ function offsiteWarnings(o: OffsiteReport, state: ClusterState, installedHours: 
     w.push(`Reading back the copy in ${o.folder ?? 'the folder'} found ${o.last!.repaired} damaged file(s); they were copied again from the cluster. `
       + 'If it repeats, that drive may be failing.');
   }
-  if (o.scrub?.result === 'damaged') {
+  if (o.scrub?.offsiteCopy === 'damaged') {
+    w.push(`Reading back the copy in ${o.folder ?? 'the off-disk folder'} found damaged files; while the repository inside Docker Desktop `
+      + `${o.scrub.repository === 'damaged' ? 'is damaged too, they cannot all be replaced: run `npm run backup` and watch the next scrub' : 'is sound, each night copies them again from it'}. `
+      + 'If it repeats, that drive may be failing: copy the folder to another drive.');
+  }
+  if (o.scrub?.result === 'damaged' && (o.scrub.offsiteCopy !== 'damaged' || o.scrub.damagedSnapshots || o.scrub.repository === 'damaged')) {
     w.push(`The last scrub found damage${o.scrub.damagedSnapshots ? ` (snapshots ${o.scrub.damagedSnapshots}, marked DAMAGED and never restored)` : ''}: `
       + 'newer backups are complete; if it repeats, Docker Desktop\'s disk or the folder\'s drive may be failing.'
       + (o.mode === 'client' ? ' Run `npm run offsite`: it puts back damaged files of the repository inside Docker Desktop from this PC\'s copy.' : ''));

@@ -681,6 +681,21 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
           expect([listed.status, listed.stdout.includes(source.older), listed.stdout.includes(source.newest)]).toEqual([0, true, true]);
         });
 
+        it.each(['C', 'POSIX', 'C.UTF-8'])('under LC_ALL=%s: a rotten index and the newest snapshot file at once; the one before restores', (locale) => {
+          const r = rotten((repo) => newestFile(path.join(repo, 'index')));
+          const snapshot = newestFile(path.join(r.repo, 'snapshots'));
+          fs.chmodSync(snapshot, 0o644);
+          const bytes = fs.readFileSync(snapshot);
+          bytes[bytes.length >> 1] ^= 0x01;
+          fs.writeFileSync(snapshot, bytes);
+          const before = treeHash(r.folder);
+          const fresh = fs.mkdtempSync(path.join(source.f.root, 'fresh-'));
+          const run = importSnapshot(fresh, r.repo, { LANG: locale, LC_ALL: locale });
+          expect(run.stdout).toMatch(/rebuilding the index from the data[\s\S]*snapshot file\(s\) \w+ of the copy are damaged: left out/);
+          expect([run.status, run.stdout.trim().split('\n').pop()]).toEqual([0, `snapshot=${source.older}`]);
+          expect(treeHash(r.folder)).toBe(before);
+        });
+
         it('the newest snapshot file: leaves it out and restores the one before, and the folder is as it was', () => {
           const r = rotten((repo) => newestFile(path.join(repo, 'snapshots')));
           const fresh = fs.mkdtempSync(path.join(source.f.root, 'fresh-'));
@@ -939,6 +954,24 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         expect(fs.readFileSync(path.join(snapshots, '2026-01-01T013000Z', 'DAMAGED'), 'utf8')).toMatch(/only-in-first\.txt: FAILED/);
         const scrub = JSON.parse(fs.readFileSync(path.join(f.backupDir, 'scrub.json'), 'utf8'));
         expect(scrub).toMatchObject({ result: 'damaged', damagedSnapshots: '2026-01-01T013000Z', repository: 'good', offsiteCopy: 'damaged' });
+        expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
+      });
+
+      it('reads the copy\'s config too (the one file not named by its content), puts it back the same night, and says the copy was damaged', async () => {
+        const f = fixture();
+        const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const config = path.join(folder, 'repository', 'config');
+        const bytes = fs.readFileSync(config);
+        bytes[bytes.length >> 1] ^= 0x01;
+        fs.writeFileSync(config, bytes);
+        await new Promise((r) => setTimeout(r, 1100));
+        const run = await nightly(f, { offsite: cluster(folder, { SCRUB_NOW: 'true' }) });
+        expect(run.offsite!.out).toMatch(/DAMAGED: config \(removed; the next copy replaces it\)/);
+        expect(run.offsite!.code).toBe(1);
+        expect(JSON.parse(fs.readFileSync(path.join(f.backupDir, 'offsite.json'), 'utf8')).scrub)
+          .toMatchObject({ result: 'damaged', repository: 'good', offsiteCopy: 'damaged' });
+        expect(fs.readFileSync(config).equals(fs.readFileSync(path.join(f.backupDir, 'repository', 'config')))).toBe(true);
         expect(restic(path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
       });
 

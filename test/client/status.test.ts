@@ -224,6 +224,13 @@ describe('the copy outside Docker Desktop', () => {
     expect(r.warnings).toContainEqual(expect.stringMatching(/scrub found damage \(snapshots 2026-01-01T013000Z, marked DAMAGED/));
     expect(r.warnings.join('\n')).not.toMatch(/npm run offsite/);
   });
+  it('names the folder when the night\'s read-back found its copy damaged, and says the sound repository replaces the files', () => {
+    const r = buildReport(state({ cronJobs: [cron('cluster')], nodeNames: ['docker-desktop'],
+      pods: [copied('2026-11-26T01:40:00Z', { scrub: { result: 'damaged', damagedSnapshots: '', repository: 'good', offsiteCopy: 'damaged' } })] }), host);
+    expect(r.offsite.scrub).toMatchObject({ result: 'damaged', offsiteCopy: 'damaged', repository: 'good' });
+    expect(r.warnings).toContainEqual(expect.stringMatching(/Reading back the copy in C:.*homecloud-backups found damaged files; while the repository inside Docker Desktop is sound, each night copies them again from it/));
+    expect(r.warnings.join('\n')).not.toMatch(/scrub found damage/);
+  });
   it('on kind, says that npm run offsite puts back damaged repository files from the PC\'s copy', () => {
     const r = buildReport(state({ cronJobs: [cron('client')], nodeNames: ['desktop-control-plane'],
       pods: [copied('2026-11-26T01:40:00Z', { scrub: { result: 'damaged', damagedSnapshots: '' } })] }),

@@ -139,7 +139,9 @@ rm -f "$work.chosen"
 if [ "$repo" != "$own" ] && ! { [ -f "$own/config" ] && cmp -s "$repo/config" "$own/config"; }; then
   log "adopting the copy as this install's backup repository"
   rm -rf "$own.partial"
-  cp -a "$repo" "$own.partial" && rm -rf "$own.partial/locks" || fail "could not copy the repository into the backup volume (full?)"
+  # The private working copy (an upload, or a repaired copy) is moved; the folder itself is copied.
+  if [ "$repo" = "$private" ]; then mv "$repo" "$own.partial"; else cp -a "$repo" "$own.partial"; fi \
+    && rm -rf "$own.partial/locks" || fail "could not copy the repository into the backup volume (full?)"
   # Key files that are damaged can open nothing, and would stop restic on every later night.
   for k in $bad_keys; do rm -f "$own.partial/keys/$k"; done
   if [ -n "$(ls "$own/snapshots" 2>/dev/null)" ]; then

@@ -5,7 +5,8 @@
 # name", and no family file name ever reaches the Windows file system.
 #
 #   mirror.sh copy SRC FOLDER   mirror repository SRC to FOLDER/repository
-#   mirror.sh verify FOLDER     read every file of FOLDER/repository and check it against its name
+#   mirror.sh verify FOLDER [REPO]  read every file of FOLDER/repository and check it against its
+#                               name (and its config against REPO's, when given)
 #   mirror.sh heal REPO FOLDER  replace each file of REPO that does not match its name with the
 #                               copy's, when the copy's does (rot inside Docker Desktop's disk)
 #   mirror.sh damaged REPO      list the files of REPO that do not match their names (for the
@@ -123,11 +124,20 @@ EOF
   echo "copied=$copied bytes=$bytes removed=$removed kib=$total"
   ;;
 verify)
-  folder=${2:?usage: mirror.sh verify FOLDER}
+  folder=${2:?usage: mirror.sh verify FOLDER [REPO]}
+  repo=${3:-}
   dest="$folder/repository"
   [ -f "$dest/config" ] || fail "there is no backup copy in $folder"
   bad=0
   n=$(cd "$dest" && repository_files | wc -l)
+  # The one file not named by its content: it must equal the repository's own, byte for byte.
+  if [ -n "$repo" ] && [ -f "$repo/config" ]; then
+    n=$((n + 1))
+    if ! cmp -s "$repo/config" "$dest/config"; then
+      bad=$((bad + 1))
+      if [ "${REPAIR:-false}" = true ]; then rm -f "$dest/config"; log "DAMAGED: config (removed; the next copy replaces it)"; else log "DAMAGED: config"; fi
+    fi
+  fi
   for f in $(damaged_files "$dest"); do
     bad=$((bad + 1))
     # REPAIR=true: the next copy brings the file back from the in-cluster repository.

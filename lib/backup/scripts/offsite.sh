@@ -188,7 +188,7 @@ if [ "${SCRUB_NOW:-false}" = true ] || [ -n "$trouble" ] || [ -f "$damaged_list"
   copy_ok=true
   if [ "$mode" = cluster ] && [ -n "$folder" ] && [ -f "$folder/repository/config" ]; then
     # Damaged files there are removed, so tonight's copy (step 5) replaces them.
-    REPAIR=true sh "$here/mirror.sh" verify "$folder" || copy_ok=false
+    REPAIR=true sh "$here/mirror.sh" verify "$folder" "$RESTIC_REPOSITORY" || copy_ok=false
   fi
   result=good
   { [ -n "$damaged" ] || [ "$repo_ok" = false ] || [ "$copy_ok" = false ]; } && result=damaged
@@ -196,7 +196,7 @@ if [ "${SCRUB_NOW:-false}" = true ] || [ -n "$trouble" ] || [ -f "$damaged_list"
     "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")" "$(json_string "$result")" "$(json_string "$damaged")" \
     "$(json_string "$([ "$repaired" = true ] && echo repaired || { [ "$repo_ok" = true ] && echo good || echo damaged; })")" "$(json_string "$([ "$copy_ok" = true ] && echo good || echo damaged)")" \
     > "$backup_dir/scrub.json"
-  scrub="\"result\":$(json_string "$result"),\"damagedSnapshots\":$(json_string "$damaged"),\"repaired\":$repaired"
+  scrub="\"result\":$(json_string "$result"),\"damagedSnapshots\":$(json_string "$damaged"),\"repaired\":$repaired,\"repository\":$(json_string "$([ "$repo_ok" = true ] && echo good || echo damaged)"),\"offsiteCopy\":$(json_string "$([ "$copy_ok" = true ] && echo good || echo damaged)")"
   log "scrub: $result${damaged:+ (snapshots marked DAMAGED: $damaged)}"
 fi
 
