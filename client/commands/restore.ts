@@ -58,7 +58,7 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
   }
   await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with ${o.snapshot ?? 'the newest good snapshot'} from ${folder}. `
     + 'Nextcloud is stopped meanwhile.', 'restore');
-  const { snapshot, restoredCa } = await bringIn(kube, ns, folder, o, io);
+  const { snapshot, restoredCa, lost } = await bringIn(kube, ns, folder, o, io);
   await adoptRestoredCa(kube, hadCa, restoredCa, io);
   await scaleNextcloud(kube, ns, 0, io);
   try {
@@ -66,7 +66,7 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
       env: { RESTORE_SNAPSHOT: snapshot }, onlyContainers: ['check'], timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000,
     });
     io.out(outcome.succeeded
-      ? `Restored ${snapshot} from ${folder}. Nextcloud is starting again; everyone signs in as before.\n`
+      ? `Restored ${snapshot} from ${folder}. Nextcloud is starting again; everyone signs in as before.\n` + lostWords(lost)
         + (hadCredentials ? '' : 'The administrator\'s password is the one from before too, not the one this new install made; '
           + 'if you no longer have it, `npm run admin-password -- --reset` makes the one `npm run admin-password` shows the administrator\'s.\n')
       : `Restore FAILED or was refused; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
@@ -77,7 +77,7 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
 }
 
 /** The copy into the cluster (uploaded, or found mounted on kubeadm) and the chosen snapshot out of it, by import.sh. */
-async function bringIn(kube: Kube, ns: string, folder: string, o: Options, io: Io): Promise<{ snapshot: string; restoredCa?: HomeCa }> {
+async function bringIn(kube: Kube, ns: string, folder: string, o: Options, io: Io): Promise<{ snapshot: string; restoredCa?: HomeCa; lost: string[] }> {
   const cron = await kube.get<Obj>(`/apis/batch/v1/namespaces/${ns}/cronjobs/backup`);
   const { mode, folder: configured } = offsiteSettings(cron ? [cron] : []);
   const mounted = mode === 'cluster' && configured !== undefined && path.resolve(configured).toLowerCase() === folder.toLowerCase();
@@ -89,11 +89,20 @@ async function bringIn(kube: Kube, ns: string, folder: string, o: Options, io: I
     if (!m) throw new UserFacingError(`The copy could not be brought in: ${out.trim().split('\n').pop()}`);
     const restoredCa = /^ca=yes$/m.test(out) ? await readImportedCa(kube, ns, helper.pod) : undefined;
     io.err(`snapshot ${m[1]} is in; restoring it\n`);
-    return { snapshot: m[1], restoredCa };
+    return { snapshot: m[1], restoredCa, lost: [...out.matchAll(/^lost=(.*)$/gm)].map((x) => x[1]) };
   } finally {
     await kubectlExec(kube, ns, helper.pod, ['rm', '-rf', '/tmp/recovery-key', '/backup/.incoming', '/backup/.imported-ca']).catch(() => undefined);
     await helper.remove();
   }
+}
+
+/** The files a rotten copy could not give back (import.sh's LOST), for the family to find elsewhere. */
+export function lostWords(lost: string[]): string {
+  if (lost.length === 0) return '';
+  const shown = lost.slice(0, 20).map((k) => `  ${k.replace(/^data\//, '')}\n`).join('');
+  return `${lost.length} file(s) could not be read from the copy (damaged there) and are not back:\n${shown}`
+    + (lost.length > 20 ? `  … and ${lost.length - 20} more (listed in the snapshot's LOST file)\n` : '')
+    + 'Look for them on the phones or PCs they came from.\n';
 }
 
 /** Uploads FOLDER/repository into the helper pod, with progress; returns where it is there. */

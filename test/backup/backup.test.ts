@@ -489,6 +489,19 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         env: { PATH: [applets(), '/usr/bin', '/bin'].join(':'), BACKUP_DIR: backupDir, RESTIC_PASSWORD: RECOVERY_KEY, HOME: os.tmpdir(), LANG: 'C', ...env }, encoding: 'utf8',
       });
 
+      /**
+       * A first night copied into `folder`, its plain snapshot moved to another day (retention
+       * keeps one a night) so that the next night adds a second; the repository keeps the
+       * first's name, which is returned.
+       */
+      const firstNightOnAnEarlierDay = async (f: Fixture, folder: string) => {
+        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const [older] = snapshotsOf(f);
+        fs.renameSync(path.join(f.backupDir, 'snapshots', older), path.join(f.backupDir, 'snapshots', '2026-01-01T013000Z'));
+        await new Promise((r) => setTimeout(r, 1100));
+        return older;
+      };
+
       it('restores rows and files exactly onto a fresh install with new passwords, and the nightly job carries on', async () => {
         pg.psql('DROP DATABASE IF EXISTS drill');
         pg.psql('CREATE DATABASE drill TEMPLATE nextcloud');
@@ -630,11 +643,9 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         beforeAll(async () => {
           const f = fixture();
           const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
-          expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
-          // Another night's (retention keeps one snapshot a night): the repository keeps its name.
-          const [older] = snapshotsOf(f);
-          fs.renameSync(path.join(f.backupDir, 'snapshots', older), path.join(f.backupDir, 'snapshots', '2026-01-01T013000Z'));
-          await new Promise((r) => setTimeout(r, 1100));
+          // Larger than one pack: some of its packs hold nothing else (see the partial case below).
+          fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/every-night.mp4'), crypto.randomBytes(20 * 2 ** 20));
+          const older = await firstNightOnAnEarlierDay(f, folder);
           fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/second-night.jpg'), crypto.randomBytes(300_000));
           expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
           // A copy restored on another PC before has that install's key as well: two key files.
@@ -705,6 +716,67 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
           expect(treeHash(r.folder)).toBe(r.before);
         });
 
+        it('a pack every snapshot shares: restores the newest in part, lists exactly the files lost, and the restore puts back every other one', () => {
+          const env = { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: RECOVERY_KEY };
+          // Each restic command derives the key anew (about half a second): each object is read once.
+          const read = new Map<string, unknown>();
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          const cat = (repo: string, ...args: string[]): any => {
+            const k = [repo, ...args].join(' ');
+            if (!read.has(k)) read.set(k, JSON.parse(spawnSync('restic', ['-r', repo, '--no-lock', '--no-cache', 'cat', ...args], { env, encoding: 'utf8' }).stdout));
+            return read.get(k);
+          };
+          /** The content blobs of a file of the newest snapshot, by its path under the staged snapshot. */
+          const blobsOf = (repo: string, rel: string) => {
+            const id = fs.readdirSync(path.join(repo, 'snapshots')).map((n) => ({ n, s: cat(repo, 'snapshot', n) }))
+              .find((x) => x.s.tags.includes(source.newest))!.n;
+            let tree = cat(repo, 'snapshot', id).tree;
+            let nodes = cat(repo, 'blob', tree).nodes;
+            while (!nodes.some((n: { name: string }) => n.name === '.offsite-stage')) nodes = cat(repo, 'blob', nodes.find((n: { type: string }) => n.type === 'dir').subtree).nodes;
+            for (const part of ['.offsite-stage', ...rel.split('/')]) {
+              const node = nodes.find((n: { name: string }) => n.name === part);
+              if (node.type === 'file') return node.content as string[];
+              tree = node.subtree;
+              nodes = cat(repo, 'blob', tree).nodes;
+            }
+            throw new Error(`${rel} is not a file`);
+          };
+          const packOf = (repo: string, blob: string) => fs.readdirSync(path.join(repo, 'index')).map((i) => cat(repo, 'index', i))
+            .flatMap((idx) => idx.packs).find((p: { blobs: Array<{ id: string }> }) => p.blobs.some((b) => b.id === blob)).id as string;
+          const r = rotten((repo) => {
+            const database = new Set(['database.dump', 'roles.sql'].flatMap((f) => blobsOf(repo, f)).map((b) => packOf(repo, b)));
+            const pack = blobsOf(repo, 'files/data/alice/files/Photos/every-night.mp4').map((b) => packOf(repo, b)).find((p) => !database.has(p))!;
+            return path.join(repo, 'data', pack.slice(0, 2), pack);
+          });
+          const fresh = fixture();
+          const run = importSnapshot(fresh.backupDir, r.repo);
+          expect(run.stdout).toMatch(/is damaged .*trying the next older one[\s\S]*snapshot \S+ restores only in part: \d+ file\(s\) could not be read from the copy/);
+          expect(run.status).toBe(0);
+          expect(run.stdout.trim().split('\n').pop()).toBe(`snapshot=${source.newest}`);
+          const lost = [...run.stdout.matchAll(/^lost=(.*)$/gm)].map((m) => m[1]);
+          expect(lost).toContain('data/alice/files/Photos/every-night.mp4');
+          expect(treeHash(r.folder)).toBe(r.before);
+          // Exactly those are missing; every other file of the snapshot is whole.
+          const dir = path.join(fresh.backupDir, 'snapshots', source.newest);
+          expect(fs.readFileSync(path.join(dir, 'LOST'), 'utf8').trim().split('\n')).toEqual(lost);
+          for (const l of lost) expect([l, fs.existsSync(path.join(dir, 'files', l))]).toEqual([l, false]);
+          const whole = spawnSync('sh', ['-c', 'cd files && sha256sum -c ../MANIFEST 2>/dev/null | grep -v ": OK$" | sed "s/: FAILED.*$//"'], { cwd: dir, encoding: 'utf8' });
+          expect(whole.stdout.trim().split('\n').filter(Boolean).sort()).toEqual([...lost].sort());
+          // The restore template takes it, restores the rest, and has Nextcloud forget the lost files.
+          const coord = fs.mkdtempSync(path.join(fresh.root, 'restore-'));
+          const renv = { BACKUP_DIR: fresh.backupDir, COORD_DIR: coord, NEXTCLOUD_WEBROOT: fresh.webroot, OCC: path.join(fresh.doubles, 'occ'), RESTORE_SNAPSHOT: source.newest };
+          const check = runScript('backup/restore-check.sh', { env: renv });
+          expect(check.stdout).toMatch(new RegExp(`${lost.length} file\\(s\\) of ${source.newest} could not be read from the backup copy and are not restored`));
+          expect(check.status).toBe(0);
+          const files = runScript('backup/restore-files.sh', { env: renv });
+          expect(files.stdout).toMatch(/rescanning \/alice\/files\/Photos \(files lost from the backup copy\)/);
+          expect(files.status).toBe(0);
+          expect(fs.existsSync(path.join(fresh.webroot, 'data/alice/files/Photos/every-night.mp4'))).toBe(false);
+          expect(fs.readFileSync(fresh.occLog, 'utf8')).toMatch(/^files:scan --path=\/alice\/files\/Photos$/m);
+          expect(fs.readFileSync(path.join(fresh.webroot, 'data/alice/files/Photos/second-night.jpg')))
+            .toEqual(fs.readFileSync(path.join(source.f.webroot, 'data/alice/files/Photos/second-night.jpg')));
+        });
+
         it('a key file, opened with a key that is not the copy\'s: asks for the recovery key, naming the damaged file, and changes nothing', () => {
           const r = rotten((repo) => path.join(repo, 'keys', keyFileOf(repo, OTHER_KEY)));
           const fresh = fs.mkdtempSync(path.join(source.f.root, 'fresh-'));
@@ -728,10 +800,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       it('falls back to the newest snapshot that restores completely when the latest is damaged', async () => {
         const f = fixture();
         const folder = fs.mkdtempSync(path.join(f.root, 'windows-'));
-        expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);
-        const [older] = snapshotsOf(f);
-        fs.renameSync(path.join(f.backupDir, 'snapshots', older), path.join(f.backupDir, 'snapshots', '2026-01-01T013000Z'));
-        await new Promise((r) => setTimeout(r, 1100));
+        const older = await firstNightOnAnEarlierDay(f, folder);
         const packsBefore = new Set(execFileSync('find', [path.join(folder, 'repository', 'data'), '-type', 'f'], { encoding: 'utf8' }).trim().split('\n'));
         fs.writeFileSync(path.join(f.webroot, 'data/alice/files/Photos/new.mp4'), crypto.randomBytes(2 ** 20));
         expect((await nightly(f, { offsite: cluster(folder) })).offsite!.code).toBe(0);

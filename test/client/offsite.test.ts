@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from '../../client/cli';
+import { lostWords } from '../../client/commands/restore';
 import { Io } from '../../client/io';
 import { copyFolderOf, intact, parseListing, planMirror } from '../../client/offsite';
 import { treeBytes, uploadProgress, withProgress } from '../../client/progress';
@@ -157,5 +158,16 @@ describe('command line', () => {
   });
   it('asks for a value after --from', () => {
     expect(() => parseArgs(['restore', '--from'])).toThrow(/--from needs a value/);
+  });
+});
+
+describe('restore --from from a copy that could give back only part of a snapshot', () => {
+  it('says nothing when nothing was lost', () => expect(lostWords([])).toBe(''));
+  it('names each lost file as the family knows it, at most 20, and where the rest are listed', () => {
+    const lost = Array.from({ length: 23 }, (_, i) => `data/alice/files/Photos/IMG_${i}.jpg`);
+    const words = lostWords(lost);
+    expect(words).toMatch(/^23 file\(s\) could not be read from the copy \(damaged there\) and are not back:\n  alice\/files\/Photos\/IMG_0\.jpg\n/);
+    expect(words.match(/^ {2}alice\//gm)).toHaveLength(20);
+    expect(words).toMatch(/… and 3 more \(listed in the snapshot's LOST file\)\nLook for them on the phones or PCs they came from\.\n$/);
   });
 });

@@ -130,7 +130,34 @@ echo "$list" | while read -r name id; do
   log "snapshot $name in the copy is damaged ($(tail -n 1 "$work.err" 2>/dev/null | cut -c1-200)); trying the next older one"
 done
 rm -f "$work.err"
-[ -f "$work.chosen" ] || fail "no snapshot in the copy restores completely"
+
+# --- none restores completely (a rotten pack that every snapshot shares, as an unchanged photo's
+# does): the newest whose database dump is whole is restored as far as its data allows. What could
+# not be read is listed in LOST (MANIFEST's keys) and removed: a half-read file must never reach the
+# family's folders. restore-check.sh accepts exactly those missing; restore-files.sh says so.
+if [ ! -f "$work.chosen" ]; then
+  echo "$list" | while read -r name id; do
+    rm -rf "$work"
+    mkdir -p "$work"
+    copy restore "$id" --target "$work" >/dev/null 2>&1 || true
+    staged=$(find "$work" -type d -name .offsite-stage | head -n 1)
+    [ -n "$staged" ] && [ -f "$staged/summary.json" ] && (cd "$staged" && sha256sum -c database.sha256 >/dev/null 2>&1) || continue
+    { sh "$(dirname "$0")/manifest.sh" check "$staged/files" "$staged/MANIFEST" || true; } | sed 's/: FAILED.*$//' > "$work.lost"
+    while IFS= read -r key; do
+      case $key in *\\*) p=$(printf '%b/' "$key") && p=${p%/} ;; *) p=$key ;; esac
+      rm -f "$staged/files/$p"
+    done < "$work.lost"
+    mv "$work.lost" "$staged/LOST"
+    log "snapshot $name restores only in part: $(wc -l < "$staged/LOST" | tr -d ' ') file(s) could not be read from the copy (listed in its LOST file)"
+    if [ -e "$snapshots/$name" ]; then mv "$snapshots/$name" "$snapshots/.removing-$name" && rm -rf "$snapshots/.removing-$name"; fi
+    rm -rf "$backup_dir/.imported-ca"
+    if [ -d "$staged/home-ca" ]; then chmod 700 "$staged/home-ca" && mv "$staged/home-ca" "$backup_dir/.imported-ca"; fi
+    mv "$staged" "$snapshots/$name"
+    echo "$name" > "$work.chosen"
+    break
+  done
+fi
+[ -f "$work.chosen" ] || fail "no snapshot in the copy has a readable database dump"
 chosen=$(cat "$work.chosen")
 rm -f "$work.chosen"
 
@@ -159,4 +186,5 @@ if [ -n "${INSTALL_KEY:-}" ] && [ -f "$own/config" ] && ! RESTIC_PASSWORD="$INST
 fi
 log "snapshot $chosen is ready to restore"
 if [ -f "$backup_dir/.imported-ca/ca.key" ]; then echo "ca=yes"; fi
+if [ -f "$snapshots/$chosen/LOST" ]; then sed 's/^/lost=/' "$snapshots/$chosen/LOST"; fi
 echo "snapshot=$chosen"

@@ -19,5 +19,15 @@ for sub in config data themes custom_apps; do
   rsync -a --delete "$dir/files/$sub/" "$webroot/$sub/"
 done
 $occ maintenance:mode --off >/dev/null 2>&1 || true
+# Files lost from a rotten copy (LOST, MANIFEST's keys): Nextcloud forgets them by rescanning
+# the folders they were in.
+lost=''
+if [ -f "$dir/LOST" ]; then
+  lost=$(wc -l < "$dir/LOST" | tr -d ' ')
+  { grep '^data/[^/]*/files/' "$dir/LOST" || true; } | sed 's#^data/##; s#/[^/]*$##' | sort -u | while IFS= read -r folder; do
+    log "rescanning /$folder (files lost from the backup copy)"
+    $occ files:scan --path="/$folder" >/dev/null 2>&1 || log "could not rescan /$folder: run occ files:scan --all later"
+  done
+fi
 $occ maintenance:data-fingerprint
-log "files restored from $name; clients will resync"
+log "files restored from $name${lost:+, except $lost file(s) lost from the backup copy}; clients will resync"
