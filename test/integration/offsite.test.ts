@@ -275,6 +275,25 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
       for (const s of [SNAPSHOT, '2026-11-28T013000Z']) expect([s, listed.stdout.includes(s)]).toEqual([s, true]);
       expect(restic(key, '-r', path.join(folder, 'repository'), 'check', '--read-data').status).toBe(0);
     });
+
+    it('restores from a copy with a rotten index file, saying what it does, and leaves that folder as it was', () => {
+      const rotten = path.join(work, 'rotten', 'homecloud-backups');
+      fs.mkdirSync(rotten, { recursive: true });
+      spawnSync('cp', ['-a', path.join(folder, 'repository'), rotten]);
+      const index = path.join(rotten, 'repository', 'index');
+      const file = path.join(index, fs.readdirSync(index)[0]);
+      fs.chmodSync(file, 0o644);
+      const bytes = fs.readFileSync(file);
+      bytes[bytes.length >> 1] ^= 0x01;
+      fs.writeFileSync(file, bytes);
+      const before = repoFiles(path.join(rotten, 'repository')).map((f) => `${f}:${crypto.createHash('sha256').update(fs.readFileSync(path.join(rotten, 'repository', f))).digest('hex')}`);
+      const r = homecloud('restore', '--from', rotten, '--yes');
+      expect(r.err).toMatch(/index file\(s\) of the copy are damaged: rebuilding the index from the data, on a working copy/);
+      expect(r.out + r.err).toMatch(/Restored 2026-11-28T013000Z from /);
+      expect(r.code).toBe(0);
+      expect(repoFiles(path.join(rotten, 'repository')).map((f) => `${f}:${crypto.createHash('sha256').update(fs.readFileSync(path.join(rotten, 'repository', f))).digest('hex')}`)).toEqual(before);
+      expect(fs.existsSync(path.join(backupVolume(), '.incoming'))).toBe(false);
+    });
   });
 });
 
