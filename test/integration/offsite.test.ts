@@ -351,6 +351,22 @@ describeWhen(ready, 'restore --from the folder a kubeadm cluster writes to, on a
     const pv = cluster.kubectl(['get', 'pvc', 'backup-data', '-n', 'homecloud', '-o', 'jsonpath={.spec.volumeName}']).trim();
     const volume = cluster.kubectl(['get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}']).trim();
     expect(fs.readFileSync(path.join(volume, 'snapshots', '2026-11-26T013000Z', 'files', 'data', 'Oma 80.jpg')).equals(photo)).toBe(true);
+
+    // One bit of an index file rots in the folder: the restore works on a copy of it inside the
+    // cluster and leaves the folder, which the nightly job writes to, exactly as it was.
+    const index = path.join(folder, 'repository', 'index');
+    const file = path.join(index, fs.readdirSync(index)[0]);
+    fs.chmodSync(file, 0o644);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0x01;
+    fs.writeFileSync(file, bytes);
+    const tree = () => spawnSync('sh', ['-c', 'find . -type f | sort | xargs sha256sum'], { cwd: folder, encoding: 'utf8' }).stdout;
+    const before = tree();
+    const again = homecloud('restore', '--from', folder, '--yes');
+    expect(again.stderr).toMatch(/index file\(s\) of the copy are damaged: rebuilding the index from the data, on a working copy/);
+    expect(again.status).toBe(0);
+    expect(tree()).toBe(before);
+    expect(fs.existsSync(path.join(volume, '.incoming'))).toBe(false);
   });
 });
 
