@@ -716,33 +716,45 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
           expect(treeHash(r.folder)).toBe(r.before);
         });
 
+        const env = { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: RECOVERY_KEY };
+        // Each restic command derives the key anew (about half a second): each object is read once.
+        const read = new Map<string, unknown>();
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const cat = (repo: string, ...args: string[]): any => {
+          const k = [repo, ...args].join(' ');
+          if (!read.has(k)) read.set(k, JSON.parse(spawnSync('restic', ['-r', repo, '--no-lock', '--no-cache', 'cat', ...args], { env, encoding: 'utf8' }).stdout));
+          return read.get(k);
+        };
+        /** The restic snapshot id of a homecloud snapshot (its tag). */
+        const snapshotId = (repo: string, name: string) => fs.readdirSync(path.join(repo, 'snapshots'))
+          .find((n) => cat(repo, 'snapshot', n).tags.includes(name))!;
+        /** The content blobs of a file of the newest snapshot, by its path under the staged snapshot. */
+        const blobsOf = (repo: string, rel: string) => {
+          let nodes = cat(repo, 'blob', cat(repo, 'snapshot', snapshotId(repo, source.newest)).tree).nodes;
+          while (!nodes.some((n: { name: string }) => n.name === '.offsite-stage')) nodes = cat(repo, 'blob', nodes.find((n: { type: string }) => n.type === 'dir').subtree).nodes;
+          for (const part of ['.offsite-stage', ...rel.split('/')]) {
+            const node = nodes.find((n: { name: string }) => n.name === part);
+            if (node.type === 'file') return node.content as string[];
+            nodes = cat(repo, 'blob', node.subtree).nodes;
+          }
+          throw new Error(`${rel} is not a file`);
+        };
+        const packOf = (repo: string, blob: string) => fs.readdirSync(path.join(repo, 'index')).map((i) => cat(repo, 'index', i))
+          .flatMap((idx) => idx.packs).find((p: { blobs: Array<{ id: string }> }) => p.blobs.some((b) => b.id === blob)).id as string;
+        it('the pack holding the newest snapshot\'s root tree: restores the one before, and the folder is as it was', () => {
+          const r = rotten((repo) => {
+            const pack = packOf(repo, cat(repo, 'snapshot', snapshotId(repo, source.newest)).tree);
+            expect(pack).not.toBe(packOf(repo, cat(repo, 'snapshot', snapshotId(repo, source.older)).tree));
+            return path.join(repo, 'data', pack.slice(0, 2), pack);
+          });
+          const fresh = fs.mkdtempSync(path.join(source.f.root, 'fresh-'));
+          const run = importSnapshot(fresh, r.repo);
+          expect(run.stdout).toMatch(new RegExp(`snapshot ${source.newest} in the copy is damaged .*trying the next older one`));
+          expect([run.status, run.stdout.trim().split('\n').pop()]).toEqual([0, `snapshot=${source.older}`]);
+          expect(treeHash(r.folder)).toBe(r.before);
+        });
+
         it('a pack every snapshot shares: restores the newest in part, lists exactly the files lost, and the restore puts back every other one', () => {
-          const env = { PATH: '/usr/bin:/bin', HOME: os.tmpdir(), RESTIC_PASSWORD: RECOVERY_KEY };
-          // Each restic command derives the key anew (about half a second): each object is read once.
-          const read = new Map<string, unknown>();
-          // eslint-disable-next-line @typescript-eslint/no-explicit-any
-          const cat = (repo: string, ...args: string[]): any => {
-            const k = [repo, ...args].join(' ');
-            if (!read.has(k)) read.set(k, JSON.parse(spawnSync('restic', ['-r', repo, '--no-lock', '--no-cache', 'cat', ...args], { env, encoding: 'utf8' }).stdout));
-            return read.get(k);
-          };
-          /** The content blobs of a file of the newest snapshot, by its path under the staged snapshot. */
-          const blobsOf = (repo: string, rel: string) => {
-            const id = fs.readdirSync(path.join(repo, 'snapshots')).map((n) => ({ n, s: cat(repo, 'snapshot', n) }))
-              .find((x) => x.s.tags.includes(source.newest))!.n;
-            let tree = cat(repo, 'snapshot', id).tree;
-            let nodes = cat(repo, 'blob', tree).nodes;
-            while (!nodes.some((n: { name: string }) => n.name === '.offsite-stage')) nodes = cat(repo, 'blob', nodes.find((n: { type: string }) => n.type === 'dir').subtree).nodes;
-            for (const part of ['.offsite-stage', ...rel.split('/')]) {
-              const node = nodes.find((n: { name: string }) => n.name === part);
-              if (node.type === 'file') return node.content as string[];
-              tree = node.subtree;
-              nodes = cat(repo, 'blob', tree).nodes;
-            }
-            throw new Error(`${rel} is not a file`);
-          };
-          const packOf = (repo: string, blob: string) => fs.readdirSync(path.join(repo, 'index')).map((i) => cat(repo, 'index', i))
-            .flatMap((idx) => idx.packs).find((p: { blobs: Array<{ id: string }> }) => p.blobs.some((b) => b.id === blob)).id as string;
           const r = rotten((repo) => {
             const database = new Set(['database.dump', 'roles.sql'].flatMap((f) => blobsOf(repo, f)).map((b) => packOf(repo, b)));
             const pack = blobsOf(repo, 'files/data/alice/files/Photos/every-night.mp4').map((b) => packOf(repo, b)).find((p) => !database.has(p))!;

@@ -22,6 +22,16 @@ const ready = (() => {
 // gone, through the real entry points and a real API server. The test node's exec runs each
 // command in the pod's own folder with busybox first on PATH (as in the Alpine images) and the
 // host's restic: the client's transfers and import.sh are exercised for real.
+/** Rot: one bit of one index file of a repository flipped (restic's files are read-only). */
+function flipOneBitOfAnIndexFile(repo: string): void {
+  const index = path.join(repo, 'index');
+  const file = path.join(index, fs.readdirSync(index)[0]);
+  fs.chmodSync(file, 0o644);
+  const bytes = fs.readFileSync(file);
+  bytes[bytes.length >> 1] ^= 0x01;
+  fs.writeFileSync(file, bytes);
+}
+
 describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a real control plane', () => {
   let cluster: ControlPlane;
   let work: string;
@@ -280,12 +290,7 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
       const rotten = path.join(work, 'rotten', 'homecloud-backups');
       fs.mkdirSync(rotten, { recursive: true });
       spawnSync('cp', ['-a', path.join(folder, 'repository'), rotten]);
-      const index = path.join(rotten, 'repository', 'index');
-      const file = path.join(index, fs.readdirSync(index)[0]);
-      fs.chmodSync(file, 0o644);
-      const bytes = fs.readFileSync(file);
-      bytes[bytes.length >> 1] ^= 0x01;
-      fs.writeFileSync(file, bytes);
+      flipOneBitOfAnIndexFile(path.join(rotten, 'repository'));
       const before = repoFiles(path.join(rotten, 'repository')).map((f) => `${f}:${crypto.createHash('sha256').update(fs.readFileSync(path.join(rotten, 'repository', f))).digest('hex')}`);
       const r = homecloud('restore', '--from', rotten, '--yes');
       expect(r.err).toMatch(/index file\(s\) of the copy are damaged: rebuilding the index from the data, on a working copy/);
@@ -354,12 +359,7 @@ describeWhen(ready, 'restore --from the folder a kubeadm cluster writes to, on a
 
     // One bit of an index file rots in the folder: the restore works on a copy of it inside the
     // cluster and leaves the folder, which the nightly job writes to, exactly as it was.
-    const index = path.join(folder, 'repository', 'index');
-    const file = path.join(index, fs.readdirSync(index)[0]);
-    fs.chmodSync(file, 0o644);
-    const bytes = fs.readFileSync(file);
-    bytes[bytes.length >> 1] ^= 0x01;
-    fs.writeFileSync(file, bytes);
+    flipOneBitOfAnIndexFile(path.join(folder, 'repository'));
     const tree = () => spawnSync('sh', ['-c', 'find . -type f | sort | xargs sha256sum'], { cwd: folder, encoding: 'utf8' }).stdout;
     const before = tree();
     const again = homecloud('restore', '--from', folder, '--yes');

@@ -109,6 +109,17 @@ if [ -n "$wanted" ]; then
   [ -n "$list" ] || fail "snapshot $wanted is not in the backup copy (or its file there is damaged)"
 fi
 
+# The restored snapshot into the snapshot folder, its home CA aside for the client.
+take_in() { # STAGED NAME
+  # A snapshot of that name already here is moved out of sight before it is removed (as
+  # retention does), so a stop in between never leaves it half-deleted under its own name.
+  if [ -e "$snapshots/$2" ]; then mv "$snapshots/$2" "$snapshots/.removing-$2" && rm -rf "$snapshots/.removing-$2"; fi
+  rm -rf "$backup_dir/.imported-ca"
+  if [ -d "$1/home-ca" ]; then chmod 700 "$1/home-ca" && mv "$1/home-ca" "$backup_dir/.imported-ca"; fi
+  mv "$1" "$snapshots/$2"
+  echo "$2" > "$work.chosen"
+}
+
 mkdir -p "$snapshots"
 echo "$list" | while read -r name id; do
   rm -rf "$work"
@@ -118,13 +129,7 @@ echo "$list" | while read -r name id; do
     && staged=$(find "$work" -type d -name .offsite-stage | head -n 1) && [ -n "$staged" ] \
     && [ -f "$staged/summary.json" ] && (cd "$staged" && sha256sum -c database.sha256 >/dev/null 2>&1) \
     && sh "$(dirname "$0")/manifest.sh" check "$staged/files" "$staged/MANIFEST" >/dev/null; then
-    # A snapshot of that name already here is moved out of sight before it is removed (as
-    # retention does), so a stop in between never leaves it half-deleted under its own name.
-    if [ -e "$snapshots/$name" ]; then mv "$snapshots/$name" "$snapshots/.removing-$name" && rm -rf "$snapshots/.removing-$name"; fi
-    rm -rf "$backup_dir/.imported-ca"
-    if [ -d "$staged/home-ca" ]; then chmod 700 "$staged/home-ca" && mv "$staged/home-ca" "$backup_dir/.imported-ca"; fi
-    mv "$staged" "$snapshots/$name"
-    echo "$name" > "$work.chosen"
+    take_in "$staged" "$name"
     break
   fi
   log "snapshot $name in the copy is damaged ($(tail -n 1 "$work.err" 2>/dev/null | cut -c1-200)); trying the next older one"
@@ -149,11 +154,7 @@ if [ ! -f "$work.chosen" ]; then
     done < "$work.lost"
     mv "$work.lost" "$staged/LOST"
     log "snapshot $name restores only in part: $(wc -l < "$staged/LOST" | tr -d ' ') file(s) could not be read from the copy (listed in its LOST file)"
-    if [ -e "$snapshots/$name" ]; then mv "$snapshots/$name" "$snapshots/.removing-$name" && rm -rf "$snapshots/.removing-$name"; fi
-    rm -rf "$backup_dir/.imported-ca"
-    if [ -d "$staged/home-ca" ]; then chmod 700 "$staged/home-ca" && mv "$staged/home-ca" "$backup_dir/.imported-ca"; fi
-    mv "$staged" "$snapshots/$name"
-    echo "$name" > "$work.chosen"
+    take_in "$staged" "$name"
     break
   done
 fi
