@@ -9,9 +9,8 @@ import { COMMANDS } from './commands';
 import { EXIT, Io } from './io';
 import { connect } from './kube';
 
-export { EXIT };
+// bin/homecloud.js takes the terminal from here, with run().
 export { processIo } from './io';
-export { offerRecoveryKey } from './commands/deploy';
 
 /** The options every command may be given (each command adds its own). */
 const SHARED_OPTIONS: Record<string, OptionSpec> = {
@@ -43,7 +42,7 @@ function wrap(text: string, indent: number, width = 79): string {
 }
 
 /** --help, from the commands' and options' own descriptions, so it cannot drift from them. */
-export function helpText(): string {
+function helpText(): string {
   const column = 19;
   const row = (left: string, text: string) => `  ${left.padEnd(column - 3)} ${wrap(text, column)}`;
   const optionLeft = (name: string, o: OptionSpec) => `--${name}${o.value ? ` ${o.value}` : ''}`;

@@ -83,6 +83,20 @@ export function parseListing(text: string): Map<string, number> {
 // ---------------------------------------------------------------- I/O
 
 /**
+ * A file of a pod, byte for byte: through a file of this PC's own (owner-only temporary folder,
+ * removed after), never through a message that could be printed or turned into text.
+ */
+export async function podFile(kube: Kube, namespace: string, pod: string, podPath: string): Promise<Buffer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-pod-file-'));
+  try {
+    await kubectlExec(kube, namespace, pod, ['cat', podPath], { stdoutFile: path.join(dir, 'file') });
+    return fs.readFileSync(path.join(dir, 'file'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Runs a command in a pod with kubectl; stdout to a file when given, else returned. `stdin`: text
  * the command reads (a secret goes this way, never on the command line, which the API server logs).
  */
@@ -291,13 +305,7 @@ function scrubCopy(folder: string, repo: string, io: Io): number {
 async function checkSameRepository(kube: Kube, namespace: string, pod: string, repo: string, source: Map<string, number>, io: Io): Promise<void> {
   const local = path.join(repo, 'config');
   if (!fs.existsSync(local) || !source.has('config')) return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-config-'));
-  try {
-    await kubectlExec(kube, namespace, pod, ['cat', `/backup/${REPOSITORY}/config`], { stdoutFile: path.join(dir, 'config') });
-    if (fs.readFileSync(path.join(dir, 'config')).equals(fs.readFileSync(local))) return;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  if ((await podFile(kube, namespace, pod, `/backup/${REPOSITORY}/config`)).equals(fs.readFileSync(local))) return;
   const sharesAKey = [...localFiles(repo).keys()].some((rel) => rel.startsWith('keys/') && source.has(rel));
   if (!sharesAKey) {
     throw new UserFacingError(`${repo} holds a different backup repository (another install's?); move it away or choose another folder. Nothing was changed.`);

@@ -8,7 +8,7 @@ import { Command, Options } from '../command';
 import { EXIT, Io, confirm } from '../io';
 import { helperPod, runJob, scaleNextcloud } from '../jobs';
 import { Kube } from '../kube';
-import { REPOSITORY, copyFolderOf, copyIntoPod, kubectlExec } from '../offsite';
+import { REPOSITORY, copyFolderOf, copyIntoPod, kubectlExec, podFile } from '../offsite';
 import { PROGRESS_EVERY_MS, elapsed, treeBytes, uploadProgress, withProgress } from '../progress';
 import { credentialsFile, currentSettings, freshManifests, namespaceOf } from '../project';
 import { caMessage, decideCa, readPcCa, writePcCa } from '../restored-ca';
@@ -176,17 +176,8 @@ async function adoptRestoredCa(kube: Kube, hadCa: boolean, restoredCa: HomeCa | 
 
 /** The home CA import.sh put aside, read through files (never through a message that could be printed). */
 async function readImportedCa(kube: Kube, ns: string, pod: string): Promise<HomeCa> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homecloud-ca-'));
-  try {
-    const read = async (name: string) => {
-      const file = path.join(dir, name);
-      await kubectlExec(kube, ns, pod, ['cat', `/backup/.imported-ca/${name}`], { stdoutFile: file });
-      return fs.readFileSync(file, 'utf8');
-    };
-    return { certPem: await read('ca.crt'), keyPem: await read('ca.key') };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const read = async (name: string) => (await podFile(kube, ns, pod, `/backup/.imported-ca/${name}`)).toString('utf8');
+  return { certPem: await read('ca.crt'), keyPem: await read('ca.key') };
 }
 
 export const restoreCommand: Command = {

@@ -1,4 +1,4 @@
-import { offerRecoveryKey } from '../../client/cli';
+import { offerRecoveryKey } from '../../client/commands/deploy';
 import { Io } from '../../client/io';
 import { Kube } from '../../client/kube';
 
