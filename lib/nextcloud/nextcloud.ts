@@ -23,8 +23,14 @@ export interface NextcloudProps {
   readonly certificate: ServerCertificate;
 }
 
-/** The hooks the image runs, by folder; each file is mounted from the hooks ConfigMap. */
+/**
+ * The hooks the image runs, by folder; each file is mounted from the hooks ConfigMap. The first
+ * install waits for the database as every start does: the image tries the install 11 times 10 s
+ * apart, then fails for good (its code is already copied, so no later start installs again),
+ * and a first PostgreSQL start on a slow disk can take longer than that.
+ */
 const HOOKS: Record<string, Array<[string, string]>> = {
+  'pre-installation': [['10-wait-for-database.sh', 'wait-for-database.sh']],
   'post-installation': [['10-install-apps.sh', 'install-apps.sh']],
   'before-starting': [
     ['10-wait-for-database.sh', 'wait-for-database.sh'],

@@ -112,6 +112,22 @@ describeWhen(commands(['php', 'openssl'], 'apt-get install php-cli openssl'), 'i
 });
 
 describeWhen(commands(['php', 'busybox'], 'apt-get install php-cli busybox'), 'certificate-loop.sh under busybox sh', () => {
+  // It runs in the Nextcloud image, whose stop signal is SIGQUIT (php-fpm's): as a container's
+  // first process it would ignore it, and every stop of the pod would wait out the grace period.
+  it('ends cleanly on SIGQUIT, the image\'s stop signal', async () => {
+    const d = setup();
+    const child = startScript('https/certificate-loop.sh', { env: { ...issuerEnv, CA_DIR: d.caDir, TLS_DIR: d.tlsDir, CHECK_SECONDS: '600' }, path: [path.dirname(process.execPath), '/usr/bin'] });
+    let out = '';
+    child.stdout.on('data', (b) => { out += b; });
+    for (let i = 0; i < 100 && !/valid until/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGQUIT');
+    // Ignored, it would never end: give it far longer than a clean stop takes, then look.
+    const ended = await new Promise<[number | null, string | null] | 'still running'>((r) => {
+      const t = setTimeout(() => { child.kill('SIGKILL'); r('still running'); }, 20_000);
+      child.once('exit', (c, sig) => { clearTimeout(t); r([c, sig]); });
+    });
+    expect(ended).toEqual([0, null]);
+  });
   it('checks at once and then every CHECK_SECONDS, survives a failed check, and stops at once on TERM', async () => {
     const d = setup();
     // The loop runs issue-certificate.php from its own folder, as from the mounted ConfigMap.

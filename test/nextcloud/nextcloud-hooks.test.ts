@@ -208,6 +208,21 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'Nextcloud hooks 
       expect(calls(log)[0]).toBe(`-f ${dir}/cron.php`);
     });
 
+    // The Nextcloud image stops its containers with SIGQUIT (php-fpm's STOPSIGNAL, inherited by
+    // every container of that image): as a container's first process the loop would ignore it
+    // and every stop of the pod would wait out the grace period.
+    it('ends cleanly on SIGQUIT, the image\'s stop signal', async () => {
+      const { child } = loop(true);
+      await new Promise((r) => setTimeout(r, 500));
+      child.kill('SIGQUIT');
+      // Ignored, it would never end: give it far longer than a clean stop takes, then look.
+      const ended = await new Promise<[number | null, string | null] | 'still running'>((r) => {
+        const t = setTimeout(() => { child.kill('SIGKILL'); r('still running'); }, 20_000);
+        child.once('exit', (c, s) => { clearTimeout(t); r([c, s]); });
+      });
+      expect(ended).toEqual([0, null]);
+    });
+
     it('waits without running cron.php while Nextcloud is not installed', async () => {
       const { log, child } = loop(false);
       await new Promise((r) => setTimeout(r, 1500));

@@ -179,7 +179,10 @@ describe('Nextcloud', () => {
   it('mounts the entrypoint hooks from the scripts ConfigMap, executable', () => {
     const paths = fpm.volumeMounts.filter((m: K8sObject) => m.name === 'scripts' && m.mountPath.startsWith('/docker-entrypoint-hooks.d/'))
       .map((m: K8sObject) => m.mountPath);
+    // The first install waits for the database too: the image tries the install 11 times 10 s
+    // apart and then fails for good (its code is already copied, so no later start installs).
     expect(paths).toEqual([
+      '/docker-entrypoint-hooks.d/pre-installation/10-wait-for-database.sh',
       '/docker-entrypoint-hooks.d/post-installation/10-install-apps.sh',
       '/docker-entrypoint-hooks.d/before-starting/10-wait-for-database.sh',
       '/docker-entrypoint-hooks.d/before-starting/20-sync-settings.sh',

@@ -43,9 +43,13 @@ export function runScript(script: string, run: ScriptRun = {}): SpawnSyncReturns
   });
 }
 
-/** Starts lib/<concern>/scripts/<file> under busybox sh without waiting (for long-running loops). */
+/**
+ * Starts lib/<concern>/scripts/<file> under busybox sh without waiting (for long-running loops).
+ * Every signal starts at its default action, as in a container (a shell started in the
+ * background of a non-interactive shell inherits SIGINT and SIGQUIT ignored, and cannot trap them).
+ */
 export function startScript(script: string, run: ScriptRun = {}) {
-  return spawn(which('busybox')!, ['sh', scriptPath(script)], { env: environment(run), cwd: run.cwd });
+  return spawn(which('env')!, ['--default-signal', which('busybox')!, 'sh', scriptPath(script)], { env: environment(run), cwd: run.cwd });
 }
 
 /**

@@ -6,7 +6,9 @@
 set -u
 here=$(dirname "$0")
 sleeper=
-trap 'kill $sleeper 2>/dev/null; exit 0' TERM INT
+# QUIT is how Kubernetes stops this container: the Nextcloud image's stop signal (php-fpm's). As
+# the container's first process the shell ignores every signal it does not trap.
+trap 'kill $sleeper 2>/dev/null; exit 0' TERM INT QUIT
 while :; do
   # -n: no php.ini, none of the image's shared extensions (see lib/https/server-certificate.ts).
   php -n "$here/issue-certificate.php" || echo "homecloud: the certificate check failed; the current certificate stays in use, next try in ${CHECK_SECONDS:-21600} s" >&2

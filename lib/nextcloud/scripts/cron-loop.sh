@@ -25,8 +25,10 @@ release_orphaned_maintenance() {
   fi
 }
 
-# Stop promptly when Kubernetes stops the pod, even in the middle of a sleep.
-trap 'echo "homecloud cron: stopping"; exit 0' TERM INT
+# Stop promptly when Kubernetes stops the pod, even in the middle of a sleep. It does so with
+# QUIT, the Nextcloud image's stop signal (php-fpm's); as the container's first process the
+# shell would ignore any signal it does not trap, and every stop would wait out the grace period.
+trap 'echo "homecloud cron: stopping"; exit 0' TERM INT QUIT
 
 echo "homecloud cron: running cron.php every ${interval}s"
 while :; do
