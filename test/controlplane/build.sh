@@ -6,6 +6,9 @@
 #
 # Usage: test/controlplane/build.sh                 prints the binary folder on stdout
 #        test/controlplane/build.sh --cached-only   exit 1 instead of building
+#        test/controlplane/build.sh node [--cached-only]
+#             the real node's binaries instead (kubelet, kube-proxy at the same version, CoreDNS,
+#             rancher's local-path-provisioner, a pause program), in a folder of their own
 # Env:   HOMECLOUD_K8S_CACHE  cache root (default: $HOME/.cache/homecloud-k8s)
 set -euo pipefail
 
@@ -17,6 +20,104 @@ BIN="$ROOT/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION"
 STAMP="$BIN/.complete"
 
 CONF="$BIN/kwok-config"
+
+# Builds commands of k8s.io/kubernetes (cmd/NAME) at K8S_VERSION into OUT, in a module of its own
+# under $work. k8s.io/kubernetes requires its staging modules at v0.0.0 with local replaces;
+# each is pointed at its published v0.<minor>.<patch> instead. Without the version ldflags the
+# binaries report v0.0.0 and version-sniffing clients misbehave.
+build_k8s() { # OUT NAME...
+  local out=$1 m p; shift
+  mkdir -p "$work/k8s-$1" && cd "$work/k8s-$1"
+  go mod init local/k8sbuild >/dev/null 2>&1
+  local gomod; gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\([^"]*\)".*/\1/p')
+  for m in $(grep -oE 'k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | cut -d' ' -f1); do
+    go mod edit "-replace=$m=$m@v0.${K8S_VERSION#1.}"
+  done
+  echo 'godebug default=go1.24' >> go.mod
+  go get $(for m in "$@"; do echo "k8s.io/kubernetes/cmd/$m@v$K8S_VERSION"; done) >&2
+  local minor ld="-s -w"; minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  go build -trimpath -ldflags "$ld" -o "$out/" $(for m in "$@"; do echo "k8s.io/kubernetes/cmd/$m"; done) >&2
+}
+
+# The real node's Go programs. Same recipe as the control plane (modules, static, version ldflags),
+# cached by every version that goes into them.
+COREDNS_VERSION=${COREDNS_VERSION:-1.14.7}
+LOCAL_PATH_VERSION=${LOCAL_PATH_VERSION:-0.0.30}
+if [ "${1:-}" = node ]; then
+  NODE="$ROOT/node-k8s-v$K8S_VERSION-coredns-v$COREDNS_VERSION-local-path-v$LOCAL_PATH_VERSION"
+  if [ -f "$NODE/.complete" ]; then echo "$NODE"; exit 0; fi
+  [ "${2:-}" = --cached-only ] && exit 1
+  command -v go >/dev/null || { echo "build.sh: Go is not installed; cannot build the node" >&2; exit 3; }
+  export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+  log() { printf '[node build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+  mkdir -p "$NODE"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  start=$(date +%s)
+  if [ ! -x "$NODE/kubelet" ] || [ ! -x "$NODE/kube-proxy" ]; then
+    log "kubelet and kube-proxy v$K8S_VERSION"
+    build_k8s "$NODE" kubelet kube-proxy
+  fi
+  if [ ! -x "$NODE/coredns" ]; then
+    log "CoreDNS v$COREDNS_VERSION (only the plugins the node uses: bind, errors, log, cache, kubernetes)"
+    mkdir "$work/coredns" && cd "$work/coredns"
+    go mod init local/coredns >/dev/null 2>&1
+    # CoreDNS's documented way to a smaller server: its own main with a chosen directive list.
+    cat > main.go <<'GO'
+package main
+
+import (
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/log"
+)
+
+func init() { dnsserver.Directives = []string{"bind", "errors", "log", "cache", "kubernetes"} }
+
+func main() { coremain.Run() }
+GO
+    go get "github.com/coredns/coredns@v$COREDNS_VERSION" >&2
+    go mod tidy >&2
+    go build -trimpath -ldflags "-s -w" -o "$NODE/coredns" . >&2
+  fi
+  if [ ! -x "$NODE/local-path-provisioner" ]; then
+    log "local-path-provisioner v$LOCAL_PATH_VERSION"
+    GOFLAGS= GOBIN="$NODE" go install -trimpath -ldflags "-s -w" "github.com/rancher/local-path-provisioner@v$LOCAL_PATH_VERSION" >&2
+  fi
+  if [ ! -x "$NODE/pause" ]; then
+    # The sandbox image's one program: sleeps until told to stop (the real one's registry is not reachable).
+    mkdir "$work/pause" && cd "$work/pause"
+    go mod init local/pause >/dev/null 2>&1
+    cat > main.go <<'GO'
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	<-stop
+}
+GO
+    go build -trimpath -ldflags "-s -w" -o "$NODE/pause" . >&2
+  fi
+  touch "$NODE/.complete"
+  log "done in $(( $(date +%s) - start )) s"
+  echo "$NODE"
+  exit 0
+fi
 
 if [ -f "$STAMP" ] && [ -f "$CONF/.complete" ]; then
   echo "$BIN"
@@ -50,28 +151,8 @@ trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 
 if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kube-controller-manager" ] || [ ! -x "$BIN/kube-scheduler" ]; then
-  log "kubernetes v$K8S_VERSION: resolving modules"
-  mkdir "$work/k8s" && cd "$work/k8s"
-  go mod init local/k8sbuild >/dev/null 2>&1
-  gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\([^"]*\)".*/\1/p')
-  # k8s.io/kubernetes requires its staging modules at v0.0.0 with local replaces;
-  # point each at its published v0.<minor>.<patch> instead.
-  for m in $(grep -oE 'k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | cut -d' ' -f1); do
-    go mod edit "-replace=$m=$m@v0.${K8S_VERSION#1.}"
-  done
-  echo 'godebug default=go1.24' >> go.mod
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION" \
-         "k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION" \
-         "k8s.io/kubernetes/cmd/kube-scheduler@v$K8S_VERSION" >&2
-  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
-  ld="-s -w"
-  # Without these the binaries report v0.0.0 and version-sniffing clients misbehave.
-  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld="$ld -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
-  done
   log "kubernetes v$K8S_VERSION: compiling (tens of minutes on 2 cores when cold)"
-  go build -trimpath -ldflags "$ld" -o "$BIN/" k8s.io/kubernetes/cmd/kube-apiserver \
-    k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler >&2
+  build_k8s "$BIN" kube-apiserver kube-controller-manager kube-scheduler
 fi
 
 if [ ! -x "$BIN/etcd" ]; then

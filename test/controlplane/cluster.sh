@@ -6,6 +6,9 @@
 #   cluster.sh up DIR [WATCH_PID]   start; writes DIR/kubeconfig; prints timings on stderr.
 #                                   With WATCH_PID, everything stops when that process exits.
 #   cluster.sh down DIR             stop every process this folder's cluster started, by pid.
+#
+# HOMECLOUD_NODE=real: the control plane only (no kwok, simulated pods or volume binder);
+# test/realnode/run.sh starts it that way inside a namespace of its own and adds a real node.
 set -euo pipefail
 
 cmd=${1:?usage: cluster.sh up|down DIR [WATCH_PID]}
@@ -111,7 +114,8 @@ start kube-apiserver "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etc
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$pki/admin.key" --service-account-signing-key-file "$pki/admin.key" \
   --authorization-mode=Node,RBAC --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
-  --kubelet-preferred-address-types=InternalIP --cert-dir "$dir/apiserver-certs"
+  --kubelet-preferred-address-types=InternalIP --cert-dir "$dir/apiserver-certs" \
+  --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key"
 wait_for kube-apiserver 60 curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$server/readyz"
 
 start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$dir/kubeconfig" \
@@ -121,6 +125,9 @@ start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$dir/
   --cert-dir "$dir/kcm-certs"
 start kube-scheduler "$bin/kube-scheduler" --kubeconfig "$dir/kubeconfig" \
   --leader-elect=false --bind-address=127.0.0.1 --secure-port "$sched_port" --cert-dir "$dir/scheduler-certs"
+real_node=
+[ "${HOMECLOUD_NODE:-}" = real ] && real_node=1
+if [ -z "$real_node" ]; then
 # exec, cp and logs: kwok serves them from its Exec and Logs resources (pod-sim.py writes one
 # of each per pod). Its only PATH is a folder of links to pod-enter.sh, so whatever command
 # `kubectl exec` names runs inside the pod's simulated file system, never on the host's.
@@ -199,8 +206,12 @@ reclaimPolicy: Delete
 volumeBindingMode: Immediate
 EOF
 
-start volume-binder bash "$here/volume-binder.sh" "$dir"
-start pod-sim python3 "$here/pod-sim.py" "$dir"
+fi
+
+if [ -z "$real_node" ]; then
+  start volume-binder bash "$here/volume-binder.sh" "$dir"
+  start pod-sim python3 "$here/pod-sim.py" "$dir"
+fi
 wait_for "the default service account" 30 kubectl get serviceaccount default -n default
 
 elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
