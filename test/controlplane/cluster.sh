@@ -206,11 +206,8 @@ reclaimPolicy: Delete
 volumeBindingMode: Immediate
 EOF
 
-fi
-
-if [ -z "$real_node" ]; then
-  start volume-binder bash "$here/volume-binder.sh" "$dir"
-  start pod-sim python3 "$here/pod-sim.py" "$dir"
+start volume-binder bash "$here/volume-binder.sh" "$dir"
+start pod-sim python3 "$here/pod-sim.py" "$dir"
 fi
 wait_for "the default service account" 30 kubectl get serviceaccount default -n default
 
