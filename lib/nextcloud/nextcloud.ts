@@ -8,7 +8,7 @@ import { Database } from '../database/database';
 import { Component, componentLabels, componentSelector } from '../config/labels';
 import { familyUrl, inPodHostNames } from '../https/family-address';
 import { NGINX_ALIVE_PATH, renderNginxConf } from './nginx-conf';
-import { phpFpmSizing, renderFpmPool, renderPhpIni } from './php-sizing';
+import { phpFpmSizing, previewConcurrency, renderFpmPool, renderPhpIni } from './php-sizing';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements, rootThenDrop } from '../config/pod-security';
 import { formatBytes, mebibytes } from '../config/quantity';
 import { ServerCertificate } from '../https/server-certificate';
@@ -79,6 +79,8 @@ export class Nextcloud extends Construct {
    * reads the cache settings from it on every run (occ in the backup job included).
    */
   public readonly phpEnv: k8s.EnvVar[];
+  /** How many previews Nextcloud makes at once (see previewConcurrency). */
+  private readonly previews: ReturnType<typeof previewConcurrency>;
 
   private readonly s: ResolvedSettings;
   private readonly props: NextcloudProps;
@@ -114,6 +116,7 @@ export class Nextcloud extends Construct {
       responseBufferBytes: Nextcloud.RESPONSE_BUFFER_BYTES,
     });
     const sizing = phpFpmSizing(s.resources.nextcloud.memoryLimitBytes, s.php.memoryLimitBytes);
+    this.previews = previewConcurrency(sizing);
     const configs = this.configMaps(sizing);
     this.phpEnv = [
       { name: 'REDIS_HOST', value: props.cache.service.name },
@@ -180,6 +183,8 @@ export class Nextcloud extends Construct {
         { name: 'HOMECLOUD_CLI_URL', value: familyUrl(s.trustedDomains, s.httpsPort) },
         { name: 'HOMECLOUD_CA_FILE', value: cert.caCertPath },
         { name: 'HOMECLOUD_MAINTENANCE_WINDOW_START', value: String(s.maintenanceWindowStart) },
+        { name: 'HOMECLOUD_PREVIEWS_NEW_AT_ONCE', value: String(this.previews.newPreviews) },
+        { name: 'HOMECLOUD_PREVIEWS_AT_ONCE', value: String(this.previews.allPreviews) },
         { name: 'PHP_UPLOAD_LIMIT', value: `${mebibytes(s.php.uploadLimitBytes)}M` },
         ...this.phpEnv,
       ],

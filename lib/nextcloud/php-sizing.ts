@@ -16,10 +16,19 @@ import { mebibytes } from '../config/quantity';
  * memory_limit at once) left 2 workers, and two slow downloads then stalled every other
  * request of the family for seconds (6.4 s page loads, issue #14).
  *
- * If memory runs out anyway (several requests near memory_limit at once): PHP stops any single
- * request at memory_limit with an error; beyond that the kernel's OOM killer acts in the
- * container's cgroup, and with cgroup v2 the kubelet (≥ 1.28) kills the container's processes
- * together (memory.oom.group): the php-fpm container restarts, the pod, nginx and the data stay.
+ * "One request at memory_limit at a time" is enforced where it matters: the requests that grow
+ * that big are previews of big photos (Imagick decodes the whole image), and Nextcloud generates
+ * at most `preview_concurrency_new` of them at once (a semaphore; see previewConcurrency below).
+ *
+ * If memory runs out anyway, what happens was measured on the real node (test/integration/
+ * real-node-faults.test.ts): PHP stops any single request at memory_limit with an error, and the
+ * worker lives. Beyond the container's limit the kernel's OOM killer acts in its cgroup: with
+ * cgroup v1 (the test machine) it kills the biggest process, one worker (its request gets 502,
+ * php-fpm starts another, nothing restarts); with cgroup v2 (Docker Desktop) the kubelet (≥ 1.28,
+ * singleProcessOOMKill unset) has the kernel kill the container's processes together
+ * (memory.oom.group): the php-fpm container restarts within seconds, the pod, nginx and the data
+ * stay. Only a limit above maxChildren × memory_limit (2.7 GiB here) would rule that out, and it
+ * would not fit beside the rest in a small PC's Docker Desktop.
  * Requests beyond maxChildren wait in php-fpm's listen queue; nginx buffers PHP's responses
  * (see nginx-conf.ts), so a slow phone holds nginx's buffer, not a worker.
  */
@@ -59,6 +68,15 @@ export function phpFpmSizing(containerLimitBytes: number, phpMemoryLimitBytes: n
 export function minimumContainerMiB(phpMemoryLimitBytes: number): number {
   const probe = phpFpmSizing(1024 * 2 ** 20, phpMemoryLimitBytes);
   return probe.reserveMiB + probe.memoryLimitMiB + (MIN_PHP_WORKERS - 1) * TYPICAL_WORKER_MIB;
+}
+
+/**
+ * How many previews Nextcloud makes at once (its preview_concurrency_new and _all settings).
+ * New previews, one: the one request the sizing rule lets grow to memory_limit. Existing ones
+ * are only read and sent: as many as there are workers.
+ */
+export function previewConcurrency(s: PhpFpmSizing): { readonly newPreviews: number; readonly allPreviews: number } {
+  return { newPreviews: 1, allPreviews: Math.max(1, s.maxChildren) };
 }
 
 /** The php-fpm pool override, mounted after the image's www.conf so it wins. */

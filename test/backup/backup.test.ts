@@ -1198,6 +1198,22 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(lastRun(f).error).toMatch(/pg_dump failed/);
     });
 
+    // Found on the real node: kill -9 of PostgreSQL during the dump. pg_dump's error is four
+    // lines; the cause is the first ("server closed the connection"), not the last two.
+    it('the database server dies during the dump, and the reason says so', async () => {
+      const { f, good } = await withEarlierBackup();
+      const dying = path.join(f.root, 'dying');
+      fs.mkdirSync(dying);
+      fakeCommand(dying, 'pg_dump', [
+        "printf 'pg_dump: error: query failed: server closed the connection unexpectedly\\n' >&2",
+        "printf '\\tThis probably means the server terminated abnormally\\n\\tbefore or while processing the request.\\n' >&2",
+        "printf 'pg_dump: detail: Query was: LOCK TABLE public.oc_users IN ACCESS SHARE MODE\\n' >&2",
+        'exit 1'].join('\n'));
+      const run = await nightly(f, { dbPath: [dying] });
+      expectSafe(f, good, run.files.code);
+      expect(lastRun(f).error).toMatch(/pg_dump failed: query failed: server closed the connection unexpectedly/);
+    });
+
     const root = process.getuid?.() === 0 && !!which('mount');
     (root ? it : it.skip)('the backup volume is full', async () => {
       const small = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-full-'));

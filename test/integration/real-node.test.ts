@@ -1,13 +1,11 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { copyOfProject } from '../support/project-copy';
 import { RealNode, StorageMode, realNodeAvailable, realNodeLeftovers, startRealNode } from '../support/real-node';
+import { FamilyCloud, MINUTES } from '../support/real-node-family';
 import { describeWhen } from '../support/requirements';
 
-const ROOT = path.join(__dirname, '..', '..');
 const NS = ['-n', 'homecloud'];
-const MINUTES = 60_000;
 
 /** Names a family's files really have: accents, emoji, quotes, an ampersand, spaces. */
 const HARD_NAME = 'Fotos/Sommer 2026/Ärger & "Glück" – Kind #1 🙂.jpg';
@@ -21,33 +19,11 @@ const HARD_NAME = 'Fotos/Sommer 2026/Ärger & "Glück" – Kind #1 🙂.jpg';
 describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a real node (%s storage)', (storage) => {
   describeWhen(realNodeAvailable(), `a real node with ${storage} storage`, () => {
     let node: RealNode;
-    let app: string;
-    let pcFolder: string;
-    let admin: string;
+    let family: FamilyCloud;
     let saved: { tables: Record<string, string>; files: string };
-    const homecloud = (args: string[], timeout = 15 * MINUTES) => {
-      const r = node.run([process.execPath, path.join(app, 'bin', 'homecloud.js'), ...args, '--context', 'homecloud-test'], { cwd: app, timeout });
-      return { code: r.status, out: r.stdout, err: r.stderr, all: `${r.stdout}${r.stderr}` };
-    };
-    const exec = (target: string, container: string, cmd: string[], input?: string | Buffer) => {
-      const r = node.run(['kubectl', 'exec', ...NS, ...(input === undefined ? [] : ['-i']), target, '-c', container, '--', ...cmd], { input });
-      if (r.status !== 0) throw new Error(`exec ${cmd.join(' ')} in ${target}/${container} failed:\n${r.stderr}${r.stdout}`);
-      return r.stdout;
-    };
-    const psql = (sql: string) => exec('deploy/database', 'postgres', ['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-U', 'nextcloud', '-d', 'nextcloud', '-c', sql]);
-    /** Every table's row count and content digest (Nextcloud's own "last background job" row aside: cron.php rewrites it every 5 minutes). */
-    const tableDigests = () => {
-      const out: Record<string, string> = {};
-      for (const t of psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").split('\n').filter(Boolean)) {
-        const skip = t === 'oc_appconfig' ? "WHERE NOT (appid = 'core' AND configkey = 'lastcron')" : '';
-        out[t] = psql(`SELECT count(*) || ' ' || coalesce(md5(string_agg(h, '' ORDER BY h)), '-') FROM (SELECT md5(x::text) AS h FROM "${t}" x ${skip}) d`).trim();
-      }
-      return out;
-    };
-    /** sha256 of every file in Nextcloud's data folder, by path. */
-    const fileSums = () => exec('deploy/nextcloud', 'cron', ['sh', '-c', 'cd /var/www/html/data && find . -type f -exec sha256sum {} + | sort -k 2']);
-    const writeFamilyFile = (rel: string, content: Buffer) => exec('deploy/nextcloud', 'cron',
-      ['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'write', `/var/www/html/data/${admin}/files/${rel}`], content);
+    const homecloud = (args: string[], timeout?: number) => family.homecloud(args, timeout);
+    const exec = (target: string, container: string, cmd: string[], input?: string | Buffer) => family.exec(target, container, cmd, input);
+    const psql = (sql: string) => family.psql(sql);
     const waitGone = (args: string[]) => node.kubectl(['wait', '--for=delete', ...args, '--timeout=600s']);
     /** Volumes and the provisioner's folders for them (its own root folder stays, as on Docker Desktop). */
     const volumesLeft = () => {
@@ -63,28 +39,14 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
       }
       return left;
     };
-    /** Until Nextcloud's pod answers again (restore starts it and returns). */
-    const nextcloudReady = () => {
-      node.kubectl(['rollout', 'status', ...NS, 'deployment/nextcloud', '--timeout=600s']);
-      node.kubectl(['wait', ...NS, '--for=condition=Ready', 'pod', '-l', 'app.kubernetes.io/component=web', '--timeout=600s']);
-    };
 
     beforeAll(() => {
       node = startRealNode(storage);
-      app = copyOfProject();
-      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
-      // D:\homecloud-backups: Docker Desktop's share of the PC's drives lets every user of the VM write.
-      pcFolder = path.join(node.dir, 'pc', 'homecloud-backups');
-      fs.mkdirSync(pcFolder, { recursive: true, mode: 0o777 });
-      fs.chmodSync(pcFolder, 0o777);
-      // The family's settings, edited in main.ts as the README says.
-      const main = path.join(app, 'main.ts');
-      fs.writeFileSync(main, fs.readFileSync(main, 'utf8').replace('export const settings: HomecloudSettings = {',
-        `export const settings: HomecloudSettings = {\n  backup: { offsite: { folder: ${JSON.stringify(pcFolder)}, clusterType: ${JSON.stringify(storage === 'hostpath' ? 'kubeadm' : 'kind')} } },`));
+      family = new FamilyCloud(node);
     }, 20 * MINUTES);
     afterAll(() => {
       node?.stop();
-      if (app) fs.rmSync(app, { recursive: true, force: true });
+      family?.remove();
       expect(realNodeLeftovers()).toBe('');
     });
 
@@ -119,7 +81,7 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
         .map((c: { name: string; lastState: { terminated?: { exitCode: number } } }) => [c.name, c.lastState.terminated?.exitCode]);
       for (let i = 0; i < 60 && restarted().some(([, code]: [string, number | undefined]) => code === undefined); i++) node.run(['sleep', '1']);
       expect(restarted()).toEqual([['certificates', 0], ['cron', 0]]);
-      nextcloudReady();
+      family.ready();
     });
 
     it('npm run status says the home cloud is healthy, from real probes', () => {
@@ -130,13 +92,12 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
     });
 
     it('keeps the family\'s rows and files', () => {
-      admin = exec('deploy/nextcloud', 'cron', ['sh', '-c', 'cd /var/www/html/data && for d in */files; do echo "${d%/files}"; done']).trim().split('\n')[0];
-      expect(admin).toMatch(/^[A-Za-z0-9._-]+$/);
+      const admin = family.admin();
       psql("CREATE TABLE family_notes (id serial PRIMARY KEY, body text, photo bytea); INSERT INTO family_notes (body, photo) SELECT 'Notiz ' || g || ' – Grüße 🙂', decode(md5(g::text), 'hex') FROM generate_series(1, 500) g");
-      writeFamilyFile(HARD_NAME, randomBytes(3 * 1024 * 1024));
-      writeFamilyFile('Documents/Steuer 2025.pdf', randomBytes(200 * 1024));
+      family.writeFamilyFile(HARD_NAME, randomBytes(3 * 1024 * 1024));
+      family.writeFamilyFile('Documents/Steuer 2025.pdf', randomBytes(200 * 1024));
       exec('deploy/nextcloud', 'cron', ['php', '/var/www/html/occ', 'files:scan', '--all']);
-      saved = { tables: tableDigests(), files: fileSums() };
+      saved = { tables: family.tableDigests(), files: family.fileSums() };
       expect(saved.tables.family_notes).toMatch(/^500 /);
       expect(saved.files).toContain(`./${admin}/files/${HARD_NAME}`);
     });
@@ -145,17 +106,17 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
       const r = homecloud(['backup']);
       expect(r.all).not.toMatch(/FAILED/);
       expect(r.code).toBe(0);
-      expect(fs.existsSync(path.join(pcFolder, 'repository', 'config'))).toBe(storage === 'hostpath');
+      expect(fs.existsSync(path.join(family.pcFolder, 'repository', 'config'))).toBe(storage === 'hostpath');
     });
 
     it('npm run restore puts back the newest snapshot', () => {
       psql('DELETE FROM family_notes WHERE id <= 100');
-      exec('deploy/nextcloud', 'cron', ['rm', `/var/www/html/data/${admin}/files/${HARD_NAME}`]);
+      exec('deploy/nextcloud', 'cron', ['rm', `/var/www/html/data/${family.admin()}/files/${HARD_NAME}`]);
       const r = homecloud(['restore', '--yes']);
       expect(r.code).toBe(0);
-      nextcloudReady();
-      expect(tableDigests()).toEqual(saved.tables);
-      expect(fileSums()).toBe(saved.files);
+      family.ready();
+      expect(family.tableDigests()).toEqual(saved.tables);
+      expect(family.fileSums()).toBe(saved.files);
     });
 
     it('after the namespace is deleted, restore --from the PC folder brings everything back', () => {
@@ -166,11 +127,11 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
       }
       node.kubectl(['delete', 'namespace', 'homecloud', '--wait=false']);
       waitGone(['namespace/homecloud']);
-      const r = homecloud(['restore', '--from', pcFolder, '--yes']);
+      const r = homecloud(['restore', '--from', family.pcFolder, '--yes']);
       expect(r.code).toBe(0);
-      nextcloudReady();
-      expect(tableDigests()).toEqual(saved.tables);
-      expect(fileSums()).toBe(saved.files);
+      family.ready();
+      expect(family.tableDigests()).toEqual(saved.tables);
+      expect(family.fileSums()).toBe(saved.files);
     });
 
     it('npm run uninstall leaves no pod, claim, volume or provisioner folder behind', () => {
@@ -178,13 +139,13 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
       expect(r.code).toBe(0);
       expect(node.kubectl(['get', 'pods,pvc', '-A', '-o', 'name']).split('\n').filter((l) => /homecloud/.test(l))).toEqual([]);
       expect(volumesLeftAfterCleanup()).toEqual({ pvs: '', folders: [] });
-      expect(fs.readdirSync(pcFolder).length).toBeGreaterThan(0); // the copy outside stays
+      expect(fs.readdirSync(family.pcFolder).length).toBeGreaterThan(0); // the copy outside stays
     });
 
     it('the plain path works too: npm run synth, kubectl apply -f dist/, kubectl delete namespace', () => {
-      const synth = node.run(['npm', 'run', 'synth'], { cwd: app, timeout: 5 * MINUTES });
+      const synth = node.run(['npm', 'run', 'synth'], { cwd: family.app, timeout: 5 * MINUTES });
       expect(synth.status).toBe(0);
-      node.kubectl(['apply', '-f', path.join(app, 'dist')]);
+      node.kubectl(['apply', '-f', path.join(family.app, 'dist')]);
       node.kubectl(['wait', '--for=condition=Available', 'deployment', '--all', ...NS, '--timeout=900s']);
       const ready = node.kubectl(['get', 'pods', ...NS, '-o', 'jsonpath={range .items[*]}{.status.containerStatuses[*].ready}{" "}{end}']);
       expect(ready.split(/\s+/).filter(Boolean).every((v) => v === 'true')).toBe(true);

@@ -62,6 +62,15 @@ describe('php-fpm sizing rule', () => {
     expect((expected + TYPICAL_WORKER_MIB) * MiB).toBeGreaterThan(bytes(fpm.resources.limits.memory));
   });
 
+  // The rule above lets one request grow to memory_limit at a time. Previews of big photos are
+  // the requests that do: Nextcloud generates at most this many at once (a semaphore), so two
+  // cannot outgrow the container together. (On Docker Desktop's cgroup v2 the kernel would kill
+  // the whole php-fpm container, not one worker: see php-sizing.ts.)
+  it('lets Nextcloud generate one new preview at a time, and serve as many as there are workers', () => {
+    expect(env('HOMECLOUD_PREVIEWS_NEW_AT_ONCE')).toBe('1');
+    expect(env('HOMECLOUD_PREVIEWS_AT_ONCE')).toBe(String(maxChildren));
+  });
+
   it('runs five workers by default: four slow downloads and a page load at once', () => expect(maxChildren).toBe(5));
 
   it('uses Nextcloud\'s recommended memory_limit of 512 MiB', () => expect(memoryLimitMiB).toBe(512));

@@ -100,6 +100,13 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'Nextcloud hooks 
       expect(c).toContain('config:system:set overwriteprotocol --value=https');
     });
 
+    it('limits how many previews Nextcloud makes at once, as php-sizing.ts decided', () => {
+      const { run, calls: c } = sync({ HOMECLOUD_PREVIEWS_NEW_AT_ONCE: '1', HOMECLOUD_PREVIEWS_AT_ONCE: '5' });
+      expect(run.status).toBe(0);
+      expect(c).toContain('config:system:set preview_concurrency_new --type=integer --value=1');
+      expect(c).toContain('config:system:set preview_concurrency_all --type=integer --value=5');
+    });
+
     it('adds the home CA to the certificates Nextcloud trusts for its own requests, when it is mounted', () => {
       const ca = path.join(tmp(), 'homecloud-ca.crt');
       fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');

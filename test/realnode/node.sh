@@ -147,7 +147,8 @@ mkdir -p "$dir/storage"
 if [ "$storage" = local-path ]; then
   # kind mode (and k3s): rancher's local-path-provisioner, class "standard", bound when a pod is placed.
   lp="$dir/local-path"; mkdir -p "$lp"
-  kubectl create namespace local-path-storage >/dev/null
+  # (apply: after a reboot, power.sh runs this again)
+  kubectl create namespace local-path-storage --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   cat > "$lp/config.json" <<JSON
 {"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": ["$dir/storage"]}]}
 JSON
@@ -166,7 +167,7 @@ YAML
   printf '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"\n' > "$lp/setup"
   printf '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"\n' > "$lp/teardown"
   kubectl create configmap local-path-config -n local-path-storage --from-file="$lp/config.json" \
-    --from-file="$lp/helperPod.yaml" --from-file="$lp/setup" --from-file="$lp/teardown" >/dev/null
+    --from-file="$lp/helperPod.yaml" --from-file="$lp/setup" --from-file="$lp/teardown" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   CONFIG_MOUNT_PATH="$lp" start local-path-provisioner "$bin/local-path-provisioner" start \
     --config "$lp/config.json" --provisioner-name rancher.io/local-path --namespace local-path-storage \
     --helper-image docker.io/library/busybox:1.36 --kubeconfig "$dir/kubeconfig" --service-account-name default

@@ -25,6 +25,13 @@ fail() {
   exit 1
 }
 
+# Why a PostgreSQL program failed, on one line: its first "error:" line names the cause (the
+# lines after it, e.g. "before or while processing the request.", do not); else its last lines.
+why() {
+  cause=$(sed -n 's/^[a-z_]*: error: //p' "$errors" | head -n 1)
+  if [ -n "$cause" ]; then echo "$cause"; else tail -n 2 "$errors" | tr '\n' ' '; fi
+}
+
 waited=0
 while [ ! -f "$coord/start" ]; do
   if [ -f "$coord/abort" ]; then
@@ -42,17 +49,17 @@ errors="$coord/database.err"
 trap 'rm -f "$partial" "$target/.roles.sql.partial"' EXIT
 
 version=$(psql -X -t -A -c 'SHOW server_version' 2>"$errors") \
-  || fail "cannot reach the database: $(tail -n 2 "$errors" | tr '\n' ' ')"
+  || fail "cannot reach the database: $(why)"
 log "dumping ${PGDATABASE:-?} from PostgreSQL $version"
 # Lowest priority: the family's PC stays responsive while the backup runs.
 nice -n 19 pg_dump --format=custom --file="$partial" 2>"$errors" \
-  || fail "pg_dump failed: $(tail -n 2 "$errors" | tr '\n' ' ')"
+  || fail "pg_dump failed: $(why)"
 nice -n 19 pg_restore --file=/dev/null "$partial" 2>"$errors" \
-  || fail "the dump does not read back: $(tail -n 2 "$errors" | tr '\n' ' ')"
+  || fail "the dump does not read back: $(why)"
 # Roles are not part of a database dump, but Nextcloud logs in as a role its installer
 # created: keep them (with their password hashes) so a restore onto a new server works.
 nice -n 19 pg_dumpall --globals-only > "$target/.roles.sql.partial" 2>"$errors" \
-  || fail "could not save the database roles: $(tail -n 2 "$errors" | tr '\n' ' ')"
+  || fail "could not save the database roles: $(why)"
 mv "$target/.roles.sql.partial" "$target/roles.sql"
 sum=$(sha256sum "$partial" | cut -d' ' -f1)
 size=$(wc -c < "$partial" | tr -d ' ')

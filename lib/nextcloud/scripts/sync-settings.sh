@@ -32,6 +32,15 @@ if [ -n "${HOMECLOUD_CLI_URL:-}" ]; then
   $OCC config:system:set overwrite.cli.url --value="$HOMECLOUD_CLI_URL" >/dev/null
 fi
 
+# How many previews are made at once: php-fpm's pool is sized for one request at PHP's
+# memory_limit at a time, and a new preview of a big photo is that request (php-sizing.ts).
+if [ -n "${HOMECLOUD_PREVIEWS_NEW_AT_ONCE:-}" ]; then
+  $OCC config:system:set preview_concurrency_new --type=integer --value="$HOMECLOUD_PREVIEWS_NEW_AT_ONCE" >/dev/null
+fi
+if [ -n "${HOMECLOUD_PREVIEWS_AT_ONCE:-}" ]; then
+  $OCC config:system:set preview_concurrency_all --type=integer --value="$HOMECLOUD_PREVIEWS_AT_ONCE" >/dev/null
+fi
+
 # Served over HTTPS by nginx in the same pod: links and redirects Nextcloud builds say https.
 $OCC config:system:set overwriteprotocol --value=https >/dev/null
 
