@@ -7,7 +7,7 @@ import { buildReport } from './status';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
-/** Reads everything the report needs in a fixed number of list calls (plus logs of crashing containers). */
+/** Reads everything the report needs in a fixed number of list calls (plus logs of crashing containers, and of Nextcloud while it is not ready). */
 export async function readState(kube: Kube, namespace: string, io: Io): Promise<ClusterState> {
   const [namespaceObject, deployments, allPods, pvcs, cronJobs, jobs, services, nodes] = await Promise.all([
     kube.get<Obj>(`/api/v1/namespaces/${namespace}`),
@@ -24,10 +24,15 @@ export async function readState(kube: Kube, namespace: string, io: Io): Promise<
   const logs: Record<string, string[]> = {};
   for (const p of pods) {
     for (const c of p.status?.containerStatuses ?? []) {
-      if (c.state?.waiting?.reason !== 'CrashLoopBackOff') continue;
-      const r = await kube.request<string>('GET', `/api/v1/namespaces/${namespace}/pods/${p.metadata.name}/log?container=${c.name}&previous=true&tailLines=8`);
+      const crashing = c.state?.waiting?.reason === 'CrashLoopBackOff';
+      // Nextcloud running but not answering: its entrypoint may be upgrading it (status.ts reads
+      // the log's last lines to tell an hour-long upgrade from a hang).
+      const installing = c.name === 'nextcloud' && c.state?.running && !c.ready;
+      if (!crashing && !installing) continue;
+      const lines = crashing ? 8 : 1000; // an upgrade logs a line per migration step
+      const r = await kube.request<string>('GET', `/api/v1/namespaces/${namespace}/pods/${p.metadata.name}/log?container=${c.name}&previous=${crashing}&tailLines=${lines}`);
       logs[`${p.metadata.name}/${c.name}`] = r.status === 200 && typeof r.body === 'string'
-        ? r.body.trimEnd().split('\n').slice(-8)
+        ? r.body.trimEnd().split('\n').slice(-lines)
         : [`(its log could not be read: HTTP ${r.status})`];
     }
   }

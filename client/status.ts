@@ -6,6 +6,7 @@ import { capacityVerdict, demandOf } from './capacity';
 import { BackupReport, ClusterState, ClusterType, CopyRecord, ComponentReport, ComponentState, HostInfo, OffsiteReport, Report } from './report';
 import { durationWords, humanBytes } from './status-text';
 import { CertificateCheck } from './trust';
+import { upgradeInProgress } from './nextcloud-log';
 
 export type { ClusterState, ClusterType, CopyRecord, HostInfo, Report } from './report';
 // Kubernetes objects as the API returns them.
@@ -72,6 +73,10 @@ export function explainPod(state: ClusterState, name: string, pod: Obj | undefin
   }
   const age = minutesSince(state, pod.status?.startTime ?? pod.metadata?.creationTimestamp);
   if (name === 'Nextcloud' && pod.status?.phase === 'Running') {
+    const upgradingTo = upgradeInProgress(state.logs[`${pod.metadata.name}/nextcloud`] ?? []);
+    if (upgradingTo) {
+      return { state: 'starting', words: `is upgrading itself to ${upgradingTo} (running for ${Math.round(age)} min). A large upgrade can take an hour or more: leave the PC on and Docker Desktop running; it finishes by itself.` };
+    }
     const restarts = statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0);
     if (age < 25 && restarts === 0) {
       return { state: 'starting', words: `is installing or upgrading itself (running for ${Math.round(age)} min; a first install usually takes ${FIRST_INSTALL}).` };

@@ -45,6 +45,21 @@ describe('plain words for each state', () => {
     const e = explainPod(state(), 'Nextcloud', pod('web', { phase: 'Running', startTime: '2026-11-26T11:52:00Z', containerStatuses: [{ name: 'nextcloud', restartCount: 0, state: { running: {} } }] }));
     expect(e.words).toMatch(/installing or upgrading itself \(running for 8 min; a first install usually takes 5 to 15 minutes\)/);
   });
+  // Found on the real node: an upgrade that runs longer than 25 minutes (a big library's
+  // migrations can take an hour) was reported as a problem, inviting a restart midway.
+  const upgrading = (lines: string[]) => explainPod(state({ logs: { 'web-abc/nextcloud': lines } }), 'Nextcloud',
+    pod('web', { phase: 'Running', startTime: '2026-11-26T11:10:00Z', containerStatuses: [{ name: 'nextcloud', restartCount: 0, ready: false, state: { running: {} } }] }));
+  it('an upgrade still running after 50 minutes → upgrading, leave the PC on', () => {
+    const e = upgrading(['Initializing nextcloud 34.0.1.1 ...', 'Upgrading nextcloud from 33.0.9.1 ...', 'Updating database schema', 'Starting code integrity check...']);
+    expect(e.state).toBe('starting');
+    expect(e.words).toMatch(/is upgrading itself to 34\.0\.1 \(running for 50 min\)\. A large upgrade can take an hour or more: leave the PC on/);
+  });
+  it('an upgrade that finished but php-fpm does not answer after 50 minutes → a problem', () => {
+    expect(upgrading(['Initializing nextcloud 34.0.1.1 ...', 'Upgrading nextcloud from 33.0.9.1 ...', 'Initializing finished', 'NOTICE: ready to handle connections']).state).toBe('problem');
+  });
+  it('a first install is not called an upgrade', () => {
+    expect(upgrading(['Initializing nextcloud 34.0.1.1 ...', 'New nextcloud instance', 'Installing with PostgreSQL database']).words).not.toMatch(/upgrading itself to/);
+  });
 });
 
 describe('the report', () => {

@@ -68,8 +68,14 @@ start containerd containerd --config "$c/config.toml"
 wait_for containerd 30 ctr --address "$c/containerd.sock" version
 
 # The stand-in images, under the references the manifests carry.
+# Each also under repository@digest, the name a pull by digest gives it, so manifests pinned by
+# images.lock.json find it too; DIR/image-digests lists "reference digest" for the tests' lock.
+: > "$dir/image-digests"
 while read -r archive reference; do
   ctr --address "$c/containerd.sock" -n k8s.io images import --no-unpack=false "$images/$archive" >/dev/null
+  digest=$(ctr --address "$c/containerd.sock" -n k8s.io images ls "name==$reference" | awk 'NR == 2 { print $3 }')
+  ctr --address "$c/containerd.sock" -n k8s.io images tag --force "$reference" "${reference%:*}@$digest" >/dev/null
+  echo "$reference $digest" >> "$dir/image-digests"
 done < "$images/images.txt"
 log "images: $(cut -d' ' -f2 "$images/images.txt" | tr '\n' ' ')"
 

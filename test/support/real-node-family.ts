@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { DEFAULT_IMAGES } from '../../lib/config/settings';
+import { ImageLock, LOCK_FILE, parseImageRef } from '../../lib/updates/image-lock';
 import { copyOfProject } from './project-copy';
 import { RealNode } from './real-node';
 
@@ -32,6 +34,24 @@ export class FamilyCloud {
     const clusterType = node.storage === 'hostpath' ? 'kubeadm' : 'kind';
     fs.writeFileSync(main, fs.readFileSync(main, 'utf8').replace('export const settings: HomecloudSettings = {',
       `export const settings: HomecloudSettings = {\n  backup: { offsite: { folder: ${JSON.stringify(this.pcFolder)}, clusterType: ${JSON.stringify(clusterType)} } },`));
+  }
+
+  /**
+   * images.lock.json as `npm run update` would write it if a registry served the stand-in images:
+   * every image pinned to the digest the node holds it under (DIR/image-digests, node.sh).
+   */
+  pinImagesByDigest(): ImageLock {
+    const held = new Map(fs.readFileSync(path.join(this.node.dir, 'image-digests'), 'utf8').trim().split('\n')
+      .map((l) => l.split(' ') as [string, string]));
+    const full = (ref: string) => { const r = parseImageRef(ref); return `${r.registry}/${r.repository}:${r.tag}`; };
+    const images = Object.fromEntries(Object.entries(DEFAULT_IMAGES).map(([key, tag]) => {
+      const digest = held.get(full(tag));
+      if (!digest) throw new Error(`the node holds no image ${full(tag)} (images.${key})`);
+      return [key, { tag, digest, pinnedAt: new Date().toISOString() }];
+    }));
+    const lock: ImageLock = { lockfileVersion: 1, images };
+    fs.writeFileSync(path.join(this.app, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
+    return lock;
   }
 
   remove(): void { fs.rmSync(this.app, { recursive: true, force: true }); }

@@ -53,7 +53,12 @@ if [ "${1:-}" = php-fpm ]; then
       exit 1
     fi
     echo "Initializing nextcloud $image ..."
-    [ "$installed" != 0.0.0.0 ] && run_path pre-upgrade
+    if [ "$installed" != 0.0.0.0 ]; then
+      echo "Upgrading nextcloud from $installed ..."
+      run_path pre-upgrade
+    else
+      echo "New nextcloud instance"
+    fi
     for entry in /usr/src/nextcloud/* /usr/src/nextcloud/.[!.]*; do
       [ -e "$entry" ] || continue
       name=$(basename "$entry")
