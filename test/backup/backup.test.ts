@@ -1311,6 +1311,25 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(run.files.out).toMatch(/removing a stale lock/);
     });
 
+    // The PC switched off during the nightly backup: its lock stays in the volume. Its age alone
+    // (backup.timeout, hours) kept a backup run minutes after the restart from starting.
+    it('a lock whose holder stopped beating (PC switched off mid-backup) does not block a backup minutes later', async () => {
+      const { f } = await withEarlierBackup();
+      const child = startWaitingBackup(f, { BACKUP_HEARTBEAT_SECONDS: '1' }, true);
+      const beat = path.join(f.backupDir, '.lock', 'beat');
+      for (let i = 0; i < 100 && !fs.existsSync(beat); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(fs.existsSync(beat)).toBe(true);
+      process.kill(-child.pid!, 'SIGKILL'); // no trap runs: the lock stays
+      // While the holder beats the lock is honoured (the quiet limit is ten beats by default).
+      const during = await nightly(f, { env: { LOCK_STALE_SECONDS: '14400', BACKUP_HEARTBEAT_SECONDS: '30' } });
+      expect(during.files.code).toBe(75);
+      await new Promise((r) => setTimeout(r, 3000));
+      const run = await nightly(f, { env: { LOCK_STALE_SECONDS: '14400', LOCK_QUIET_SECONDS: '2' } });
+      expect(run.files.out).toMatch(/removing the lock of a backup that stopped without finishing \(no sign of life for \d+ s\)/);
+      expect(run.files.code).toBe(0);
+      expect(lastRun(f).result).toBe('success');
+    });
+
     it('a backup killed outright (power cut, OOM) leaves maintenance on only until the cron container notices, within minutes', async () => {
       const { f, good } = await withEarlierBackup();
       const child = startWaitingBackup(f, { BACKUP_HEARTBEAT_SECONDS: '1' }, true);

@@ -2,7 +2,8 @@
 # The nightly backup. Runs in the Nextcloud image (it has occ and rsync) as www-data,
 # beside dump-database.sh in the postgres image; see that script for how they talk.
 #
-#  1. takes the backup lock (a second run exits at once; a stale lock from a killed run expires)
+#  1. takes the backup lock (a second run exits at once; the lock of a run killed outright is
+#     taken over once it has not beaten for ten heartbeats, or has expired)
 #     and removes what killed runs left half-written
 #  2. verifies the newest earlier snapshot against its checksums before building on it (a damaged
 #     one is marked, and the next older one is verified in its place)
@@ -25,6 +26,10 @@ maintenance=${MAINTENANCE_MODE:-true}
 verify_previous=${VERIFY_PREVIOUS:-true}
 lock_stale=${LOCK_STALE_SECONDS:-14400}
 heartbeat_every=${BACKUP_HEARTBEAT_SECONDS:-30}
+# A run refreshes .lock/beat every heartbeat_every seconds; a lock without a beat for this long
+# belongs to a run that was stopped without its traps (power cut, PC switched off, OOM kill).
+lock_quiet=${LOCK_QUIET_SECONDS:-$((heartbeat_every * 10))}
+lock_beat_pid=''
 # Refreshed while this run holds maintenance mode; the cron container turns maintenance off
 # when it goes stale (a run killed midway), see cron-loop.sh.
 marker="$webroot/.homecloud-backup-maintenance"
@@ -75,12 +80,12 @@ write_last_run() { # result
   fi
 }
 
-maintenance_heartbeat() {
+heartbeat() { # FILE: the time, written every heartbeat_every seconds until told to end
   # Its sleep ends with it: a sleep left behind would hold the job's output open for up to
   # heartbeat_every seconds after the backup is done.
   trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
   while :; do
-    date -u +%s > "$marker.tmp" && mv "$marker.tmp" "$marker"
+    date -u +%s > "$1.tmp" && mv "$1.tmp" "$1"
     sleep "$heartbeat_every" &
     sleeper=$!
     wait "$sleeper"
@@ -110,6 +115,8 @@ finish() {
     rm -f "$marker" "$marker.tmp"
   fi
   [ -n "$heartbeat_pid" ] && kill "$heartbeat_pid" 2>/dev/null
+  # Ended (not only told to end) before the lock folder goes, so no last beat recreates a file in it.
+  if [ -n "$lock_beat_pid" ]; then kill "$lock_beat_pid" 2>/dev/null; wait "$lock_beat_pid" 2>/dev/null; fi
   if [ "$owns_lock" = true ]; then
     rm -rf "$work"
     [ "$code" -eq 0 ] && result=success || result=failed
@@ -127,16 +134,22 @@ trap 'error="stopped by a signal (timeout or shutdown)"; exit 143' TERM INT HUP
 # --- 1. lock
 if ! mkdir "$backup_dir/.lock" 2>/dev/null; then
   since=$(cat "$backup_dir/.lock/since" 2>/dev/null || echo 0)
-  if [ $((started - since)) -lt "$lock_stale" ]; then
+  beat=$(cat "$backup_dir/.lock/beat" 2>/dev/null || echo '')
+  if [ -n "$beat" ] && [ $((started - beat)) -gt "$lock_quiet" ]; then
+    log "removing the lock of a backup that stopped without finishing (no sign of life for $((started - beat)) s)"
+  elif [ $((started - since)) -lt "$lock_stale" ]; then
     echo "backup: another backup has been running since $(date -u -d "@$since" +%H:%M:%SZ); not starting a second one" >&2
     exit 75
+  else
+    log "removing a stale lock left by a run that was killed"
   fi
-  log "removing a stale lock left by a run that was killed"
   rm -rf "$backup_dir/.lock"
   mkdir "$backup_dir/.lock"
 fi
 echo "$started" > "$backup_dir/.lock/since"
 owns_lock=true
+heartbeat "$backup_dir/.lock/beat" &
+lock_beat_pid=$!
 log "starting snapshot $stamp"
 # Half-written snapshots of runs that were killed (power cut, PC shut down, out of memory):
 # whoever holds the lock is the only writer, so any that exist now belong to nobody.
@@ -167,7 +180,7 @@ if [ -n "$damaged" ]; then log "building on ${base:-nothing}: ${base:+unchanged 
 # --- 3. maintenance mode
 if [ "$maintenance" = true ]; then
   date -u +%s > "$marker" || fail "cannot write $marker in the Nextcloud volume"
-  maintenance_heartbeat &
+  heartbeat "$marker" &
   heartbeat_pid=$!
   $occ maintenance:mode --on >/dev/null || fail "could not put Nextcloud in maintenance mode"
   maintenance_on=true
