@@ -165,15 +165,6 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
           '-o', 'jsonpath={.items[*].endpoints[?(@.conditions.ready==true)].addresses[0]}']).trim();
         expect([svc, endpoint]).toEqual([svc, expect.stringMatching(/^10\.244\.\d+\.\d+/)]);
       }
-      // The README's other way to run a backup now.
-      node.kubectl(['create', 'job', ...NS, 'backup-now', '--from=cronjob/backup']);
-      // (node.kubectl gives a command two minutes; the job's copy into the PC folder reads the
-      // whole repository back, which can take longer on a loaded machine.)
-      const job = node.run(['kubectl', 'wait', ...NS, '--for=condition=Complete', 'job/backup-now', '--timeout=900s'], { timeout: 16 * MINUTES });
-      if (job.status !== 0) {
-        const logs = node.run(['kubectl', 'logs', ...NS, 'job/backup-now', '--all-containers', '--tail=20']).stdout;
-        throw new Error(`the backup Job did not complete (exit ${job.status}):\n${job.stderr}${job.stdout}\n${logs}`);
-      }
       node.kubectl(['delete', 'namespace', 'homecloud', '--wait=false']);
       waitGone(['namespace/homecloud']);
       expect(volumesLeftAfterCleanup()).toEqual({ pvs: '', folders: [] });
