@@ -308,7 +308,8 @@ async function checkSameRepository(kube: Kube, namespace: string, pod: string, r
   if ((await podFile(kube, namespace, pod, `/backup/${REPOSITORY}/config`)).equals(fs.readFileSync(local))) return;
   const sharesAKey = [...localFiles(repo).keys()].some((rel) => rel.startsWith('keys/') && source.has(rel));
   if (!sharesAKey) {
-    throw new UserFacingError(`${repo} holds a different backup repository (another install's?); move it away or choose another folder. Nothing was changed.`);
+    throw new UserFacingError(`${repo} holds a different backup repository (another install's?). Nothing was changed. If it is the family's earlier `
+      + `backups, npm run restore -- --from "${path.dirname(repo)}" brings them back; otherwise move it away or choose another folder (backup.offsite.folder).`);
   }
   io.err(`the copy's config file does not match the repository's (damaged): fetching it again\n`);
   fs.rmSync(local);

@@ -850,7 +850,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         const folder = path.dirname(family);
         const before = treeHash(folder);
         const r = mirrorCopy(fresh, folder);
-        expect(r.stdout).toMatch(/holds a different backup repository \(another install's\?\)/);
+        expect(r.stdout).toMatch(/holds a different backup repository \(another install's\?\)\. Nothing was changed/);
         expect(r.status).toBe(1);
         expect(treeHash(folder)).toBe(before);
       });
@@ -1006,6 +1006,49 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(run.offsite!.out).toMatch(/does not open with this install's recovery key \(backup-key in the credentials\); was the key replaced\?/);
       expect(listing(repo)).toEqual(inside);
       expect(listing(path.join(folder, 'repository'))).toEqual(outside);
+    });
+
+    describe('a new install whose PC folder holds the family\'s earlier backups (uninstalled, folder kept)', () => {
+      const files = (dir: string) => execFileSync('find', ['.', '-type', 'f'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').sort();
+      const snapshotTags = (repo: string, key = RECOVERY_KEY) => JSON.parse(spawnSync('restic', ['-r', repo, 'snapshots', '--json'],
+        { env: { ...process.env, RESTIC_PASSWORD: key }, encoding: 'utf8' }).stdout).map((s: { tags: string[] }) => s.tags[0]).sort();
+
+      it('goes on from them: nothing in the folder is removed, tonight\'s snapshot is added to them', async () => {
+        const earlier = fixture();
+        const folder = fs.mkdtempSync(path.join(earlier.root, 'windows-'));
+        expect((await nightly(earlier, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const copy = path.join(folder, 'repository');
+        const before = files(copy);
+        const earlierSnapshot = snapshotsOf(earlier)[0];
+        await new Promise((r) => setTimeout(r, 1100));
+        // The same credentials (uninstall keeps them), a new backup volume.
+        const fresh = fixture();
+        const run = await nightly(fresh, { offsite: cluster(folder) });
+        expect(run.offsite!.out).toMatch(/holds this family's earlier backups \(this install's recovery key opens them\): going on from them/);
+        expect(run.offsite!.out).not.toMatch(/DAMAGED|FAILED/);
+        expect(run.offsite!.code).toBe(0);
+        expect(files(copy)).toEqual(expect.arrayContaining(before));
+        expect(snapshotTags(copy)).toEqual([earlierSnapshot, snapshotsOf(fresh)[0]].sort());
+        expect(fs.readFileSync(path.join(fresh.backupDir, 'repository', 'config')).equals(fs.readFileSync(path.join(copy, 'config')))).toBe(true);
+        expect(restic(copy, 'check', '--read-data').status).toBe(0);
+        expect(fs.readdirSync(fresh.backupDir).filter((n) => /adopting|repository\.new/.test(n))).toEqual([]);
+      }, 180_000);
+
+      it('leaves a repository this install\'s key does not open untouched, and says what to do', async () => {
+        const earlier = fixture();
+        const folder = fs.mkdtempSync(path.join(earlier.root, 'windows-'));
+        expect((await nightly(earlier, { offsite: cluster(folder) })).offsite!.code).toBe(0);
+        const before = treeHash(folder);
+        const fresh = fixture();
+        const run = await nightly(fresh, { offsite: cluster(folder, { RESTIC_PASSWORD: 'another-install-s-key' }) });
+        expect(run.files.code).toBe(0);
+        expect(run.offsite!.out).toMatch(/holds a different backup repository \(another install's\?\)\. Nothing was changed\. If it is the family's earlier backups, npm run restore -- --from/);
+        expect(run.offsite!.out).not.toMatch(/DAMAGED/);
+        expect(run.offsite!.code).toBe(1);
+        expect(treeHash(folder)).toBe(before);
+        // The scrub of the new repository found nothing wrong: the folder is not its copy.
+        expect(JSON.parse(fs.readFileSync(path.join(fresh.backupDir, 'scrub.json'), 'utf8'))).toMatchObject({ result: 'good', offsiteCopy: 'good' });
+      }, 180_000);
     });
 
     describe('scrub', () => {

@@ -172,7 +172,7 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
     expect(fs.statSync(path.join(repo, 'config')).size).toBe(fs.statSync(path.join(backupVolume(), 'repository', 'config')).size);
     const files = repoFiles(repo);
     const r = homecloud('offsite', '--to', other);
-    expect(r.err).toMatch(/holds a different backup repository \(another install's\?\); move it away or choose another folder\. Nothing was changed\./);
+    expect(r.err).toMatch(/holds a different backup repository \(another install's\?\)\. Nothing was changed\. If it is the family's earlier backups, npm run restore -- --from ".*" brings them back; otherwise move it away or choose another folder \(backup\.offsite\.folder\)\./);
     expect(r.code).toBe(2);
     expect(repoFiles(repo)).toEqual(files);
     expect(restic('another-install-key', '-r', repo, 'snapshots', '--json').stdout).toContain('2026-10-01T013000Z');

@@ -165,6 +165,22 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
           '-o', 'jsonpath={.items[*].endpoints[?(@.conditions.ready==true)].addresses[0]}']).trim();
         expect([svc, endpoint]).toEqual([svc, expect.stringMatching(/^10\.244\.\d+\.\d+/)]);
       }
+      // The README's other way to run a backup now. The PC folder still holds the earlier
+      // install's copy (uninstall keeps it, and the credentials): the new install's first night
+      // goes on from it (kubeadm) or leaves it to npm run offsite (kind); never replaces it.
+      const snapshotsDir = path.join(family.pcFolder, 'repository', 'snapshots');
+      const earlier = fs.readdirSync(snapshotsDir);
+      expect(earlier.length).toBeGreaterThan(0);
+      node.kubectl(['create', 'job', ...NS, 'backup-now', '--from=cronjob/backup']);
+      // (node.kubectl gives a command two minutes; the job's copy reads the repository back.)
+      const job = node.run(['kubectl', 'wait', ...NS, '--for=condition=Complete', 'job/backup-now', '--timeout=900s'], { timeout: 16 * MINUTES });
+      const logs = node.run(['kubectl', 'logs', ...NS, 'job/backup-now', '-c', 'offsite', '--tail=40']).stdout;
+      if (job.status !== 0) throw new Error(`the backup Job did not complete (exit ${job.status}):\n${job.stderr}${job.stdout}\n${logs}`);
+      expect(logs).not.toMatch(/DAMAGED|FAILED/);
+      const after = fs.readdirSync(snapshotsDir);
+      expect(after).toEqual(expect.arrayContaining(earlier));
+      expect(after.length).toBe(earlier.length + (storage === 'hostpath' ? 1 : 0));
+      if (storage === 'hostpath') expect(logs).toMatch(/holds this family's earlier backups .*: going on from them/);
       node.kubectl(['delete', 'namespace', 'homecloud', '--wait=false']);
       waitGone(['namespace/homecloud']);
       expect(volumesLeftAfterCleanup()).toEqual({ pvs: '', folders: [] });

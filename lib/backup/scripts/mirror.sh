@@ -11,6 +11,8 @@
 #                               copy's, when the copy's does (rot inside Docker Desktop's disk)
 #   mirror.sh damaged REPO      list the files of REPO that do not match their names (for the
 #                               PC's copy to replace, where the night cannot see it: kind)
+#   mirror.sh kin REPO FOLDER   what FOLDER/repository is to REPO: "same", "config-damaged" (REPO's
+#                               copy with a rotten config), "other" (another repository), "none"
 #
 # A copy stopped at any moment (PC shut down, job deadline) leaves a usable repository: new
 # files land under a temporary name outside the repository and are renamed in only once
@@ -53,6 +55,23 @@ repository_files() { # (in a repository) its files named by their content
   done
 }
 
+# SRC COPY: 0 when COPY is SRC's copy; 1 when it is, but its config rotted; 2 another repository.
+# The same repository has the same config, byte for byte (it never changes); where only the
+# configs differ, a key file in common (key files hold a random salt: two repositories never
+# share one) says the copy's config is what rotted.
+kinship() {
+  cmp -s "$1/config" "$2/config" && return 0
+  for k in $(ls "$2/keys" 2>/dev/null); do
+    [ -f "$1/keys/$k" ] && return 1
+  done
+  return 2
+}
+
+# The refusal both copy and verify give for a folder holding another repository.
+another_repository() { # FOLDER
+  fail "$1/repository holds a different backup repository (another install's?). Nothing was changed. If it is the family's earlier backups, npm run restore -- --from \"$1\" brings them back; otherwise move it away or choose another folder (backup.offsite.folder)"
+}
+
 damaged_files() { # REPO: its files that do not match their names (or cannot be read), in no set order
   (cd "$1" && repository_files | xargs -r -n 8 -P "$jobs" sh "$self" mismatching)
 }
@@ -69,15 +88,16 @@ copy)
   mkdir -p "$dest" "$partial"
   # Whatever stops this copy, the half-copied file does not keep the space (a full disk).
   trap 'rm -rf "$partial"' EXIT
-  # Before anything in the folder changes: is it this repository? The same config, byte for byte
-  # (it never changes); or, where only the configs differ, a key file in common (key files hold a
-  # random salt: two repositories never share one), and then the copy's config is what rotted.
-  if [ -f "$dest/config" ] && ! cmp -s "$src/config" "$dest/config"; then
-    same_keys=$(ls "$dest/keys" 2>/dev/null | while IFS= read -r k; do if [ -f "$src/keys/$k" ]; then echo "$k"; fi; done)
-    [ -n "$same_keys" ] \
-      || fail "$dest holds a different backup repository (another install's?); move it away or choose another folder: nothing was changed"
-    log "the copy's config file does not match the repository's (damaged): copying it again"
-    rm -f "$dest/config"
+  # Before anything in the folder changes: is it this repository? (A new install's repository
+  # copied over the family's earlier one would erase its history.)
+  if [ -f "$dest/config" ]; then
+    kin=0
+    kinship "$src" "$dest" || kin=$?
+    [ "$kin" -ne 2 ] || another_repository "$folder"
+    if [ "$kin" -eq 1 ]; then
+      log "the copy's config file does not match the repository's (damaged): copying it again"
+      rm -f "$dest/config"
+    fi
   fi
   copied=0
   bytes=0
@@ -130,10 +150,14 @@ verify)
   [ -f "$dest/config" ] || fail "there is no backup copy in $folder"
   bad=0
   n=$(cd "$dest" && repository_files | wc -l)
-  # The one file not named by its content: it must equal the repository's own, byte for byte.
+  # The one file not named by its content: it must equal the repository's own, byte for byte;
+  # unless the folder holds another repository altogether, which is no damage and not touched.
   if [ -n "$repo" ] && [ -f "$repo/config" ]; then
     n=$((n + 1))
-    if ! cmp -s "$repo/config" "$dest/config"; then
+    kin=0
+    kinship "$repo" "$dest" || kin=$?
+    [ "$kin" -ne 2 ] || another_repository "$folder"
+    if [ "$kin" -eq 1 ]; then
       bad=$((bad + 1))
       if [ "${REPAIR:-false}" = true ]; then rm -f "$dest/config"; log "DAMAGED: config (removed; the next copy replaces it)"; else log "DAMAGED: config"; fi
     fi
@@ -173,6 +197,14 @@ heal)
 damaged)
   damaged_files "${2:?usage: mirror.sh damaged REPO}"
   ;;
+kin)
+  repo=${2:?usage: mirror.sh kin REPO FOLDER}
+  folder=${3:?usage: mirror.sh kin REPO FOLDER}
+  if [ ! -f "$folder/repository/config" ]; then echo none; exit 0; fi
+  kin=0
+  kinship "$repo" "$folder/repository" || kin=$?
+  case $kin in 0) echo same ;; 1) echo config-damaged ;; *) echo other ;; esac
+  ;;
 # The workers the modes above start, several at once (xargs -P); not for use by hand.
 copy-one) # SRC DEST PARTIAL REL: prints "copied BYTES"; on failure "FAILED: …", and the others stop
   src=$2
@@ -207,7 +239,7 @@ mismatching) # FILE...: those whose SHA-256 is not their name
   done
   ;;
 *)
-  echo "usage: mirror.sh copy SRC FOLDER | verify FOLDER | heal REPO FOLDER | damaged REPO" >&2
+  echo "usage: mirror.sh copy SRC FOLDER | verify FOLDER [REPO] | heal REPO FOLDER | damaged REPO | kin REPO FOLDER" >&2
   exit 2
   ;;
 esac

@@ -113,6 +113,28 @@ if [ ! -f "$RESTIC_REPOSITORY/config" ]; then
   log "creating the backup repository"
   restic init >/dev/null || fail "could not create the backup repository in $RESTIC_REPOSITORY"
 fi
+# A new install whose folder holds the family's earlier backups (uninstalled with the folder
+# kept, Docker Desktop reset, a new PC): before its first snapshot, the repository becomes the
+# folder's, so the nights go on from the family's history. Copied in as the mirror copies out
+# (each file checked against its name), beside the new one, then renamed in place of it: a stop
+# midway leaves the new empty repository, and the next night starts again where this one was.
+# A folder whose repository this key does not open is left alone: the copy below refuses it.
+adopting="$backup_dir/.adopting"
+if [ "$mode" = cluster ] && [ -n "$folder" ] && [ -z "$(ls "$RESTIC_REPOSITORY/snapshots" 2>/dev/null)" ] \
+  && [ "$(sh "$here/mirror.sh" kin "$RESTIC_REPOSITORY" "$folder")" = other ] \
+  && restic -r "$folder/repository" --no-lock --no-cache cat config >/dev/null 2>&1; then
+  log "$folder_name holds this family's earlier backups (this install's recovery key opens them): going on from them"
+  mkdir -p "$adopting"
+  out=$(sh "$here/mirror.sh" copy "$folder/repository" "$adopting") \
+    || { echo "$out"; fail "could not bring in the earlier backups from $folder_name: $(echo "$out" | sed -n 's/.*FAILED: //p' | tail -n 1)"; }
+  rm -rf "$RESTIC_REPOSITORY.new"
+  mv "$RESTIC_REPOSITORY" "$RESTIC_REPOSITORY.new" && mv "$adopting/repository" "$RESTIC_REPOSITORY" \
+    || fail "could not put the earlier backups in place of the new repository"
+  rm -rf "$RESTIC_REPOSITORY.new" "$adopting"
+  log "the repository now holds the $(find "$RESTIC_REPOSITORY/snapshots" -type f | wc -l) snapshot(s) of the earlier backups"
+else
+  rm -rf "$adopting" "$RESTIC_REPOSITORY.new"
+fi
 key_opens() {
   restic cat config >/dev/null 2>&1 \
     || fail "the backup repository does not open with this install's recovery key (backup-key in the credentials); was the key replaced?"
@@ -186,8 +208,10 @@ if [ "${SCRUB_NOW:-false}" = true ] || [ -n "$trouble" ] || [ -f "$damaged_list"
     [ "$mode" = client ] && log "scrub: $(wc -l < "$damaged_list") damaged file(s) in the repository; npm run offsite replaces them from the PC's copy"
   fi
   copy_ok=true
-  if [ "$mode" = cluster ] && [ -n "$folder" ] && [ -f "$folder/repository/config" ]; then
-    # Damaged files there are removed, so tonight's copy (step 5) replaces them.
+  if [ "$mode" = cluster ] && [ -n "$folder" ] && [ "$(sh "$here/mirror.sh" kin "$RESTIC_REPOSITORY" "$folder")" != other ] \
+    && [ -f "$folder/repository/config" ]; then
+    # Damaged files there are removed, so tonight's copy (step 5) replaces them. (Another
+    # repository there is no damage of this one: the copy below refuses it, changing nothing.)
     REPAIR=true sh "$here/mirror.sh" verify "$folder" "$RESTIC_REPOSITORY" || copy_ok=false
   fi
   result=good
