@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { defaultOffsiteFolder, hostPathOf, offsiteFolderProblem } from '../backup/offsite-folder';
+import { hostNamesOf, publicName } from '../https/home-ca';
 import { MIN_PHP_WORKERS, minimumContainerMiB, phpFpmSizing } from '../nextcloud/php-sizing';
 import {
   cronProblem, defaultMaintenanceWindow, imageMajor, imageProblem, isDnsLabel, isDnsSubdomain, isTimeZone, isTrustedDomain, windowOverlapsBackup,
@@ -46,10 +47,16 @@ function resolveBasics(input: HomecloudSettings, host: HostFacts, v: Validator):
   // Defaults from the PC are kept only where valid (a Windows name may contain "_"); what the
   // user typed is always checked.
   const trustedDomains = unique(input.trustedDomains
-    ?? ['localhost', '127.0.0.1', host.hostname, ...host.lanAddresses].filter(isTrustedDomain));
+    ?? ['localhost', '127.0.0.1', pcName(host.hostname), ...host.lanAddresses].filter(isTrustedDomain));
   v.check(trustedDomains.length > 0, 'trustedDomains', '[]', 'list at least one host name or IP address, e.g. ["localhost"]');
   trustedDomains.forEach((d, i) => v.check(isTrustedDomain(d), `trustedDomains[${i}]`, d,
     'use a host name like "homepc" or "homepc.local", or an IP address like 192.168.1.20 (optionally with ":port")'));
+  trustedDomains.forEach((d, i) => {
+    const name = isTrustedDomain(d) ? hostNamesOf([d])[0] : undefined;
+    const suffix = name ? publicName(name) : undefined;
+    v.check(!suffix, `trustedDomains[${i}]`, d, `this is also a public internet domain (.${suffix}), which the home CA must never vouch for `
+      + `(it would vouch for every site under it); use "${name}.local", "${name}.lan" or the PC's address instead`);
+  });
 
   const httpPort = input.httpPort ?? 80;
   v.check(Number.isInteger(httpPort) && httpPort >= 1 && httpPort <= 65535, 'httpPort', httpPort, 'use a whole number from 1 to 65535, usually 80');
@@ -192,6 +199,15 @@ function resolveOffsite(input: HomecloudSettings, host: HostFacts, v: Validator)
   const offsite = { folder, hostPath: hostPathOf(folder), clusterType, retention: offsiteRetention, scrubEveryDays };
 
   return offsite;
+}
+
+/**
+ * The name the family reaches this PC by: its own, or, when that is also a public internet domain
+ * (a PC named "family" or "app"), its mDNS name (.local: Windows 10 and 11 answer it, and phones
+ * ask for it), which the home CA may certify.
+ */
+export function pcName(hostname: string): string {
+  return publicName(hostname) ? `${hostname}.local` : hostname;
 }
 
 class Validator {

@@ -54,3 +54,24 @@ export function writeOwnerOnly(file: string, text: string): void {
   fs.renameSync(tmp, file);
   fs.chmodSync(file, 0o600);
 }
+
+/**
+ * Runs write (which makes files under dir with the default mode, like cdk8s's synth) so that
+ * dir and everything in it end readable by the owner only: the files are made under umask 077,
+ * and those an earlier run left readable are narrowed after. (Windows ignores these modes: there
+ * the user's profile folder is what keeps others out; see the README.)
+ */
+export function ownerOnlyWhileWriting<T>(dir: string, write: () => T): T {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const before = process.umask(0o077);
+  try {
+    return write();
+  } finally {
+    process.umask(before);
+    fs.chmodSync(dir, 0o700);
+    for (const rel of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      const f = path.join(dir, rel);
+      fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o700 : 0o600);
+    }
+  }
+}

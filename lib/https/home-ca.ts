@@ -1,6 +1,7 @@
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
 import { KeyObject, X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'crypto';
+import * as psl from 'psl';
 import { hostOf } from './family-address';
 import { isIPv4 } from '../config/checks';
 
@@ -29,8 +30,15 @@ import { isIPv4 } from '../config/checks';
  *   OpenSSL (curl, Python, Node), Windows CryptoAPI, NSS (Firefox) and Chrome's verifier do too.
  */
 
-/** DNS suffixes meant for private networks (RFC 6762 .local, RFC 8375 home.arpa, ICANN's .internal) and common router ones. */
-export const PRIVATE_DNS_SUFFIXES = ['localhost', 'local', 'lan', 'home', 'internal', 'home.arpa', 'fritz.box'];
+/**
+ * DNS suffixes meant for private networks (RFC 6761 localhost, RFC 6762 .local, RFC 8375
+ * home.arpa, ICANN's .internal) and the common router ones (.lan, .home). Never a public name
+ * (see publicName): fritz.box, the FRITZ!Box routers' own, was one until 2026-12; .box is a
+ * public top-level domain, so a CA permitting fritz.box could vouch for that internet domain.
+ */
+export const PRIVATE_DNS_SUFFIXES = ['localhost', 'local', 'lan', 'home', 'internal', 'home.arpa'];
+/** Special-use names the public suffix list carries although no one owns them on the internet (RFC 8375). */
+const SPECIAL_USE = ['home.arpa'];
 /** Loopback, RFC 1918, link-local, carrier-grade NAT (Tailscale, some ISPs), IPv6 loopback, ULA and link-local. */
 export const PRIVATE_RANGES = [
   '127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10',
@@ -77,14 +85,31 @@ export function serverNames(trustedDomains: string[]): { dns: string[]; ip: stri
 }
 
 /**
+ * The public suffix a name is, or sits directly under ("family" → "family", "bank.family" →
+ * "family", "smith.co.uk" → "co.uk"); undefined for a name of the home's own (no listed suffix,
+ * or deeper than a registrable domain). A name constraint permits a name with every name below
+ * it, and a constraint cannot permit one without them: such a name in the CA would make its key
+ * a key to other people's sites. The list is the public suffix list as the psl package ships it.
+ */
+export function publicName(name: string): string | undefined {
+  const n = name.toLowerCase().replace(/\.$/, '');
+  if (SPECIAL_USE.some((s) => n === s || n.endsWith(`.${s}`))) return undefined;
+  const parsed = psl.parse(n);
+  if ('error' in parsed && parsed.error) return undefined;
+  const p = parsed as psl.ParsedDomain;
+  if (!p.listed || !p.tld) return undefined;
+  return p.domain === null || p.domain === n ? p.tld : undefined;
+}
+
+/**
  * What a new root permits: the private suffixes and ranges, plus any trusted host name outside
- * them (a PC's own name, like "desktop-4f2a", is one label with no suffix) and, each on its own,
- * any trusted address outside them (a LAN that is not numbered privately): the home's own names,
- * nothing more.
+ * them (a PC's own name, like "desktop-4f2a", is one label with no suffix) but never a public
+ * one (publicName), and, each on its own, any trusted address outside them (a LAN that is not
+ * numbered privately): the home's own names, nothing more.
  */
 export function permittedFor(trustedDomains: string[]): Permitted {
   const base: Permitted = { dns: PRIVATE_DNS_SUFFIXES, ip: PRIVATE_RANGES };
-  const extraNames = hostNamesOf(trustedDomains).filter((n) => !permitsDns(base, n));
+  const extraNames = hostNamesOf(trustedDomains).filter((n) => !permitsDns(base, n) && !publicName(n));
   const extraAddresses = addressesOf(trustedDomains).filter((a) => !base.ip.some((r) => inRange(a, r)))
     .map((a) => `${a}/${isIPv4(a) ? 32 : 128}`);
   return { dns: [...base.dns, ...extraNames], ip: [...base.ip, ...extraAddresses] };
@@ -106,10 +131,11 @@ export function permitsDns(p: Permitted, name: string): boolean {
 }
 
 /** Creates a new root for this home. `now` and the key are arguments so tests can fix them. */
-export function createHomeCa(trustedDomains: string[], label: string, now: Date, key?: { privateKey: KeyObject; publicKey: KeyObject }): HomeCa {
+export function createHomeCa(trustedDomains: string[], label: string, now: Date, key?: { privateKey: KeyObject; publicKey: KeyObject },
+  /** What the root permits. @default permittedFor(trustedDomains) (tests make roots as earlier versions did) */
+  permitted: Permitted = permittedFor(trustedDomains)): HomeCa {
   const pair = key ?? generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
-  const permitted = permittedFor(trustedDomains);
   // A name phones show in their certificate lists: which home, and when it was made.
   const name = distinguishedName(`homecloud home CA (${label}, ${now.toISOString().slice(0, 10)})`);
   const ski = createHash('sha1').update(Buffer.from(AsnConvert.parse(spki, asn.SubjectPublicKeyInfo).subjectPublicKey)).digest();

@@ -3,8 +3,8 @@ import { loadOrCreateHomeCa } from '../https/ca-store';
 import { buildApp } from './chart';
 import { UserFacingError } from '../config/errors';
 import { pinImages, readLock } from '../updates/image-lock';
-import { loadOrCreateCredentials } from '../config/secrets-store';
-import { resolveSettings } from '../config/resolve-settings';
+import { loadOrCreateCredentials, ownerOnlyWhileWriting } from '../config/secrets-store';
+import { pcName, resolveSettings } from '../config/resolve-settings';
 import { HomecloudSettings, HostFacts, SettingsError } from '../config/settings';
 
 export interface SynthPaths {
@@ -34,10 +34,16 @@ export function synth(settings: HomecloudSettings, host: HostFacts, paths: Synth
         stderr(`homecloud: images.${key} is set to ${o.image}, not what images.lock.json pinned: it runs by tag until \`npm run update\` pins it\n`);
       }
     }
+    if (!settings.trustedDomains && pcName(host.hostname) !== host.hostname) {
+      stderr(`homecloud: this PC's name "${host.hostname}" is also a public internet domain (.${host.hostname}), which the home CA must never `
+        + `vouch for: phones reach the home cloud at ${[pcName(host.hostname), ...host.lanAddresses].join(' or ')} instead `
+        + '(or rename the PC: Settings > System > About > Rename this PC)\n');
+    }
     // The CA first: a trusted name it may not certify stops synth before anything is written.
-    const ca = loadOrCreateHomeCa(paths.credentials, resolved.trustedDomains, host.hostname, new Date());
+    const ca = loadOrCreateHomeCa(paths.credentials, resolved.trustedDomains, host.hostname, new Date(), stderr);
     const credentials = loadOrCreateCredentials(paths.credentials);
-    buildApp(resolved, credentials, ca, paths.outdir, host.hostname).app.synth();
+    // The manifests hold the Secrets (passwords, the backup key, the CA's key) in the clear.
+    ownerOnlyWhileWriting(paths.outdir, () => buildApp(resolved, credentials, ca, paths.outdir, host.hostname).app.synth());
     const host0 = resolved.trustedDomains.find((d) => d !== 'localhost' && d !== '127.0.0.1') ?? 'localhost';
     stderr(`homecloud: wrote ${path.join(paths.outdir, MANIFEST_FILE)} (namespace ${resolved.namespace}; once deployed, `
       + `set up each phone at http://${host0}${resolved.httpPort === 80 ? '' : `:${resolved.httpPort}`}/welcome/ `

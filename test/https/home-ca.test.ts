@@ -7,7 +7,9 @@ import * as path from 'path';
 import * as tls from 'tls';
 import { caFiles, loadOrCreateHomeCa } from '../../lib/https/ca-store';
 import { UserFacingError } from '../../lib/config/errors';
-import { HomeCa, createHomeCa, homeCaProblem, inRange, outsideOf, permittedFor, permittedOf, serverNames } from '../../lib/https/home-ca';
+import { HomeCa, PRIVATE_DNS_SUFFIXES, PRIVATE_RANGES, createHomeCa, homeCaProblem, inRange, outsideOf, permittedFor, permittedOf, publicName, serverNames } from '../../lib/https/home-ca';
+import { resolveSettings } from '../../lib/config/resolve-settings';
+import { SettingsError } from '../../lib/config/settings';
 import { MANIFEST_FILE, synth } from '../../lib/stack/synth';
 import { commands, describeWhen } from '../support/requirements';
 import { HOST } from '../support/stack';
@@ -103,7 +105,8 @@ describe('the home CA', () => {
 
 describeWhen(commands(['openssl'], 'apt-get install openssl'), 'name constraints, proven with OpenSSL and Node', () => {
   const dir = tmp();
-  const ca = createHomeCa(TRUSTED, 'familypc', new Date());
+  // (A name under a public domain, like a FRITZ!Box's nas.fritz.box, is permitted only as set in trustedDomains.)
+  const ca = createHomeCa([...TRUSTED, 'nas.fritz.box'], 'familypc', new Date());
   fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
   const verify = (file: string, host: string) => openssl(['verify', '-CAfile', path.join(dir, 'ca.pem'), '-x509_strict', net.isIP(host) ? '-verify_ip' : '-verify_hostname', host, file]);
 
@@ -133,6 +136,8 @@ describeWhen(commands(['openssl'], 'apt-get install openssl'), 'name constraints
     ['example.com', 'DNS:example.com'],
     ['www.google.com', 'DNS:www.google.com'],
     ['familypc.evil.com', 'DNS:familypc.evil.com'],
+    ['fritz.box', 'DNS:fritz.box'],
+    ['login.fritz.box', 'DNS:login.fritz.box'],
     ['8.8.8.8', 'IP:8.8.8.8'],
     ['2001:4860:4860::8888', 'IP:2001:4860:4860::8888'],
   ])('refuses a certificate for %s even though the home CA signed it', async (host, sans) => {
@@ -143,6 +148,17 @@ describeWhen(commands(['openssl'], 'apt-get install openssl'), 'name constraints
     await expect(nodeConnects(dir, ca, c, host)).resolves.toMatch(/^UNSPECIFIED/);
     await expect(nodeConnects(dir, plainCa, leaf(dir, plainCa, `plain-${host.replace(/\W/g, '_')}`, sans), host)).resolves.toBe('ok');
   });
+
+  it.each([['family', true], ['app', true], ['casa', true], ['home', false], ['desktop-7h2k', false]])(
+    'a PC named %s: a certificate for bank.<its name> signed with its CA is refused where the name is public (%s)', (name, isPublic) => {
+      const own = createHomeCa(resolveSettings({}, { ...HOST, hostname: name as string }).trustedDomains, name as string, new Date());
+      const caFile = path.join(dir, `pc-${name}.pem`);
+      fs.writeFileSync(caFile, own.certPem);
+      const c = leaf(dir, own, `bank-${name}`, `DNS:bank.${name}`);
+      const r = openssl(['verify', '-CAfile', caFile, '-x509_strict', '-verify_hostname', `bank.${name}`, c.file]);
+      if (isPublic) expect(r.out).toMatch(/permitted subtree violation/);
+      expect(r.status === 0).toBe(!isPublic);
+    });
 
   it('refuses a certificate that hides a public name beside a permitted one', async () => {
     const c = leaf(dir, ca, 'mixed', 'DNS:familypc,DNS:example.com');
@@ -198,5 +214,81 @@ describe('keeping the CA (lib/https/ca-store.ts)', () => {
     expect(synth({}, HOST, { outdir: out, credentials: creds }, (m) => messages.push(m))).toBe(1);
     expect(messages.join('')).toMatch(/home CA .* cannot be used/);
     expect(fs.existsSync(path.join(out, MANIFEST_FILE))).toBe(false);
+  });
+});
+
+/**
+ * A name constraint permits a name with every name below it: a PC named like a public top-level
+ * domain ("family", "app", "casa") must never put that name into the CA, or its key would vouch
+ * for every site under it (bank.family). Public names come from the public suffix list (psl).
+ */
+describe('a PC named like a public domain', () => {
+  const PCS: [string, boolean][] = [['family', true], ['app', true], ['casa', true], ['home', false], ['desktop-7h2k', false]];
+  const hostOf = (hostname: string) => ({ ...HOST, hostname });
+
+  it.each(PCS)('%s: public %s', (name, isPublic) => {
+    expect(Boolean(publicName(name))).toBe(isPublic);
+    const resolved = resolveSettings({}, hostOf(name));
+    const ca = createHomeCa(resolved.trustedDomains, name, NOW);
+    const permitted = permittedOf(ca.certPem)!;
+    expect(permitted.dns.includes(name)).toBe(!isPublic);
+    expect(permitted.dns.filter((n) => publicName(n))).toEqual([]);
+    // Reached by its mDNS name instead, which the CA permits (.local), and by its address.
+    expect(resolved.trustedDomains).toEqual(isPublic ? ['localhost', '127.0.0.1', `${name}.local`, '192.168.1.20'] : ['localhost', '127.0.0.1', name, '192.168.1.20']);
+    expect(outsideOf(permitted, resolved.trustedDomains)).toEqual([]);
+  });
+
+  it('no built-in private suffix is public (fritz.box is a name directly under .box)', () => {
+    expect(PRIVATE_DNS_SUFFIXES.filter((n) => publicName(n))).toEqual([]);
+    expect(publicName('fritz.box')).toBe('box');
+    expect(publicName('nas.fritz.box')).toBeUndefined(); // deeper: only a subtree of that one domain
+    expect(publicName('pc.home.arpa')).toBeUndefined(); // RFC 8375: the home's own, though the list carries it
+    expect(publicName('co.uk')).toBe('co.uk');
+    expect(publicName('smith.co.uk')).toBe('co.uk');
+  });
+
+  it('refuses such a name in trustedDomains, naming the setting and what to use', () => {
+    expect(() => resolveSettings({ trustedDomains: ['localhost', 'family'] }, HOST)).toThrow(SettingsError);
+    expect(() => resolveSettings({ trustedDomains: ['localhost', 'family'] }, HOST))
+      .toThrow(/trustedDomains\[1\].*"family".*public internet domain \(\.family\).*"family\.local"/s);
+  });
+
+  it('says at synth which names the phones use instead', () => {
+    const dir = tmp();
+    const messages: string[] = [];
+    expect(synth({}, hostOf('family'), { outdir: path.join(dir, 'dist'), credentials: path.join(dir, 'credentials.json') }, (m) => messages.push(m))).toBe(0);
+    expect(messages.join('')).toMatch(/this PC's name "family" is also a public internet domain \(\.family\).*family\.local or 192\.168\.1\.20/s);
+  });
+
+  it('replaces a CA made earlier with a public name on the next synth, keeps the old one aside, and says how to trust the new one', () => {
+    const dir = tmp();
+    const creds = path.join(dir, 'credentials.json');
+    const files = caFiles(creds);
+    fs.mkdirSync(dir, { recursive: true });
+    // As an earlier homecloud made it: fritz.box among the suffixes, the PC's bare name "family".
+    const old = createHomeCa([], 'family', NOW, undefined, { dns: ['localhost', 'lan', 'fritz.box', 'family'], ip: ['192.168.0.0/16'] });
+    expect(permittedOf(old.certPem)!.dns).toEqual(expect.arrayContaining(['family', 'fritz.box']));
+    fs.writeFileSync(files.cert, old.certPem);
+    fs.writeFileSync(files.key, old.keyPem, { mode: 0o600 });
+    const messages: string[] = [];
+    const ca = loadOrCreateHomeCa(creds, ['localhost', 'family.local'], 'family', NOW, (m) => messages.push(m));
+    expect(ca.certPem).not.toBe(old.certPem);
+    expect(permittedOf(ca.certPem)!.dns.filter((n) => publicName(n))).toEqual([]);
+    expect(fs.readFileSync(files.cert, 'utf8')).toBe(ca.certPem);
+    const aside = fs.readdirSync(dir).filter((n) => n.startsWith('home-ca.') && n.includes('replaced')).sort();
+    expect(aside).toEqual(['home-ca.crt.replaced-2026-11-27', 'home-ca.key.replaced-2026-11-27']);
+    expect(fs.statSync(path.join(dir, aside[1])).mode & 0o077).toBe(0);
+    expect(messages.join('')).toMatch(/could vouch for names that are public on the internet \("family", "fritz\.box"\).*replaced.*install the new CA on every phone and PC.*\/welcome\/.*npm run trust/s);
+    // Once replaced, kept.
+    expect(loadOrCreateHomeCa(creds, ['localhost', 'family.local'], 'family', NOW, (m) => messages.push(m))).toEqual(ca);
+  });
+});
+
+describe('the README says exactly what the CA permits', () => {
+  it('lists every built-in suffix and range, and nothing else', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const paragraph = readme.split('\n\n').find((p) => p.startsWith('**What the CA can and cannot do.**'))!.split('This limit')[0];
+    const listed = [...paragraph.matchAll(/`([^`]+)`/g)].map((m) => m[1]).filter((t) => t !== 'trustedDomains');
+    expect(listed.sort()).toEqual([...PRIVATE_DNS_SUFFIXES, ...PRIVATE_RANGES].sort());
   });
 });

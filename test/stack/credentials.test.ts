@@ -55,6 +55,37 @@ describe('the credentials file', () => {
   });
 });
 
+describe('no file that holds a secret is readable by others (a PC the whole family logs into)', () => {
+  /** Every file under dir whose bytes hold one of the values, in the clear or base64 (as in a Secret). */
+  const holders = (dir: string, values: string[]): string[] => fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((rel) => path.join(dir, rel)).filter((f) => fs.statSync(f).isFile())
+    .filter((f) => {
+      const text = fs.readFileSync(f, 'utf8');
+      return values.some((v) => text.includes(v) || text.includes(Buffer.from(v).toString('base64')));
+    });
+
+  it('after synth, under a umask that lets everybody read, and over a dist/ an earlier synth left world-readable', () => {
+    const dir = tmp();
+    const paths = { outdir: path.join(dir, 'dist'), credentials: path.join(dir, '.homecloud', 'credentials.json') };
+    fs.mkdirSync(paths.outdir, { mode: 0o755 });
+    fs.writeFileSync(path.join(paths.outdir, 'app.k8s.yaml'), 'old', { mode: 0o644 });
+    const before = process.umask(0o022);
+    try {
+      expect(synth({}, HOST, paths, () => undefined)).toBe(0);
+    } finally {
+      process.umask(before);
+    }
+    const saved = JSON.parse(fs.readFileSync(paths.credentials, 'utf8')) as Record<string, string>;
+    const caKey = fs.readFileSync(path.join(dir, '.homecloud', 'home-ca.key'), 'utf8').split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+    const secrets = [...Object.values(saved).filter((v) => typeof v === 'string' && v.length >= 16), caKey.slice(0, 40)];
+    const files = holders(dir, secrets);
+    // The manifests (the Secrets in the clear), the credentials and the CA key at least.
+    expect(files.map((f) => path.relative(dir, f)).sort()).toEqual(expect.arrayContaining(['.homecloud/credentials.json', '.homecloud/home-ca.key', 'dist/app.k8s.yaml']));
+    for (const f of files) expect([path.relative(dir, f), (fs.statSync(f).mode & 0o077).toString(8)]).toEqual([path.relative(dir, f), '0']);
+    for (const d of [paths.outdir, path.dirname(paths.credentials)]) expect((fs.statSync(d).mode & 0o077).toString(8)).toBe('0');
+  });
+});
+
 describe('secrets stay out of git', () => {
   it('ignores dist/ and the credentials folder', () => {
     const ignored = execFileSync('git', ['check-ignore', 'dist/app.k8s.yaml', '.homecloud/credentials.json'], { cwd: ROOT, encoding: 'utf8' });
