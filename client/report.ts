@@ -32,6 +32,8 @@ export interface HostInfo {
   readonly certificate?: CertificateCheck;
   /** The last `npm run update` check of the image registries (status never asks them itself). */
   readonly imageCheck?: { readonly checkedAt: string; readonly waiting: ReadonlyArray<{ readonly tag: string; readonly version?: string }> };
+  /** Windows: the project's folders holding secrets that other accounts of the PC can read, and who. */
+  readonly secretsExposed?: ReadonlyArray<{ readonly folder: string; readonly readers: string[] }>;
 }
 
 /** One off-disk copy: offsite.sh's termination message, or the PC's own record of it. */

@@ -2,6 +2,7 @@
  * The status report: what a family member needs to know, in plain words, built from a few
  * API lists. Pure: the lists come in, the report (and its text) goes out.
  */
+import { trustedNames } from './addresses';
 import { capacityVerdict, demandOf } from './capacity';
 import { BackupReport, ClusterState, ClusterType, CopyRecord, ComponentReport, ComponentState, HostInfo, OffsiteReport, Report } from './report';
 import { durationWords, humanBytes } from './status-text';
@@ -271,6 +272,12 @@ function offsiteWarnings(o: OffsiteReport, state: ClusterState, installedHours: 
   return w;
 }
 
+/** Windows: a folder of the project holding secrets that other accounts of the PC can read. */
+function exposedWarning(e: { folder: string; readers: string[] }): string {
+  return `Other accounts of this PC (${e.readers.join(', ')}) can read ${e.folder}, which holds the home cloud's passwords and keys. `
+    + 'Run `npm run deploy` to make it private to you again; keep the project in your own user folder (C:\\Users\\<you>\\).';
+}
+
 export function buildReport(state: ClusterState, host: HostInfo): Report {
   const service = state.services.find((s) => s.metadata.name === 'nextcloud');
   const portNamed = (name: string) => service?.spec?.ports?.find((p: Obj) => p.name === name)?.port;
@@ -304,6 +311,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
   if (state.context !== 'docker-desktop') {
     warnings.push(`Kubernetes context is "${state.context}", not Docker Desktop's ("docker-desktop").`);
   }
+  warnings.push(...(host.secretsExposed ?? []).map(exposedWarning));
   const ageHours = minutesSince(state, state.namespaceObject?.metadata?.creationTimestamp) / 60;
   const sinceSuccess = backup.lastSuccess ? minutesSince(state, backup.lastSuccess) / 60 : Infinity;
   const backupOverdue = installed && ageHours > BACKUP_OVERDUE_HOURS && sinceSuccess > BACKUP_OVERDUE_HOURS;
@@ -339,7 +347,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     healthy,
     components,
     volumes,
-    addresses: { thisPc: `${scheme}://localhost${suffix}/`, lan: host.lanAddresses.map((a) => `${scheme}://${a}${suffix}/`) },
+    addresses: { thisPc: `${scheme}://localhost${suffix}/`, lan: [...trustedNames(state), ...host.lanAddresses].map((a) => `${scheme}://${a}${suffix}/`) },
     clients: { caldav: `${base}/remote.php/dav`, carddav: `${base}/remote.php/dav`, webdav: `${base}/remote.php/dav/files/USERNAME/` },
     welcome: httpsPort ? `http://${lanHost}${httpPort === 80 ? '' : `:${httpPort}`}/welcome/` : undefined,
     https: httpsPort ? host.certificate : undefined,

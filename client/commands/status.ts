@@ -1,14 +1,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import * as QRCode from 'qrcode';
 import { lanAddresses } from '../../lib/config/host-facts';
+import { exposedFolders, runSync } from '../../lib/config/windows-acl';
 import { caFiles } from '../../lib/https/ca-store';
 import { readState } from '../cluster-state';
 import { Command, Options } from '../command';
 import { EXIT, Io, printJson } from '../io';
 import { Kube } from '../kube';
 import { readRecord } from '../offsite';
-import { credentialsFile, namespaceOf, stateFile } from '../project';
+import { credentialsFile, manifestPath, namespaceOf, stateFile } from '../project';
 import { ClusterState, buildReport, offsiteSettings } from '../status';
 import { formatReport } from '../status-text';
 import { CertificateCheck, checkCertificate } from '../trust';
@@ -27,6 +29,8 @@ export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<num
       certificate: await certificateOf(state),
       // The last `npm run update` check: status itself never asks a registry.
       imageCheck: readJson<CheckRecord>(stateFile('image-check.json')),
+      // Windows only: file modes mean nothing there, the folders' access lists do.
+      secretsExposed: process.platform === 'win32' ? exposedFolders([path.dirname(credentialsFile()), path.dirname(manifestPath())], runSync) : undefined,
     };
     const report = buildReport(state, host);
     if (o.output === 'json') printJson(io, { ...report, apiRequests: kube.requests });

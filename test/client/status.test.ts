@@ -70,6 +70,16 @@ describe('the report', () => {
     expect(r.healthy).toBe(true);
     expect(r.warnings).toEqual([]);
   });
+  it('gives the names phones use too, as deployed (a PC named like a public domain: NAME.local), before the addresses', () => {
+    const named = { ...deployment('nextcloud', 1), spec: { replicas: 1, template: { spec: { containers: [{ name: 'nextcloud', env: [
+      { name: 'HOMECLOUD_TRUSTED_DOMAINS', value: 'localhost 127.0.0.1 family.local 192.168.1.20 photos.lan:8443' }] }] } } } };
+    const r = buildReport(state({ deployments: [named, deployment('database', 1), deployment('cache', 1)] }), host);
+    expect(r.addresses.lan).toEqual(['https://family.local/', 'https://photos.lan/', 'https://192.168.1.20/']);
+  });
+  it('warns when other accounts of the PC can read the folders that hold the passwords and keys (Windows)', () => {
+    const r = buildReport(state({ pods: [good] }), { ...host, secretsExposed: [{ folder: 'C:\\homecloud\\.homecloud', readers: ['Authenticated Users', 'Users'] }] });
+    expect(r.warnings).toEqual([expect.stringMatching(/Other accounts of this PC \(Authenticated Users, Users\) can read C:\\homecloud\\\.homecloud, which holds the home cloud's passwords and keys.*npm run deploy.*your own user folder/)]);
+  });
   it('gives the HTTPS addresses, the CalDAV/CardDAV/WebDAV URLs and the welcome page for phones', () => {
     const r = buildReport(state(), host);
     expect(r.addresses).toEqual({ thisPc: 'https://localhost/', lan: ['https://192.168.1.20/'] });
