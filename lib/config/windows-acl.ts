@@ -32,7 +32,8 @@ export function userSidOf(whoamiCsv: string): string | undefined {
 
 /** icacls arguments: inheritance removed, full control for the user, SYSTEM and Administrators, inherited by all inside. Pure. */
 export function ownerOnlyAclArgs(folder: string, userSid: string): string[] {
-  return [folder, '/inheritance:r', ...[userSid, SYSTEM_SID, ADMINISTRATORS_SID].flatMap((sid) => ['/grant:r', `*${sid}:(OI)(CI)F`])];
+  // (icacls's documented form: /grant:r Sid:perm [...]; a SID written as *S-1-….)
+  return [folder, '/inheritance:r', '/grant:r', ...[userSid, SYSTEM_SID, ADMINISTRATORS_SID].map((sid) => `*${sid}:(OI)(CI)F`)];
 }
 
 /** A PowerShell command printing the SID of every account the folder's access list allows in, one a line. Pure. */

@@ -40,7 +40,7 @@ describe('Windows: the folders that hold secrets, readable only by the installin
   it('builds icacls for the user, SYSTEM and Administrators by SID (names are translated on other languages), inheritance removed', () => {
     expect(ownerOnlyAclArgs('C:\\Users\\Anna & Tom\\homecloud\\.homecloud', ANNA)).toEqual([
       'C:\\Users\\Anna & Tom\\homecloud\\.homecloud', '/inheritance:r',
-      '/grant:r', `*${ANNA}:(OI)(CI)F`, '/grant:r', '*S-1-5-18:(OI)(CI)F', '/grant:r', '*S-1-5-32-544:(OI)(CI)F',
+      '/grant:r', `*${ANNA}:(OI)(CI)F`, '*S-1-5-18:(OI)(CI)F', '*S-1-5-32-544:(OI)(CI)F',
     ]);
   });
 
