@@ -30,18 +30,19 @@ release_orphaned_maintenance() {
 # shell would ignore any signal it does not trap, and every stop would wait out the grace period.
 trap 'echo "homecloud cron: stopping"; exit 0' TERM INT QUIT
 
-echo "homecloud cron: running cron.php every ${interval}s"
+echo "homecloud cron: running cron.php every ${interval}s (counted from the end of each run)"
 while :; do
-  started=$(date +%s)
   if grep -qs "'installed' => true" "$webroot/config/config.php"; then
     release_orphaned_maintenance
     $php_bin -f "$webroot/cron.php" || echo "homecloud cron: cron.php failed with exit code $?" >&2
   else
     echo "homecloud cron: Nextcloud is not installed yet; waiting"
   fi
-  elapsed=$(( $(date +%s) - started ))
-  pause=$(( interval - elapsed ))
-  [ "$pause" -lt 1 ] && pause=1
-  sleep "$pause" &
+  # Nextcloud runs a job only when MORE than its interval has passed since the job last started
+  # (TimedJob), and a job starts anywhere within a run. Runs started exactly 300 s apart gave the
+  # 5-minute jobs (calendar reminders) every other run, 10 minutes late. The full interval and a
+  # second more after a run ends puts every job's next chance past its interval: every 5-minute
+  # job runs in every run, and the runs are as many an hour as before, give or take one.
+  sleep $((interval + 1)) &
   wait $!
 done
