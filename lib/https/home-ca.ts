@@ -215,7 +215,10 @@ export function permittedOf(certPem: string): Permitted | undefined {
 /** The root's name, expiry, serial number and SHA-256 fingerprint as phones show it. */
 export function describeCa(certPem: string): { subject: string; notAfter: Date; fingerprint: string; serial: string } {
   const cert = new X509Certificate(certPem);
-  const cn = /^CN=(.*)$/m.exec(cert.subject)?.[1] ?? cert.subject;
+  // From the certificate's own bytes: X509Certificate.subject is RFC 4514 text ("(vm\\, 2026-…)"),
+  // and phones show the name as it is ("(vm, 2026-…)").
+  const subject = AsnConvert.parse(cert.raw, asn.Certificate).tbsCertificate.subject;
+  const cn = subject.flatMap((rdn) => [...rdn]).find((a) => a.type === OID.commonName)?.value.toString() ?? cert.subject;
   return { subject: cn, notAfter: new Date(cert.validTo), fingerprint: cert.fingerprint256, serial: cert.serialNumber };
 }
 

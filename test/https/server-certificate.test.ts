@@ -83,6 +83,17 @@ describe('the welcome folder', () => {
     for (const words of ['full trust', 'Install a certificate', 'certutil -user -addstore Root homecloud-ca.crt', 'npm run trust', 'https://']) expect(page).toContain(words);
   });
 
+  it('names the CA as phones list it, not in RFC 4514 escaping (a comma, quotes, "+", ";" and "<>" in it)', () => {
+    const made = new Date('2026-12-05T10:00:00Z');
+    for (const [label, shown] of [['vm', 'homecloud home CA (vm, 2026-12-05)'], ['Jürgen\'s "PC"+1;<x>', 'homecloud home CA (Jürgen\'s "PC"+1;<x>, 2026-12-05)']]) {
+      const caPem = createHomeCa(['localhost'], label, made).certPem;
+      expect(describeCa(caPem).subject).toBe(shown);
+      const page = welcomeFiles({ caPem, label, httpsPort: 443 })[WELCOME_FILES.page];
+      expect(page).not.toContain('\\,');
+      expect(mobileConfig({ caPem, label, httpsPort: 443 })).toContain(`<string>${shown.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}`);
+    }
+  });
+
   it('is the same for the same CA, so synth output changes only when the CA does', () => {
     const o = { caPem: testHomeCa().certPem, label: 'familypc', httpsPort: 443 };
     expect(welcomeFiles(o)).toEqual(welcomeFiles({ ...o }));
