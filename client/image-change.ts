@@ -4,6 +4,7 @@ import { ImageSettings } from '../lib/config/settings';
 import { ImageLock, PinOutcome, writeLock } from '../lib/updates/image-lock';
 import { Manifests, applyManifests, checkUpgrade, containerImage, readLive, waitReady } from './apply';
 import { Io } from './io';
+import { dockerArch } from './registry';
 import { backupFailure, backupSummary, podsOf, runJob } from './jobs';
 import { Kube } from './kube';
 import { kubectlExec } from './offsite';
@@ -99,4 +100,19 @@ export async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, chang
   io.err(`${results.filter((r) => r.action !== 'unchanged').length} change(s) applied\n`);
   const ready = change.wait === false ? true : await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
   return { ready, snapshot: summary?.snapshot };
+}
+
+/**
+ * The architecture the images must have: the cluster's node's (Docker Desktop's VM), which is
+ * what pulls them; this PC's own only when no cluster answers (pinning before the install).
+ */
+export async function clusterArch(kube: Kube): Promise<string> {
+  try {
+    const nodes = await kube.get('/api/v1/nodes') as { items?: { status?: { nodeInfo?: { architecture?: string } } }[] } | undefined;
+    const arch = nodes?.items?.[0]?.status?.nodeInfo?.architecture;
+    if (arch) return arch;
+  } catch {
+    // no cluster reachable: this PC's
+  }
+  return dockerArch(process.arch);
 }

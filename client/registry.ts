@@ -72,20 +72,110 @@ export class Registry {
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  /** The digest the tag of `reference` points to now (HEAD: no pull counted). */
+  /**
+   * The digest the tag of `reference` points to now (HEAD: no pull counted). Only what says it is
+   * a manifest counts: a captive portal's page answers 200 too. Before a new digest is pinned,
+   * `inspect` proves it.
+   */
   async digestOf(reference: string): Promise<RemoteImage> {
     const ref = parseImageRef(reference);
     if (!ref.tag) throw new RegistryError('bad-answer', `${reference} has no tag to look up`);
     const res = await this.call(ref, `/manifests/${encodeURIComponent(ref.tag)}`, 'HEAD', reference);
+    const mediaType = mediaTypeOf(res);
+    if (mediaType && !MANIFEST_TYPES.includes(mediaType)) throw notAManifest(ref, reference, mediaType);
     let digest = res.headers.get('docker-content-digest') ?? undefined;
-    const mediaType = res.headers.get('content-type')?.split(';')[0].trim();
-    if (!digest) {
-      // Registries need not send the header; then the digest is the hash of the manifest's bytes.
-      const body = await this.call(ref, `/manifests/${encodeURIComponent(ref.tag)}`, 'GET', reference);
-      digest = `sha256:${createHash('sha256').update(Buffer.from(await body.arrayBuffer())).digest('hex')}`;
-    }
+    // Registries need not send the header; then the digest is the hash of the manifest's bytes.
+    if (!digest) digest = (await this.manifest(ref, reference, ref.tag)).digest;
     if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new RegistryError('bad-answer', `${registryName(ref)} answered ${reference} with an unusable digest "${digest}"`);
     return { digest, mediaType };
+  }
+
+  /**
+   * Proves that `digest` is an image this cluster can run before it is pinned: the manifest (or
+   * index) by that digest is one, and its bytes hash to it; an index has a build for linux/`arch`
+   * (the node's architecture; no other is taken instead), which is itself a manifest that hashes to
+   * its digest; and that build's configuration is there. Two manifest GETs (counted as pulls on
+   * Docker Hub), so only for digests that are new. Returns the version the image declares.
+   */
+  async inspect(reference: string, digest: string, arch: string): Promise<{ version?: string }> {
+    const ref = parseImageRef(reference);
+    const who = registryName(ref);
+    let image: { digest: string; body: Manifest };
+    try {
+      image = await this.manifest(ref, reference, digest, digest);
+    } catch (e) {
+      if (!(e instanceof RegistryError) || e.problem !== 'not-found') throw e;
+      throw new RegistryError('bad-answer', `${who} named ${digest.slice(0, 19)}… for ${reference} but serves no manifest by that digest`);
+    }
+    if (image.body.manifests) {
+      const builds = image.body.manifests.filter((m) => m.platform?.os);
+      const pick = builds.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === arch);
+      if (!pick) {
+        const has = builds.map((m) => `${m.platform!.os}/${m.platform!.architecture}`).join(', ') || 'none';
+        throw new RegistryError('bad-answer', `${who} has no build of ${reference} for this cluster (linux/${arch}); it has ${has}`);
+      }
+      image = await this.manifest(ref, reference, pick.digest, pick.digest);
+      if (image.body.manifests) throw new RegistryError('bad-answer', `${who}'s build of ${reference} for linux/${arch} is not an image manifest`);
+    }
+    const configDigest = image.body.config!.digest;
+    let res: Response;
+    try {
+      res = await this.call(ref, `/blobs/${configDigest}`, 'GET', reference);
+    } catch (e) {
+      if (e instanceof RegistryError && e.problem === 'not-found') {
+        throw new RegistryError('bad-answer', `${who}'s ${reference} (linux/${arch}) names a configuration that is missing there: the image cannot be pulled`);
+      }
+      throw e;
+    }
+    const bytes = await this.body(res, ref, reference);
+    if (sha256(bytes) !== configDigest) throw new RegistryError('bad-answer', `${who} sent a configuration for ${reference} that does not match its content`);
+    try {
+      return { version: versionInConfig(JSON.parse(bytes.toString('utf8')) as ImageConfig) };
+    } catch {
+      throw new RegistryError('bad-answer', `${who} sent a configuration for ${reference} that is not JSON`);
+    }
+  }
+
+  /** The digest a tag points to now, proven (see inspect), and the version it declares: what a new pin needs. */
+  async resolve(reference: string, arch: string): Promise<{ digest: string; version?: string }> {
+    const { digest } = await this.digestOf(reference);
+    return { digest, ...(await this.inspect(reference, digest, arch)) };
+  }
+
+  /** One manifest or index, checked: its media type, its shape, and its bytes against `expect` and the digest header. */
+  private async manifest(ref: ImageRef, reference: string, target: string, expect?: string): Promise<{ digest: string; body: Manifest }> {
+    const who = registryName(ref);
+    const res = await this.call(ref, `/manifests/${target.startsWith('sha256:') ? target : encodeURIComponent(target)}`, 'GET', reference);
+    const mediaType = mediaTypeOf(res) ?? 'no content type';
+    if (!MANIFEST_TYPES.includes(mediaType)) throw notAManifest(ref, reference, mediaType);
+    const bytes = await this.body(res, ref, reference);
+    const digest = sha256(bytes);
+    const named = res.headers.get('docker-content-digest');
+    if ((expect && digest !== expect) || (named && named !== digest)) {
+      throw new RegistryError('bad-answer', `${who} sent a manifest for ${reference} whose digest (${expect ?? named}) does not match its content (${digest})`);
+    }
+    let body: Manifest;
+    try {
+      body = JSON.parse(bytes.toString('utf8')) as Manifest;
+    } catch {
+      throw new RegistryError('bad-answer', `${who} answered ${reference} with ${mediaType} that is not JSON, so it is not an image manifest`);
+    }
+    const index = mediaType.includes('index') || mediaType.includes('list');
+    const shaped = index ? Array.isArray(body.manifests) && body.manifests.every((m) => /^sha256:[0-9a-f]{64}$/.test(m.digest))
+      : /^sha256:[0-9a-f]{64}$/.test(body.config?.digest ?? '') && Array.isArray(body.layers);
+    if (!shaped) throw new RegistryError('bad-answer', `${who} answered ${reference} with JSON that is not an image manifest (no ${index ? 'manifests list' : 'config and layers'})`);
+    return { digest, body };
+  }
+
+  /** The whole body, or a clear error when the connection ends early. */
+  private async body(res: Response, ref: ImageRef, reference: string): Promise<Buffer> {
+    try {
+      return Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      const name = (e as Error).name;
+      if (name === 'TimeoutError' || name === 'AbortError') throw new RegistryError('unreachable', `${registryName(ref)} could not be reached for ${reference} (TimeoutError)`);
+      throw new RegistryError('bad-answer', `${registryName(ref)}'s answer for ${reference} was cut off before its end (${(e as Error).message})`);
+    }
   }
 
   /**
@@ -145,6 +235,8 @@ export class Registry {
       });
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      // The other side closed the connection in the middle of its answer.
+      if (cause === 'UND_ERR_SOCKET') throw new RegistryError('bad-answer', `${registryName(ref)}'s answer for ${reference} was cut off before its end (the connection closed)`);
       throw new RegistryError('unreachable', `${registryName(ref)} could not be reached for ${reference} (${cause})`);
     }
   }
@@ -175,6 +267,19 @@ export class Registry {
 interface Manifest {
   manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
   config?: { digest: string };
+  layers?: unknown[];
+}
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+function mediaTypeOf(res: Response): string | undefined {
+  return res.headers.get('content-type')?.split(';')[0].trim().toLowerCase() || undefined;
+}
+
+function notAManifest(ref: ImageRef, reference: string, mediaType: string): RegistryError {
+  const page = mediaType === 'text/html' ? 'a web page (text/html), not an image manifest: a Wi-Fi login page or a proxy in the way? Open any web site in a browser first'
+    : `${mediaType}, not an image manifest`;
+  return new RegistryError('bad-answer', `${registryName(ref)} answered ${reference} with ${page}`);
 }
 
 interface ImageConfig {
@@ -192,7 +297,8 @@ export function versionInConfig(config: ImageConfig): string | undefined {
   return undefined;
 }
 
-function dockerArch(nodeArch: string): string {
+/** Node.js's name of a CPU architecture → the one images use ("x64" → "amd64"). */
+export function dockerArch(nodeArch: string): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm' } as Record<string, string>)[nodeArch] ?? nodeArch;
 }
 

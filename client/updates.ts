@@ -33,12 +33,18 @@ export interface ImageAnswer {
   readonly error?: { readonly problem: RegistryProblem; readonly message: string };
 }
 
-/** Every tag's digest now, all at once (one slow registry does not add up). */
-export async function askRegistry(registry: Registry, checks: ImageCheck[]): Promise<ImageAnswer[]> {
+/**
+ * Every tag's digest now, all at once (one slow registry does not add up); a new digest only
+ * once the registry proved it is an image the cluster (`arch`, the node's architecture) can run,
+ * with the version it declares.
+ */
+export async function askRegistry(registry: Registry, checks: ImageCheck[], arch: string): Promise<ImageAnswer[]> {
   return Promise.all(checks.filter((c) => !c.fixed).map(async (c): Promise<ImageAnswer> => {
     try {
       const remote = await registry.digestOf(c.tag);
-      return { key: c.key, tag: c.tag, from: c.digest, to: remote.digest };
+      if (remote.digest === c.digest) return { key: c.key, tag: c.tag, from: c.digest, to: remote.digest };
+      const { version } = await registry.inspect(c.tag, remote.digest, arch);
+      return { key: c.key, tag: c.tag, from: c.digest, to: remote.digest, ...(version ? { version } : {}) };
     } catch (e) {
       if (e instanceof RegistryError) return { key: c.key, tag: c.tag, from: c.digest, error: { problem: e.problem, message: e.message } };
       throw e;
@@ -91,8 +97,19 @@ export function lockWith(lock: ImageLock | undefined, answers: ImageAnswer[], no
 /** The last registry check, for `status` (which never contacts the registry by itself). */
 export interface CheckRecord {
   readonly checkedAt: string;
-  readonly waiting: { readonly tag: string; readonly version?: string }[];
+  /** The new builds found; `digest` since 2026-12 (older records have none). */
+  readonly waiting: { readonly tag: string; readonly version?: string; readonly digest?: string }[];
   readonly failed?: string[];
+}
+
+/**
+ * The record without what the lock already pins: an update run since the check (or a lock
+ * pinned before the install, then deployed) installed it, and status must not say it waits. Pure.
+ */
+export function stillWaiting(record: CheckRecord | undefined, lock: ImageLock | undefined): CheckRecord | undefined {
+  if (!record) return undefined;
+  const pinned = new Set(Object.values(lock?.images ?? {}).map((i) => `${i!.tag}@${i!.digest}`));
+  return { ...record, waiting: record.waiting.filter((w) => !w.digest || !pinned.has(`${w.tag}@${w.digest}`)) };
 }
 
 /** What `npm run rollback` puts back: the lock before the change and the backup taken just before it. */

@@ -4,17 +4,18 @@ import * as path from 'path';
 import * as QRCode from 'qrcode';
 import { lanAddresses } from '../../lib/config/host-facts';
 import { exposedFolders, runSync } from '../../lib/config/windows-acl';
+import { ImageLock, readLock } from '../../lib/updates/image-lock';
 import { caFiles } from '../../lib/https/ca-store';
 import { readState } from '../cluster-state';
 import { Command, Options } from '../command';
 import { EXIT, Io, printJson } from '../io';
 import { Kube } from '../kube';
 import { readRecord } from '../offsite';
-import { credentialsFile, manifestPath, namespaceOf, stateFile } from '../project';
+import { credentialsFile, lockFile, manifestPath, namespaceOf, stateFile } from '../project';
 import { ClusterState, buildReport, offsiteSettings } from '../status';
 import { formatReport } from '../status-text';
 import { CertificateCheck, checkCertificate } from '../trust';
-import { CheckRecord, readJson } from '../updates';
+import { CheckRecord, readJson, stillWaiting } from '../updates';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -28,7 +29,8 @@ export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<num
       pcCopy: readRecord(offsiteSettings(state.cronJobs).folder),
       certificate: await certificateOf(state),
       // The last `npm run update` check: status itself never asks a registry.
-      imageCheck: readJson<CheckRecord>(stateFile('image-check.json')),
+      // (Without what the lock pins since: an update run after the check installed it.)
+      imageCheck: stillWaiting(readJson<CheckRecord>(stateFile('image-check.json')), pinnedNow()),
       // Windows only: file modes mean nothing there, the folders' access lists do.
       secretsExposed: process.platform === 'win32' ? exposedFolders([path.dirname(credentialsFile()), path.dirname(manifestPath())], runSync) : undefined,
     };
@@ -57,6 +59,15 @@ async function certificateOf(state: ClusterState): Promise<CertificateCheck | un
   const caFile = caFiles(credentialsFile()).cert;
   const caPem = fs.existsSync(caFile) ? fs.readFileSync(caFile, 'utf8') : undefined;
   return checkCertificate(ingress.hostname ?? ingress.ip ?? 'localhost', port, caPem);
+}
+
+/** The lock as it is; a damaged one is deploy's and update's to explain, not status's. */
+function pinnedNow(): ImageLock | undefined {
+  try {
+    return readLock(lockFile());
+  } catch {
+    return undefined;
+  }
 }
 
 export const statusCommand: Command = {

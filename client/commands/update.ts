@@ -1,6 +1,6 @@
-import { tagOf, writeLock } from '../../lib/updates/image-lock';
+import { writeLock } from '../../lib/updates/image-lock';
 import { Command } from '../command';
-import { UpdateContext, changeImages } from '../image-change';
+import { UpdateContext, changeImages, clusterArch } from '../image-change';
 import { EXIT, Io } from '../io';
 import { Kube } from '../kube';
 import { updateContext } from '../project';
@@ -12,7 +12,7 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Pro
   const { images, outcomes, lock } = ctx.imageState();
   const checks = checksFor(images, outcomes);
   io.err(`asking the image registries about ${checks.filter((c) => !c.fixed).length} images\n`);
-  const plan = planUpdate(await askRegistry(ctx.registry, checks));
+  const plan = planUpdate(await askRegistry(ctx.registry, checks, await clusterArch(kube)));
   if (plan.failed.length) {
     io.out(formatPlan(plan));
     const offline = plan.failed.every((f) => f.error!.problem === 'unreachable');
@@ -20,10 +20,10 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Pro
       : 'Not every image could be checked (see above). Nothing was changed; try again later.\n');
     return EXIT.COULD_NOT_RUN;
   }
-  // What each new build says it is: manifest reads count as pulls, so only for what changed.
-  const changes: ImageAnswer[] = await Promise.all(plan.changes.map(async (c) => ({ ...c, version: await ctx.registry.versionOf(`${tagOf(c.tag)}@${c.to}`) })));
+  // (Each new build's version came with the registry's proof of it: see askRegistry.)
+  const changes: ImageAnswer[] = plan.changes;
   io.out(formatPlan({ ...plan, changes }));
-  const record: CheckRecord = { checkedAt: io.now().toISOString(), waiting: changes.map((c) => ({ tag: c.tag, ...(c.version ? { version: c.version } : {}) })) };
+  const record: CheckRecord = { checkedAt: io.now().toISOString(), waiting: changes.map((c) => ({ tag: c.tag, ...(c.version ? { version: c.version } : {}), digest: c.to })) };
   writeJson(ctx.checkFile, record);
   if (changes.length === 0) {
     io.out('Everything is up to date.\n');
@@ -36,6 +36,7 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Pro
   const after = lockWith(lock, changes, io.now());
   if (!(await kube.get(`/api/v1/namespaces/${ctx.namespace}`))) {
     writeLock(ctx.lockFile, after);
+    writeJson(ctx.checkFile, { ...record, waiting: [] });
     io.out(`Pinned in ${ctx.lockFile}. homecloud is not installed here yet: \`npm run deploy\` installs exactly these images.\n`);
     return EXIT.OK;
   }

@@ -3,7 +3,7 @@ import { imageMajor } from '../../lib/config/checks';
 import { ImageLock, LockedImage, tagOf, withMajor } from '../../lib/updates/image-lock';
 import { applyManifests, containerImage, readLive, waitReady } from '../apply';
 import { Command, Options } from '../command';
-import { UpdateContext, changeImages, nextcloudStatus, occ, restoreLock, synthWithLock } from '../image-change';
+import { UpdateContext, changeImages, clusterArch, nextcloudStatus, occ, restoreLock, synthWithLock } from '../image-change';
 import { EXIT, Io } from '../io';
 import { backupFailure, backupSummary, followJob, jobFromCronJob, podsOf, runJob, scaleNextcloud, terminationMessage } from '../jobs';
 import { Kube } from '../kube';
@@ -123,14 +123,14 @@ export async function commandUpgrade(kube: Kube, ctx: UpdateContext, io: Io, to:
   for (let m = from + 1; m <= target; m++) {
     const tag = withMajor(current, m);
     let digest: string;
+    let version: string | undefined;
     try {
-      digest = (await ctx.registry.digestOf(tag)).digest;
+      ({ digest, version } = await ctx.registry.resolve(tag, await clusterArch(kube)));
     } catch (e) {
       if (!(e instanceof RegistryError)) throw e;
       io.out(`Stopped before Nextcloud ${m}: ${e.message}. Nextcloud ${m - 1} runs as before.\n`);
       return m === from + 1 ? EXIT.COULD_NOT_RUN : EXIT.UNHEALTHY;
     }
-    const version = await ctx.registry.versionOf(`${tag}@${digest}`);
     const entry: LockedImage = { tag, digest, ...(version ? { version } : {}), pinnedAt: io.now().toISOString() };
     const after: ImageLock = { lockfileVersion: 1, images: { ...(before?.images ?? {}), nextcloud: entry } };
     io.err(`step ${m - 1} → ${m}\n`);
@@ -212,13 +212,13 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
   }
   const tag = withMajor(tagOf(pin.image), target);
   let digest: string;
+  let version: string | undefined;
   try {
-    digest = (await ctx.registry.digestOf(tag)).digest;
+    ({ digest, version } = await ctx.registry.resolve(tag, await clusterArch(kube)));
   } catch (e) {
     if (e instanceof RegistryError) throw new UserFacingError(`${e.problem === 'not-found' ? `PostgreSQL ${target} is not published (as ${tag})` : e.message}. Nothing was changed.`);
     throw e;
   }
-  const version = await ctx.registry.versionOf(`${tag}@${digest}`);
   await ctx.confirm(`This moves the database from PostgreSQL ${from} to ${target}. Nextcloud is stopped while it is copied (minutes for a family's `
     + `database); PostgreSQL ${from}'s data stays on the volume for ${14} days, so \`npm run rollback\` can go back.`, 'upgrade');
   const after: ImageLock = { lockfileVersion: 1, images: { ...(lock?.images ?? {}), postgres: { tag, digest, ...(version ? { version } : {}), pinnedAt: io.now().toISOString() } } };

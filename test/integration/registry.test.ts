@@ -1,9 +1,9 @@
 import { Registry, RegistryError } from '../../client/registry';
-import { askRegistry, checksFor, planUpdate } from '../../client/updates';
+import { ImageCheck, askRegistry, checksFor, planUpdate } from '../../client/updates';
 import { pinImages } from '../../lib/updates/image-lock';
 import { DEFAULT_IMAGES } from '../../lib/config/settings';
 import { describeWhen } from '../support/requirements';
-import { Gate, TestRegistry, pushImage, registryAvailable, startGate, startRegistry } from '../support/registry';
+import { Gate, GateMode, TestRegistry, dropConfigBlob, pushImage, registryAvailable, startGate, startRegistry } from '../support/registry';
 
 // The registry client against a real Distribution registry (what Docker Hub runs), pushed to
 // through its own API; a gate in front of it plays Docker Hub's anonymous-token dance and its 429.
@@ -97,6 +97,55 @@ describeWhen(registryAvailable(), 'asking a real image registry what a tag point
     expect(e.message).toMatch(/could not be reached.*ECONNREFUSED/);
   });
 
+  /**
+   * What a captive portal, a broken proxy or a damaged registry answers is never pinned: each
+   * answer below, for a tag whose pinned build is older, leaves the image unchanged and says why.
+   */
+  describe('an answer that is not what it claims is never pinned', () => {
+    const OLD = `sha256:${'0'.repeat(64)}`;
+    const check = (tag: string): ImageCheck => ({ key: 'nginx', tag, digest: OLD, fixed: false });
+    const ask = async (base: string, tag: string, arch = 'amd64', timeoutMs = 5000) => planUpdate(await askRegistry(client(base, timeoutMs), [check(tag)], arch));
+    const refused = async (mode: GateMode, tag: string, why: RegExp, timeoutMs = 5000) => {
+      const g = await startGate(registry.url, mode);
+      try {
+        const plan = await ask(g.url, tag, 'amd64', timeoutMs);
+        expect(plan.changes).toEqual([]);
+        expect(plan.failed.map((f) => f.error?.message)).toEqual([expect.stringMatching(why)]);
+      } finally {
+        await g.stop();
+      }
+    };
+    beforeAll(async () => {
+      await pushImage(registry.url, 'library/answer-test', '1.0', { build: 'answer', architectures: ['amd64', 'arm64'] });
+    });
+
+    it('a good answer is pinned: the index, its amd64 build and that build\'s configuration all resolve', async () => {
+      const plan = await ask(registry.url, 'answer-test:1.0');
+      expect(plan.failed).toEqual([]);
+      expect(plan.changes.map((c) => c.to)).toEqual([expect.stringMatching(/^sha256:[0-9a-f]{64}$/)]);
+    });
+    it('200 text/html (a hotel Wi-Fi login page)', () => refused('html', 'answer-test:1.0', /answered answer-test:1\.0 with a web page \(text\/html\), not an image manifest/));
+    it('JSON of a manifest\'s media type that is no manifest', () => refused('not-manifest', 'answer-test:1.0', /is not an image manifest/));
+    // (The digest it names is then asked for, and is not there.)
+    it('a digest header that does not match the content', () => refused('wrong-digest', 'answer-test:1.0', /named sha256:[0-9a-f]{12}… for answer-test:1\.0 but serves no manifest by that digest/));
+    it('500', () => refused('server-error', 'answer-test:1.0', /is having trouble \(HTTP 500\)/));
+    it('no answer at all', () => refused('hang', 'answer-test:1.0', /could not be reached .*\(TimeoutError\)/, 1500));
+    it('a body cut off halfway', () => refused('truncated', 'answer-test:1.0', /was cut off/));
+    it('an index without a build for the cluster\'s architecture (amd64), though it has arm64', async () => {
+      await pushImage(registry.url, 'library/arm-only', '1.0', { build: 'arm', architectures: ['arm64'] });
+      const plan = await ask(registry.url, 'arm-only:1.0');
+      expect(plan.changes).toEqual([]);
+      expect(plan.failed[0].error?.message).toMatch(/has no build of arm-only:1\.0 for this cluster \(linux\/amd64\); it has linux\/arm64/);
+    });
+    it('a manifest whose configuration blob is missing', async () => {
+      await pushImage(registry.url, 'library/no-config', '1.0', { build: 'no-config' });
+      await dropConfigBlob(registry.url, 'library/no-config', '1.0');
+      const plan = await ask(registry.url, 'no-config:1.0');
+      expect(plan.changes).toEqual([]);
+      expect(plan.failed[0].error?.message).toMatch(/no-config:1\.0.*configuration.*missing/);
+    });
+  });
+
   it('asks for every image at once and sorts changes, unchanged and failures', async () => {
     const repos = { nextcloud: 'nextcloud:34-fpm-alpine', postgres: 'postgres:18-alpine', cache: 'valkey/valkey:8-alpine', nginx: 'nginx:1.28-alpine' };
     const digests: Record<string, string> = {};
@@ -109,7 +158,7 @@ describeWhen(registryAvailable(), 'asking a real image registry what a tag point
       postgres: { tag: repos.postgres, digest: `sha256:${'0'.repeat(64)}`, pinnedAt: '2026-11-01T00:00:00Z' },
     } };
     const { outcomes } = pinImages(DEFAULT_IMAGES, lock);
-    const plan = planUpdate(await askRegistry(client(registry.url), checksFor(DEFAULT_IMAGES, outcomes)));
+    const plan = planUpdate(await askRegistry(client(registry.url), checksFor(DEFAULT_IMAGES, outcomes), 'amd64'));
     expect(plan.unchanged.map((a) => a.key)).toEqual(['nextcloud']);
     expect(plan.changes.map((a) => [a.key, a.to])).toEqual([['postgres', digests.postgres], ['cache', digests.cache], ['nginx', digests.nginx]]);
     // restic/restic:0.18.1 was never pushed here.

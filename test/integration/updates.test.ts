@@ -168,6 +168,18 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
       }
     });
 
+    // Found by a probe on a loopback registry: a captive portal's page was pinned as all five images.
+    it('a web page instead of a manifest (a hotel Wi-Fi login page): says so, pins nothing', async () => {
+      const portal = await startGate(registry.url, 'html');
+      try {
+        const r = unchanged(withRegistry(portal.url, 'update'));
+        expect(r.out).toMatch(/answered nginx:1\.28-alpine with a web page \(text\/html\), not an image manifest: a Wi-Fi login page/);
+        expect(r.out).toMatch(/Nothing was changed; try again later/);
+      } finally {
+        await portal.stop();
+      }
+    });
+
     it('through the anonymous-token gate (as Docker Hub asks) the same update goes through', () => {
       const r = withRegistry(gate.url, 'update', '--dry-run')();
       expect(r.out).toMatch(/nginx:1\.28-alpine: [0-9a-f]{12} → [0-9a-f]{12}/);

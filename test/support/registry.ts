@@ -79,6 +79,14 @@ async function putManifest(url: string, repo: string, reference: string, mediaTy
   return sha(body);
 }
 
+/** Deletes the configuration blob of `repo:tag` (a single-platform image): a manifest that points at nothing. */
+export async function dropConfigBlob(url: string, repo: string, tag: string): Promise<void> {
+  const m = await fetch(`${url}/v2/${repo}/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const config = (await m.json() as { config: { digest: string } }).config.digest;
+  const r = await fetch(`${url}/v2/${repo}/blobs/${config}`, { method: 'DELETE' });
+  if (r.status !== 202) throw new Error(`blob delete refused: HTTP ${r.status} ${await r.text()}`);
+}
+
 export interface PushOptions {
   /** The image's environment (NEXTCLOUD_VERSION=…) and labels, as its config holds them. */
   readonly env?: string[];
@@ -128,7 +136,9 @@ export interface Gate {
   stop(): Promise<void>;
 }
 
-export async function startGate(upstream: string, mode: 'token' | 'rate-limited' = 'token'): Promise<Gate> {
+export type GateMode = 'token' | 'rate-limited' | 'html' | 'not-manifest' | 'wrong-digest' | 'server-error' | 'hang' | 'truncated';
+
+export async function startGate(upstream: string, mode: GateMode = 'token'): Promise<Gate> {
   const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hc-gate-')), 'requests.log');
   fs.writeFileSync(log, '');
   const child = spawn(process.execPath, [path.join(__dirname, 'registry-gate.js'), upstream, mode, log], { stdio: ['ignore', 'pipe', 'inherit'] });
