@@ -38,12 +38,15 @@ export interface ImageAnswer {
  * once the registry proved it is an image the cluster (`arch`, the node's architecture) can run,
  * with the version it declares.
  */
-export async function askRegistry(registry: Registry, checks: ImageCheck[], arch: string): Promise<ImageAnswer[]> {
+export async function askRegistry(registry: Registry, checks: ImageCheck[], arch: string | (() => Promise<string>)): Promise<ImageAnswer[]> {
+  // Asked once, and only when a digest is new: with nothing new, nothing but the registry is asked.
+  let known: Promise<string> | undefined;
+  const archNow = () => (known ??= typeof arch === 'string' ? Promise.resolve(arch) : arch());
   return Promise.all(checks.filter((c) => !c.fixed).map(async (c): Promise<ImageAnswer> => {
     try {
       const remote = await registry.digestOf(c.tag);
       if (remote.digest === c.digest) return { key: c.key, tag: c.tag, from: c.digest, to: remote.digest };
-      const { version } = await registry.inspect(c.tag, remote.digest, arch);
+      const { version } = await registry.inspect(c.tag, remote.digest, await archNow());
       return { key: c.key, tag: c.tag, from: c.digest, to: remote.digest, ...(version ? { version } : {}) };
     } catch (e) {
       if (e instanceof RegistryError) return { key: c.key, tag: c.tag, from: c.digest, error: { problem: e.problem, message: e.message } };

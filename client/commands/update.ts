@@ -12,7 +12,7 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Pro
   const { images, outcomes, lock } = ctx.imageState();
   const checks = checksFor(images, outcomes);
   io.err(`asking the image registries about ${checks.filter((c) => !c.fixed).length} images\n`);
-  const plan = planUpdate(await askRegistry(ctx.registry, checks, await clusterArch(kube)));
+  const plan = planUpdate(await askRegistry(ctx.registry, checks, () => clusterArch(kube)));
   if (plan.failed.length) {
     io.out(formatPlan(plan));
     const offline = plan.failed.every((f) => f.error!.problem === 'unreachable');
