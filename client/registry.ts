@@ -178,30 +178,6 @@ export class Registry {
     }
   }
 
-  /**
-   * What the image says its version is: the OCI version label, else a *_VERSION variable of the
-   * official images (NEXTCLOUD_VERSION, PG_VERSION…). Costs manifest GETs, so asked only for
-   * images that changed. Undefined when the image does not say or the registry will not tell.
-   */
-  async versionOf(reference: string, arch = dockerArch(process.arch)): Promise<string | undefined> {
-    const ref = parseImageRef(reference);
-    const target = ref.digest ?? ref.tag!;
-    try {
-      let manifest = await (await this.call(ref, `/manifests/${target}`, 'GET', reference)).json() as Manifest;
-      if (manifest.manifests) {
-        const pick = manifest.manifests.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === arch)
-          ?? manifest.manifests.find((m) => m.platform?.os === 'linux');
-        if (!pick) return undefined;
-        manifest = await (await this.call(ref, `/manifests/${pick.digest}`, 'GET', reference)).json() as Manifest;
-      }
-      if (!manifest.config?.digest) return undefined;
-      const config = await (await this.call(ref, `/blobs/${manifest.config.digest}`, 'GET', reference)).json() as ImageConfig;
-      return versionInConfig(config);
-    } catch {
-      return undefined;
-    }
-  }
-
   private async call(ref: ImageRef, suffix: string, method: 'HEAD' | 'GET', reference: string): Promise<Response> {
     const url = `${baseUrl(ref, this.options)}/v2/${ref.repository}${suffix}`;
     // A token won for this repository before is sent at once: one challenge per repository per run.

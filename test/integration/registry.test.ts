@@ -46,12 +46,12 @@ describeWhen(registryAvailable(), 'asking a real image registry what a tag point
     const r = client(registry.url);
     const remote = await r.digestOf('postgres-test:18-alpine');
     expect(remote).toEqual({ digest: index, mediaType: 'application/vnd.oci.image.index.v1+json' });
-    expect(await r.versionOf('postgres-test:18-alpine', 'arm64')).toBe('18.1');
+    expect((await r.inspect('postgres-test:18-alpine', index, 'arm64')).version).toBe('18.1');
   });
 
   it('reads the version from the OCI label before the environment', async () => {
-    await pushImage(registry.url, 'library/nginx-test', '1.28-alpine', { env: ['NGINX_VERSION=1.28.0'], labels: { 'org.opencontainers.image.version': '1.28.1' } });
-    expect(await client(registry.url).versionOf('nginx-test:1.28-alpine')).toBe('1.28.1');
+    const digest = await pushImage(registry.url, 'library/nginx-test', '1.28-alpine', { env: ['NGINX_VERSION=1.28.0'], labels: { 'org.opencontainers.image.version': '1.28.1' } });
+    expect((await client(registry.url).inspect('nginx-test:1.28-alpine', digest, 'amd64')).version).toBe('1.28.1');
   });
 
   it('follows the anonymous Bearer token flow (as Docker Hub asks) and reuses the token', async () => {
