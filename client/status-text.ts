@@ -50,7 +50,7 @@ export function formatReport(r: Report): string {
     `  CalDAV / CardDAV  ${r.clients.caldav}`,
     `  WebDAV (files)    ${r.clients.webdav}`,
     ...(r.welcome ? [
-      `  set up a phone    ${r.welcome}   (installs the home CA; QR code below)`,
+      `  set up a phone    ${r.welcome}   (the home CA, then a page per phone: Android, iPhone; QR code below)`,
       ...(r.https?.notAfter ? [`  HTTPS certificate valid until ${r.https.notAfter.slice(0, 10)}, renewed automatically`] : []),
       ...(r.https?.caFingerprint ? [`  home CA SHA-256   ${r.https.caFingerprint}`] : []),
     ] : []),

@@ -59,10 +59,13 @@ export class ServerCertificate extends Construct {
   /** What php-fpm mounts: the CA's public certificate, to trust its own address (setup checks). */
   public readonly caCertMount: k8s.VolumeMount;
   public readonly caCertPath = `${ServerCertificate.WELCOME_DIR}/homecloud-ca.crt`;
+  /** The home CA's public certificate, PEM. */
+  public readonly caCertPem: string;
 
   constructor(scope: Construct, id: string, props: ServerCertificateProps) {
     super(scope, id);
     const s = props.settings;
+    this.caCertPem = props.ca.certPem;
     this.caSecret = new k8s.KubeSecret(this, 'ca', {
       metadata: { name: 'homecloud-ca', labels: props.labels },
       type: 'Opaque',
@@ -70,7 +73,7 @@ export class ServerCertificate extends Construct {
     });
     this.welcome = new k8s.KubeConfigMap(this, 'welcome', {
       metadata: { name: 'nextcloud-welcome', labels: props.labels },
-      data: welcomeFiles({ caPem: props.ca.certPem, label: props.label, httpsPort: s.httpsPort }),
+      data: welcomeFiles({ caPem: props.ca.certPem, label: props.label, httpsPort: s.httpsPort, httpPort: s.httpPort, trustedDomains: s.trustedDomains }),
     });
     this.scripts = new k8s.KubeConfigMap(this, 'scripts', {
       metadata: { name: 'homecloud-certificates', labels: props.labels },

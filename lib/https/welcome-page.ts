@@ -1,5 +1,9 @@
-import { createHash } from 'crypto';
 import { certDer, describeCa } from './home-ca';
+import { familyUrl, hostOf } from './family-address';
+import { accountsProfile } from '../phones/accounts-profile';
+import { configurationProfile, escapeMarkup as xml, escapeMarkup as html, stableUuid as uuidFrom } from '../phones/markup';
+import { PHONE_FILES, PhonePageOptions, androidPage, iphonePage } from '../phones/phone-pages';
+import { qrSvg } from '../phones/qr-svg';
 
 /**
  * The welcome page and what it offers for download: the one place a phone can reach over plain
@@ -12,6 +16,7 @@ export const WELCOME_FILES = {
   page: 'index.html',
   certificate: 'homecloud-ca.crt',
   profile: 'homecloud.mobileconfig',
+  ...PHONE_FILES,
 } as const;
 
 export interface WelcomeOptions {
@@ -21,6 +26,10 @@ export interface WelcomeOptions {
   readonly label: string;
   /** The HTTPS port (443 leaves it out of links). */
   readonly httpsPort: number;
+  /** The plain-HTTP port the welcome pages are served on (80 leaves it out of links). */
+  readonly httpPort: number;
+  /** The names and addresses the home cloud answers to (settings' trustedDomains). */
+  readonly trustedDomains: readonly string[];
 }
 
 /** index.html, the .crt and the iOS profile, by file name. */
@@ -29,26 +38,41 @@ export function welcomeFiles(o: WelcomeOptions): Record<string, string> {
     [WELCOME_FILES.page]: welcomePage(o),
     [WELCOME_FILES.certificate]: o.caPem,
     [WELCOME_FILES.profile]: mobileConfig(o),
+    [WELCOME_FILES.android]: androidPage(phoneOptions(o)),
+    [WELCOME_FILES.iphone]: iphonePage(phoneOptions(o)),
+    [WELCOME_FILES.accounts]: accountsProfile({ host: hostOf(new URL(familyUrl([...o.trustedDomains], o.httpsPort)).host), httpsPort: o.httpsPort, label: o.label }),
   };
+}
+
+/** The family's address for the phone pages, and the LAN addresses to fall back on. */
+function phoneOptions(o: WelcomeOptions): PhonePageOptions {
+  const server = familyUrl([...o.trustedDomains], o.httpsPort);
+  const port = o.httpsPort === 443 ? '' : `:${o.httpsPort}`;
+  const others = [...new Set(o.trustedDomains.map(hostOf))]
+    .filter((h) => h !== 'localhost' && !h.startsWith('127.') && h !== '[::1]')
+    .map((h) => `https://${h}${port}`)
+    .filter((u) => u !== server);
+  return { label: o.label, server, otherServers: others };
+}
+
+/** Where a phone opens a welcome file over plain HTTP, at the family's address (for QR codes). */
+function welcomeUrl(o: WelcomeOptions, file: string): string {
+  const host = new URL(familyUrl([...o.trustedDomains], o.httpsPort)).hostname;
+  return `http://${host}${o.httpPort === 80 ? '' : `:${o.httpPort}`}/welcome/${file}`;
 }
 
 /**
  * An iOS/iPadOS/macOS configuration profile holding the CA as a `com.apple.security.root`
- * payload (Apple's "Configuration Profile Reference": Certificate payloads). Unsigned: the
- * phone says "Not Signed", which is true. UUIDs come from the CA's fingerprint, so the same CA
+ * payload (Apple's "Configuration Profile Reference": Certificate payloads). UUIDs come from
+ * the CA's fingerprint, so the same CA
  * gives the same profile and installing it again replaces it instead of adding a second.
  */
-export function mobileConfig(o: WelcomeOptions): string {
+export function mobileConfig(o: Pick<WelcomeOptions, 'caPem' | 'label'>): string {
   const ca = describeCa(o.caPem);
   const id = ca.fingerprint.replace(/:/g, '').toLowerCase().slice(0, 16);
   const der = certDer(o.caPem).toString('base64').replace(/(.{52})/g, '$1\n\t\t\t').trim();
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0">
-<dict>
-	<key>PayloadContent</key>
-	<array>
-		<dict>
+  return configurationProfile({
+    payloads: `		<dict>
 			<key>PayloadCertificateFileName</key>
 			<string>${WELCOME_FILES.certificate}</string>
 			<key>PayloadContent</key>
@@ -68,24 +92,12 @@ export function mobileConfig(o: WelcomeOptions): string {
 			<key>PayloadVersion</key>
 			<integer>1</integer>
 		</dict>
-	</array>
-	<key>PayloadDescription</key>
-	<string>Your home cloud's own certificate authority. It can vouch only for your home's names and private addresses.</string>
-	<key>PayloadDisplayName</key>
-	<string>homecloud on ${xml(o.label)}</string>
-	<key>PayloadIdentifier</key>
-	<string>io.homecloud.profile.${id}</string>
-	<key>PayloadRemovalDisallowed</key>
-	<false/>
-	<key>PayloadType</key>
-	<string>Configuration</string>
-	<key>PayloadUUID</key>
-	<string>${uuidFrom(`${ca.fingerprint}/profile`)}</string>
-	<key>PayloadVersion</key>
-	<integer>1</integer>
-</dict>
-</plist>
-`;
+`,
+    description: 'Your home cloud\'s own certificate authority. It can vouch only for your home\'s names and private addresses.',
+    displayName: `homecloud on ${o.label}`,
+    identifier: `io.homecloud.profile.${id}`,
+    uuidSeed: `${ca.fingerprint}/profile`,
+  });
 }
 
 /** The page: what this is, the fingerprint to compare, and the steps per platform. */
@@ -104,6 +116,7 @@ a.button { display: inline-block; padding: .6em 1em; margin: .3em 0; border-radi
 code { word-break: break-all; }
 details { margin: .6em 0; }
 summary { font-weight: bold; cursor: pointer; }
+svg.qr { width: 9em; height: 9em; margin-right: 1em; }
 </style>
 </head>
 <body>
@@ -113,14 +126,14 @@ on the Wi-Fi without anything leaving your home. Each phone, tablet and computer
 once. It can vouch only for your home's own names and private addresses, never for other sites.</p>
 <p>Its fingerprint (SHA-256), to compare with <code>npm run status</code> on the PC:<br><code>${ca.fingerprint}</code></p>
 
-<details open><summary>iPhone and iPad</summary>
+<details open id="iphone"><summary>iPhone and iPad</summary>
 <ol>
 <li>Open this page in <b>Safari</b> and tap <a class="button" href="${WELCOME_FILES.profile}">Download the profile</a>, then <b>Allow</b>.</li>
 <li>Settings → <b>Profile Downloaded</b> (or General → VPN &amp; Device Management) → <b>Install</b>.</li>
 <li>Settings → General → About → <b>Certificate Trust Settings</b>: switch on <b>full trust</b> for “${html(ca.subject)}”.</li>
 </ol></details>
 
-<details><summary>Android</summary>
+<details id="android"><summary>Android</summary>
 <ol>
 <li>Tap <a class="button" href="${WELCOME_FILES.certificate}">Download the certificate</a>.</li>
 <li>Settings → Security → More security settings → Encryption &amp; credentials → <b>Install a certificate</b> → <b>CA certificate</b>, and pick the downloaded file (the menu names differ a little between phones).</li>
@@ -139,7 +152,14 @@ once. It can vouch only for your home's own names and private addresses, never f
 <li><a class="button" href="${WELCOME_FILES.profile}">Download the profile</a>, then System Settings → Privacy &amp; Security → Profiles → install it.</li>
 </ol></details>
 
-<h2>Then</h2>
+<h2>Then set up the apps</h2>
+<p>One page per kind of phone: which app to install for files and photos, contacts, calendars, tasks, notes and text
+messages, and exactly what to enter. Reading this on the PC? Scan the code with the phone's camera.</p>
+<p><a class="button" href="${WELCOME_FILES.android}">Android</a> <a class="button" href="${WELCOME_FILES.iphone}">iPhone and iPad</a></p>
+<p>${qrSvg(welcomeUrl(o, WELCOME_FILES.android), `QR code: the Android page, ${welcomeUrl(o, WELCOME_FILES.android)}`)}
+${qrSvg(welcomeUrl(o, WELCOME_FILES.iphone), `QR code: the iPhone page, ${welcomeUrl(o, WELCOME_FILES.iphone)}`)}</p>
+
+<h2>Or in a browser</h2>
 <p>Open <a id="go" href="/">your home cloud over HTTPS</a>. Apps set up with an <code>http://</code>
 address before: log in again in the app (or edit the account's server address) with <code>https://</code>.</p>
 <script>
@@ -149,18 +169,3 @@ document.getElementById('go').href = 'https://' + location.hostname + '${port}/'
 </html>
 `;
 }
-
-/** A version-4-shaped UUID from a hash: stable for the same input. */
-function uuidFrom(seed: string): string {
-  const h = createHash('sha256').update(seed).digest();
-  h[6] = (h[6] & 0x0f) | 0x40;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex').toUpperCase();
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-
-function xml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-const html = xml;

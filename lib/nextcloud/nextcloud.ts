@@ -13,6 +13,7 @@ import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRe
 import { formatBytes, mebibytes } from '../config/quantity';
 import { ServerCertificate } from '../https/server-certificate';
 import { ResolvedSettings } from '../config/settings';
+import { SMS_FOLDER } from '../phones/apps';
 
 export interface NextcloudProps {
   readonly settings: ResolvedSettings;
@@ -36,6 +37,7 @@ const HOOKS: Record<string, Array<[string, string]>> = {
     ['10-wait-for-database.sh', 'wait-for-database.sh'],
     ['20-sync-settings.sh', 'sync-settings.sh'],
     ['30-install-apps.sh', 'install-apps.sh'],
+    ['40-family-folders.sh', 'family-folders.sh'],
   ],
 };
 
@@ -180,6 +182,8 @@ export class Nextcloud extends Construct {
         { name: 'HOMECLOUD_TRUSTED_DOMAINS', value: trusted },
         { name: 'HOMECLOUD_PHONE_REGION', value: s.phoneRegion ?? '' },
         { name: 'HOMECLOUD_APPS', value: s.apps.join(' ') },
+        // The folders the phone pages tell the family to upload into (lib/phones/apps.ts).
+        { name: 'HOMECLOUD_FAMILY_FOLDERS', value: SMS_FOLDER.replace(/^\//, '') },
         { name: 'HOMECLOUD_CLI_URL', value: familyUrl(s.trustedDomains, s.httpsPort) },
         { name: 'HOMECLOUD_CA_FILE', value: cert.caCertPath },
         { name: 'HOMECLOUD_MAINTENANCE_WINDOW_START', value: String(s.maintenanceWindowStart) },
@@ -269,9 +273,10 @@ export class Nextcloud extends Construct {
     const s = this.s;
     const labels = this.labels;
     const cert = this.props.certificate;
-    // The welcome folder holds the CA's certificate: a new CA rolls the pod, which issues a new
-    // server certificate. (The Secret with its key is left out: no hash of a key in an annotation.)
-    const podConfigHash = configHash([configs.web, configs.php, configs.scripts, cert.welcome, cert.scripts]);
+    // A new CA rolls the pod, which issues a new server certificate (its public certificate only:
+    // no hash of a key in an annotation). The welcome folder is left out: nginx serves it from
+    // its mounted volume, which the kubelet updates in place, so new phone pages need no restart.
+    const podConfigHash = configHash([configs.web, configs.php, configs.scripts, cert.scripts], [cert.caCertPem]);
     const ownNames = inPodHostNames(s.trustedDomains);
     return new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: 'nextcloud', labels },

@@ -72,8 +72,8 @@ describe('the server certificate in the Nextcloud pod', () => {
 describe('the welcome folder', () => {
   const files = stack.get('ConfigMap', 'nextcloud-welcome').data;
 
-  it('holds the page, the CA and the iOS profile', () => {
-    expect(Object.keys(files).sort()).toEqual([WELCOME_FILES.certificate, WELCOME_FILES.page, WELCOME_FILES.profile].sort());
+  it('holds the page, the CA, the iOS profile and the pages for each phone', () => {
+    expect(Object.keys(files).sort()).toEqual(Object.values(WELCOME_FILES).sort());
     expect(new X509Certificate(files[WELCOME_FILES.certificate]).ca).toBe(true);
   });
 
@@ -88,14 +88,14 @@ describe('the welcome folder', () => {
     for (const [label, shown] of [['vm', 'homecloud home CA (vm, 2026-12-05)'], ['Jürgen\'s "PC"+1;<x>', 'homecloud home CA (Jürgen\'s "PC"+1;<x>, 2026-12-05)']]) {
       const caPem = createHomeCa(['localhost'], label, made).certPem;
       expect(describeCa(caPem).subject).toBe(shown);
-      const page = welcomeFiles({ caPem, label, httpsPort: 443 })[WELCOME_FILES.page];
+      const page = welcomeFiles({ caPem, label, httpsPort: 443, httpPort: 80, trustedDomains: ['localhost', 'familypc'] })[WELCOME_FILES.page];
       expect(page).not.toContain('\\,');
-      expect(mobileConfig({ caPem, label, httpsPort: 443 })).toContain(`<string>${shown.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}`);
+      expect(mobileConfig({ caPem, label })).toContain(`<string>${shown.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}`);
     }
   });
 
   it('is the same for the same CA, so synth output changes only when the CA does', () => {
-    const o = { caPem: testHomeCa().certPem, label: 'familypc', httpsPort: 443 };
+    const o = { caPem: testHomeCa().certPem, label: 'familypc', httpsPort: 443, httpPort: 80, trustedDomains: ['localhost', 'familypc'] };
     expect(welcomeFiles(o)).toEqual(welcomeFiles({ ...o }));
   });
 });
@@ -110,7 +110,7 @@ inner = p["PayloadContent"][0]
 print(json.dumps({"type": p["PayloadType"], "version": p["PayloadVersion"], "uuid": p["PayloadUUID"], "id": p["PayloadIdentifier"],
   "inner": inner["PayloadType"], "innerVersion": inner["PayloadVersion"], "innerUuid": inner["PayloadUUID"],
   "der": base64.b64encode(inner["PayloadContent"]).decode()}))`;
-    const r = spawnSync('python3', ['-c', script], { input: mobileConfig({ caPem: ca.certPem, label: 'familypc', httpsPort: 443 }), encoding: 'utf8' });
+    const r = spawnSync('python3', ['-c', script], { input: mobileConfig({ caPem: ca.certPem, label: 'familypc' }), encoding: 'utf8' });
     expect(r.stderr).toBe('');
     const p = JSON.parse(r.stdout);
     expect(p).toMatchObject({ type: 'Configuration', version: 1, inner: 'com.apple.security.root', innerVersion: 1 });

@@ -119,7 +119,7 @@ describeWhen(available, 'HTTPS on a real nginx, with the certificate the pod iss
     expect([discovered.status, discovered.headers.location]).toEqual([301, '/remote.php/dav/']);
   });
 
-  it('serves the welcome page, the CA and the iPhone profile on plain HTTP, with the types phones need', async () => {
+  it('serves the welcome page, the CA, the iPhone profiles and each phone\'s page on plain HTTP, with the types phones need', async () => {
     const page = await stack.requestHttp('/welcome/');
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
@@ -129,6 +129,14 @@ describeWhen(available, 'HTTPS on a real nginx, with the certificate the pod iss
     const profile = await stack.requestHttp(`/welcome/${WELCOME_FILES.profile}`);
     expect([profile.status, profile.headers['content-type']]).toEqual([200, 'application/x-apple-aspen-config']);
     expect(profile.headers['cache-control']).toBe('no-store');
+    // The page for each phone, and the iPhone's accounts profile.
+    for (const file of [WELCOME_FILES.android, WELCOME_FILES.iphone]) {
+      const r = await stack.requestHttp(`/welcome/${file}`);
+      expect([file, r.status, r.headers['content-type']]).toEqual([file, 200, expect.stringMatching(/^text\/html/)]);
+      expect(r.body.toString()).toContain('<svg class="qr"');
+    }
+    const accounts = await stack.requestHttp(`/welcome/${WELCOME_FILES.accounts}`);
+    expect([accounts.status, accounts.headers['content-type']]).toEqual([200, 'application/x-apple-aspen-config']);
     expect((await stack.requestHttp('/welcome')).headers.location).toBe('/welcome/');
     // And over HTTPS, for a device that already trusts it and sets up another.
     expect((await stack.request(`/welcome/${WELCOME_FILES.certificate}`)).body.toString()).toBe(s.site.ca.certPem);

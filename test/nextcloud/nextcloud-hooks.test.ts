@@ -66,6 +66,52 @@ describeWhen(commands(['busybox'], 'apt-get install busybox'), 'Nextcloud hooks 
     });
   });
 
+  describe('family-folders.sh', () => {
+    /** A data folder with accounts, and an occ that lists them and records its scans. */
+    function accounts(dir: string, users: Record<string, boolean>, listFails = false): string {
+      const data = path.join(dir, 'data');
+      for (const [user, loggedIn] of Object.entries(users)) fs.mkdirSync(path.join(data, user, loggedIn ? 'files' : 'cache'), { recursive: true });
+      const listing = Object.keys(users).map((u) => `  - ${u}: ${u.toUpperCase()}: the display name may hold colons`).join('\n');
+      return fakeCommand(dir, 'occ', `
+case "$1" in
+  config:system:get) [ "$2" = datadirectory ] && echo "${data}" ;;
+  user:list) ${listFails ? 'exit 1' : `printf '%s\\n' '${listing.replace(/\n/g, "' '")}'`} ;;
+  files:scan) [ -d "${data}/$(echo "$2" | sed 's|^--path=/||')" ] || { echo "no such folder: $2" >&2; exit 1; } ;;
+esac
+exit 0`);
+    }
+
+    it('makes the SMS folder in every account that has logged in, scanned so Nextcloud sees it, and only once', () => {
+      const dir = tmp();
+      const log = accounts(dir, { alice: true, 'anna maria': true, bob: false });
+      fs.mkdirSync(path.join(dir, 'data', 'alice', 'files', 'SMS'));
+      const env = { OCC: path.join(dir, 'occ'), HOMECLOUD_FAMILY_FOLDERS: 'SMS' };
+      const run = runScript('nextcloud/family-folders.sh', { env });
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      expect(run.stdout).toBe('homecloud: made the SMS folder for anna maria\n');
+      expect(fs.existsSync(path.join(dir, 'data', 'anna maria', 'files', 'SMS'))).toBe(true);
+      // bob never logged in: Nextcloud makes his home at his first login, and the next start his folder.
+      expect(fs.existsSync(path.join(dir, 'data', 'bob', 'files'))).toBe(false);
+      expect(calls(log).filter((c) => c.startsWith('files:scan'))).toEqual(['files:scan --path=/anna maria/files/SMS']);
+      expect(runScript('nextcloud/family-folders.sh', { env }).stdout).toBe('');
+      expect(calls(log).filter((c) => c.startsWith('files:scan'))).toHaveLength(1);
+    });
+
+    it('never stops the start when Nextcloud cannot list its accounts', () => {
+      const dir = tmp();
+      accounts(dir, { alice: true }, true);
+      const run = runScript('nextcloud/family-folders.sh', { env: { OCC: path.join(dir, 'occ'), HOMECLOUD_FAMILY_FOLDERS: 'SMS' } });
+      expect(run.status).toBe(0);
+      expect(fs.existsSync(path.join(dir, 'data', 'alice', 'files', 'SMS'))).toBe(false);
+    });
+
+    it('runs on every start with the folder the phone pages name', () => {
+      const fpm = synthStack().get('Deployment', 'nextcloud').spec.template.spec.containers.find((c: { name: string }) => c.name === 'nextcloud');
+      expect(fpm.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toContain('/docker-entrypoint-hooks.d/before-starting/40-family-folders.sh');
+      expect(fpm.env).toContainEqual({ name: 'HOMECLOUD_FAMILY_FOLDERS', value: 'SMS' });
+    });
+  });
+
   describe('install-apps.sh', () => {
     it('installs only the apps that are not there yet', () => {
       const dir = tmp();

@@ -187,6 +187,7 @@ describe('Nextcloud', () => {
       '/docker-entrypoint-hooks.d/before-starting/10-wait-for-database.sh',
       '/docker-entrypoint-hooks.d/before-starting/20-sync-settings.sh',
       '/docker-entrypoint-hooks.d/before-starting/30-install-apps.sh',
+      '/docker-entrypoint-hooks.d/before-starting/40-family-folders.sh',
     ]);
     expect(volumes.find((v: K8sObject) => v.name === 'scripts').configMap.defaultMode).toBe(0o755);
   });
@@ -264,7 +265,7 @@ describe('Nextcloud', () => {
   });
   it('rolls the pod when a hook script changes', () => {
     const scripts = stack.get('ConfigMap', 'nextcloud-scripts');
-    expect(Object.keys(scripts.data).sort()).toEqual(['cron-loop.sh', 'fpm-alive.sh', 'install-apps.sh', 'nginx-run.sh', 'sync-settings.sh', 'wait-for-database.sh']);
+    expect(Object.keys(scripts.data).sort()).toEqual(['cron-loop.sh', 'family-folders.sh', 'fpm-alive.sh', 'install-apps.sh', 'nginx-run.sh', 'sync-settings.sh', 'wait-for-database.sh']);
     const chart = new Chart(new App(), 'c');
     const map = (script: string) => new k8s.KubeConfigMap(chart, script, { data: { 'install-apps.sh': script } });
     expect(configHash([map('echo a')])).not.toBe(configHash([map('echo b')]));
