@@ -1,4 +1,4 @@
-import { RUNS_LAST_ANNOTATION } from '../lib/config/labels';
+import { RUNS_LAST_ANNOTATION, WAITS_FOR_ANNOTATION } from '../lib/config/labels';
 import { cpuToMillis, sizeToBytes } from '../lib/config/quantity';
 
 // Kubernetes objects are open-ended JSON here, as in the rest of the client.
@@ -57,10 +57,24 @@ export function workloadsIn(objects: Obj[]): Workloads {
 
 function podTemplates(w: Workloads): Array<{ spec: Obj; replicas: number; runsLast: string[] }> {
   const runsLast = (t: Obj) => String(t.metadata?.annotations?.[RUNS_LAST_ANNOTATION] ?? '').split(',').filter(Boolean);
+  const scheduled = w.cronJobs.filter((c) => !c.spec.suspend);
+  const template = (c: Obj) => c.spec.jobTemplate.spec.template;
+  const waitsFor = (c: Obj) => template(c).metadata?.annotations?.[WAITS_FOR_ANNOTATION];
+  // A job that waits for another counts as part of that one's last phase (see WAITS_FOR_ANNOTATION).
+  const waiting = (name: string | undefined) => scheduled.filter((c) => name !== undefined && waitsFor(c) === name);
+  const withWaiting = (c: Obj) => {
+    const others = waiting(c.metadata?.name).map((o) => template(o).spec);
+    const spec = template(c).spec;
+    return {
+      spec: { ...spec, containers: [...spec.containers, ...others.flatMap((o) => o.containers)], volumes: [...(spec.volumes ?? []), ...others.flatMap((o) => o.volumes ?? [])] },
+      replicas: 1,
+      runsLast: [...runsLast(template(c)), ...others.flatMap((o) => o.containers.map((x: Obj) => x.name))],
+    };
+  };
   return [
     // A Deployment someone scaled to zero (an interrupted restore) still counts: it comes back.
     ...w.deployments.map((d) => ({ spec: d.spec.template.spec, replicas: Math.max(1, d.spec.replicas ?? 1), runsLast: runsLast(d.spec.template) })),
-    ...w.cronJobs.filter((c) => !c.spec.suspend).map((c) => ({ spec: c.spec.jobTemplate.spec.template.spec, replicas: 1, runsLast: runsLast(c.spec.jobTemplate.spec.template) })),
+    ...scheduled.filter((c) => waitsFor(c) === undefined || !scheduled.some((o) => o.metadata?.name === waitsFor(c))).map(withWaiting),
   ];
 }
 

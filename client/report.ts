@@ -1,3 +1,4 @@
+import { PreviewsReport } from './previews';
 /** The status report's shape: what the cluster and this PC tell, and what a family member reads. */
 import { CapacityVerdict, NodeRoom } from './capacity';
 import { CertificateCheck } from './trust';
@@ -105,6 +106,8 @@ export interface Report {
   readonly offsite: OffsiteReport;
   /** Whether the PC's Kubernetes has room for the home cloud (see capacity.ts). */
   readonly capacity?: CapacityVerdict;
+  /** The nightly thumbnail job's last run (client/previews.ts). */
+  readonly previews?: PreviewsReport;
   /** Image updates: when last checked and what was waiting then. */
   readonly updates: { readonly checkedAt?: string; readonly waiting: string[] };
   readonly warnings: string[];

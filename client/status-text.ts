@@ -1,5 +1,6 @@
 /** The status report as text: the one screen a family member reads, and the words it uses. */
 import { ClusterType, Report } from './report';
+import { previewsWords } from './previews';
 
 const MEANING: Record<ClusterType, string> = {
   kubeadm: 'kubeadm: the family\'s files, database and in-cluster backups live in Docker Desktop\'s disk, which "Reset Kubernetes cluster", switching the cluster type or uninstalling Docker Desktop erases; the copy in the folder survives all three.',
@@ -77,6 +78,9 @@ export function formatReport(r: Report): string {
         ? [`  copy read back    ${localTime(r.offsite.last.verified, r.backup.timeZone)}${r.offsite.last.repaired ? `: ${r.offsite.last.repaired} damaged file(s) replaced` : ': every file intact'}`] : []),
       `  cluster type      ${MEANING[r.offsite.clusterType]}`,
     ] : []),
+    '',
+    'Photos:',
+    `  thumbnails        ${previewsWords(r.previews)}`,
     '',
     'Updates:',
     `  images checked    ${r.updates.checkedAt ? localTime(r.updates.checkedAt, r.backup.timeZone) : 'never (npm run update -- --dry-run)'}`,

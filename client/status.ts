@@ -8,6 +8,7 @@ import { BackupReport, ClusterState, ClusterType, CopyRecord, ComponentReport, C
 import { durationWords, humanBytes } from './status-text';
 import { CertificateCheck } from './trust';
 import { upgradeInProgress } from './nextcloud-log';
+import { jobsOfCronJob, previewsReport } from './previews';
 
 export type { ClusterState, ClusterType, CopyRecord, HostInfo, Report } from './report';
 // Kubernetes objects as the API returns them.
@@ -147,14 +148,9 @@ export function backupTimeLimitWords(seconds: number): string {
     + `backup: { timeout: Duration.hours(${more}) } in main.ts, then npm run deploy`;
 }
 
-/** The Jobs the backup CronJob started (nightly, and `npm run backup`'s). */
-function backupJobsOf(state: ClusterState): Obj[] {
-  return state.jobs.filter((j) => (j.metadata.ownerReferences ?? []).some((r: Obj) => r.kind === 'CronJob' && r.name === 'backup'));
-}
-
 function backupReport(state: ClusterState): BackupReport {
   const cron = state.cronJobs.find((c) => c.metadata.name === 'backup');
-  const ownJobs = backupJobsOf(state);
+  const ownJobs = jobsOfCronJob(state.jobs, 'backup');
   // A run Kubernetes stopped at its time limit leaves no pod (it deletes them, and their summaries):
   // only its Job says so, and says it for the whole run.
   const stopped: Array<NonNullable<BackupReport['last']>> = [];
@@ -212,7 +208,7 @@ export function offsiteSettings(cronJobs: Obj[]): { mode?: 'cluster' | 'client';
 
 function offsiteReport(state: ClusterState, host: HostInfo): OffsiteReport {
   const { mode, folder } = offsiteSettings(state.cronJobs);
-  const backupJobs = new Set(backupJobsOf(state).map((j) => j.metadata.name));
+  const backupJobs = new Set(jobsOfCronJob(state.jobs, 'backup').map((j) => j.metadata.name));
   const records: Obj[] = state.pods
     .filter((p) => backupJobs.has(p.metadata?.labels?.['job-name']))
     .map((p) => (p.status?.containerStatuses ?? []).find((c: Obj) => c.name === 'offsite')?.state?.terminated?.message)
@@ -343,10 +339,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
   return {
     context: state.context,
     namespace: state.namespace,
-    installed,
-    healthy,
-    components,
-    volumes,
+    installed, healthy, components, volumes,
     addresses: { thisPc: `${scheme}://localhost${suffix}/`, lan: [...trustedNames(state), ...host.lanAddresses].map((a) => `${scheme}://${a}${suffix}/`) },
     clients: { caldav: `${base}/remote.php/dav`, carddav: `${base}/remote.php/dav`, webdav: `${base}/remote.php/dav/files/USERNAME/` },
     welcome: httpsPort ? `http://${lanHost}${httpPort === 80 ? '' : `:${httpPort}`}/welcome/` : undefined,
@@ -354,6 +347,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     backup,
     offsite,
     capacity,
+    previews: previewsReport(state),
     updates,
     warnings,
   };

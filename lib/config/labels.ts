@@ -37,3 +37,10 @@ export function componentSelector(instance: string, c: Component): Record<string
  * to it. The client's capacity check and the budget test read it.
  */
 export const RUNS_LAST_ANNOTATION = 'homecloud.io/runs-last';
+
+/**
+ * A pod template annotation naming the CronJob whose work this one waits for (the thumbnail job
+ * waits for the backup's lock): it works only in that job's last phase, beside its runs-last
+ * containers, so the capacity check counts its memory there, not on top of the whole job's.
+ */
+export const WAITS_FOR_ANNOTATION = 'homecloud.io/waits-for';

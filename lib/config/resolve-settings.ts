@@ -7,7 +7,7 @@ import {
 } from './checks';
 import { CpuInput, SizeInput, cpuToMillis, mebibytes, sizeToBytes } from './quantity';
 import {
-  ContainerName, DEFAULT_APPS, DEFAULT_IMAGES, DEFAULT_RESOURCES, HomecloudSettings, HostFacts, ImageSettings, MAINTENANCE_WINDOW_HOURS,
+  ContainerName, DEFAULT_APPS, DEFAULT_IMAGES, DEFAULT_RESOURCES, HomecloudSettings, HostFacts, ImageSettings, MAINTENANCE_WINDOW_HOURS, PREVIEW_PHP_MEMORY_MIB,
   ResolvedResources, ResolvedSettings, SettingsError,
 } from './settings';
 
@@ -25,11 +25,12 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
   const images = resolveImages(input, v);
   const { resources, php } = resolveResources(input, v);
   const offsite = resolveOffsite(input, host, v);
+  const previews = resolvePreviews(input, backup.schedule, v);
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     ...basics, maintenanceWindowStart, storage,
     backup: { ...backup, maintenanceMode: input.backup?.maintenanceMode ?? true, offsite },
-    images, resources, php,
+    images, resources, php, previews,
   };
 }
 
@@ -166,10 +167,10 @@ function resolveResources(input: HomecloudSettings, v: Validator): Pick<Resolved
   };
 
   // cron.php and occ in the backup jobs run one PHP process at memory_limit, plus PHP itself.
-  for (const name of ['cron', 'backup'] as const) {
-    const needed = php.memoryLimitBytes + 64 * 2 ** 20;
+  for (const name of ['cron', 'backup', 'previews'] as const) {
+    const needed = (name === 'previews' ? PREVIEW_PHP_MEMORY_MIB * 2 ** 20 : php.memoryLimitBytes) + 64 * 2 ** 20;
     v.check(resources[name].memoryLimitBytes >= needed, `resources.${name}.memoryLimit`, `${mebibytes(resources[name].memoryLimitBytes)}Mi`,
-      `it must hold one PHP run at php.memoryLimit plus 64Mi; raise it to at least ${mebibytes(needed)}Mi or lower php.memoryLimit`);
+      `it must hold one PHP run at ${name === 'previews' ? `${PREVIEW_PHP_MEMORY_MIB}Mi` : 'php.memoryLimit'} plus 64Mi; raise it to at least ${mebibytes(needed)}Mi or lower php.memoryLimit`);
   }
 
   const fpm = phpFpmSizing(resources.nextcloud.memoryLimitBytes, php.memoryLimitBytes);
@@ -178,6 +179,40 @@ function resolveResources(input: HomecloudSettings, v: Validator): Pick<Resolved
     + `raise it to at least ${minimumContainerMiB(php.memoryLimitBytes)}Mi or lower php.memoryLimit`);
 
   return { resources, php };
+}
+
+/**
+ * Photo previews: their size and quality, and the nightly job that makes them ahead of time. It
+ * starts an hour after the backup by default, waits for the backup to end, and must stop before
+ * the next night's backup starts.
+ */
+function resolvePreviews(input: HomecloudSettings, backupSchedule: string, v: Validator): ResolvedSettings['previews'] {
+  const p = input.previews;
+  const maxSize = p?.maxSize ?? 2048;
+  v.check(Number.isInteger(maxSize) && maxSize >= 512 && maxSize <= 8192, 'previews.maxSize', maxSize,
+    'use a whole number of pixels from 512 to 8192, e.g. 2048');
+  const quality = p?.quality ?? 70;
+  v.check(Number.isInteger(quality) && quality >= 1 && quality <= 100, 'previews.quality', quality, 'use a whole number from 1 to 100, e.g. 70');
+  const [backupMinute, backupHour] = backupSchedule.split(/\s+/).map(Number);
+  const backupAt = Number.isInteger(backupMinute) && Number.isInteger(backupHour) ? backupHour * 60 + backupMinute : undefined;
+  const time = p?.time ?? (backupAt === undefined ? '04:30' : clock((backupAt + 60) % (24 * 60)));
+  const m = /^([01][0-9]|2[0-3]):([0-5][0-9])$/.exec(time);
+  v.check(m !== null, 'previews.time', time, 'use a 24-hour time "HH:MM", e.g. "03:30"');
+  const startAt = m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+  const timeLimitSeconds = (p?.timeLimit ?? Duration.hours(2)).toSeconds();
+  v.check(timeLimitSeconds >= 600 && timeLimitSeconds <= 20 * 3600, 'previews.timeLimit', `${timeLimitSeconds}s`,
+    'use from Duration.minutes(10) to Duration.hours(20)');
+  if (m && backupAt !== undefined && timeLimitSeconds <= 20 * 3600) {
+    const untilBackup = ((backupAt - startAt + 24 * 60) % (24 * 60)) * 60;
+    v.check(untilBackup === 0 || timeLimitSeconds < untilBackup, 'previews.timeLimit', `${timeLimitSeconds / 3600} h`,
+      `starting at ${time}, the thumbnail job would still run when the backup starts at ${clock(backupAt)}; `
+      + `shorten it to under ${(untilBackup / 3600).toFixed(1)} h or start it earlier (previews.time)`);
+  }
+  return { maxSize, quality, makeAhead: p?.makeAhead ?? true, schedule: m ? `${Number(m[2])} ${Number(m[1])} * * *` : '30 4 * * *', timeLimitSeconds };
+}
+
+function clock(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
 
 /** The copy outside Docker Desktop: its folder, how it gets there, what it keeps. */

@@ -72,6 +72,42 @@ export interface HomecloudSettings {
   readonly images?: ImageSettings;
   readonly resources?: ResourceSettings;
   readonly php?: PhpSettings;
+  readonly previews?: PreviewSettings;
+}
+
+/**
+ * Photo previews: the thumbnails the phones and the browser show, and the larger picture the
+ * viewer opens. Measured with `npm run bench -- previews` (README, "Photos and thumbnails").
+ */
+export interface PreviewSettings {
+  /**
+   * Longest side, in pixels, of the largest preview Nextcloud keeps of a photo (the one its viewer
+   * shows; the original opens on request). Nextcloud's own default is 4096.
+   * @default 2048
+   */
+  readonly maxSize?: number;
+  /**
+   * JPEG quality of every preview, 1–100. Nextcloud's own default is 80.
+   * @default 70
+   */
+  readonly quality?: number;
+  /**
+   * Make thumbnails ahead of time every night after the backup, so albums open at once instead of
+   * making them while the family waits (with the same PHP workers that serve their sync).
+   * @default true
+   */
+  readonly makeAhead?: boolean;
+  /**
+   * Local time the nightly thumbnail job starts, "HH:MM"; it first waits for the backup to end.
+   * @default - an hour after backup.time
+   */
+  readonly time?: string;
+  /**
+   * The nightly thumbnail job stops after this long and goes on the next night, so a large
+   * library is caught up over several nights and never meets the next backup.
+   * @default Duration.hours(2)
+   */
+  readonly timeLimit?: Duration;
 }
 
 export interface StorageSettings {
@@ -219,6 +255,8 @@ export interface ResourceSettings {
    * so its memory is not added to theirs.
    */
   readonly offsite?: ContainerResources;
+  /** The nightly thumbnail job (occ preview:pre-generate), after the backup. */
+  readonly previews?: ContainerResources;
 }
 
 export interface PhpSettings {
@@ -291,6 +329,14 @@ export interface ResolvedSettings {
   readonly images: Required<ImageSettings>;
   readonly resources: Record<ContainerName, ResolvedResources>;
   readonly php: { readonly memoryLimitBytes: number; readonly uploadLimitBytes: number };
+  readonly previews: {
+    readonly maxSize: number;
+    readonly quality: number;
+    readonly makeAhead: boolean;
+    /** Cron schedule of the nightly thumbnail job, in timeZone. */
+    readonly schedule: string;
+    readonly timeLimitSeconds: number;
+  };
 }
 
 export const DEFAULT_IMAGES: Required<ImageSettings> = {
@@ -302,8 +348,8 @@ export const DEFAULT_IMAGES: Required<ImageSettings> = {
 };
 
 /**
- * What runs at the same time (the three Deployments and the nightly backup's two containers)
- * requests 552 MiB and is limited to 3328 MiB in total (3¼ GiB).
+ * What runs at the same time (the three Deployments, the nightly backup and the thumbnail job waiting for it)
+ * requests 584 MiB and is limited to 3328 MiB in total (3¼ GiB).
  */
 export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResources>> = {
   // 5 PHP workers (lib/nextcloud/php-sizing.ts); with nginx buffering responses, enough for a family.
@@ -325,7 +371,18 @@ export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResource
   // core each, the first night outlasted backup.timeout's 3 hours from about 140 GiB on. When
   // Nextcloud wants the processor too, Kubernetes shares it by the requests: Nextcloud comes first.
   offsite: { cpuRequest: '20m', cpuLimit: '2', memoryRequest: '32Mi', memoryLimit: '384Mi' },
+  // One core at most, so the PC stays responsive if someone uses it at night. occ at a PHP
+  // memory_limit of PREVIEW_PHP_MEMORY_MIB; ImageMagick (HEIC) keeps big pictures on disk
+  // (lib/photos/previews.ts). It works beside the backup's offsite step at most, whose 384Mi
+  // it matches, so the night's peak stays the backup's.
+  previews: { cpuRequest: '10m', cpuLimit: '1', memoryRequest: '32Mi', memoryLimit: '384Mi' },
 };
+
+/**
+ * PHP's memory_limit in the nightly thumbnail job: a decoded photo (Nextcloud refuses those over
+ * its preview_max_memory, 256 MiB: about 67 megapixels) and Nextcloud itself.
+ */
+export const PREVIEW_PHP_MEMORY_MIB = 320;
 
 /** Nextcloud runs its heavy background jobs during this many hours from maintenance_window_start. */
 export const MAINTENANCE_WINDOW_HOURS = 4;

@@ -14,6 +14,7 @@ import { formatBytes, mebibytes } from '../config/quantity';
 import { ServerCertificate } from '../https/server-certificate';
 import { ResolvedSettings } from '../config/settings';
 import { SMS_FOLDER } from '../phones/apps';
+import { PREVIEW_APP, previewSettingsEnv } from '../photos/preview-settings';
 
 export interface NextcloudProps {
   readonly settings: ResolvedSettings;
@@ -181,7 +182,8 @@ export class Nextcloud extends Construct {
         { name: 'NEXTCLOUD_TRUSTED_DOMAINS', value: trusted },
         { name: 'HOMECLOUD_TRUSTED_DOMAINS', value: trusted },
         { name: 'HOMECLOUD_PHONE_REGION', value: s.phoneRegion ?? '' },
-        { name: 'HOMECLOUD_APPS', value: s.apps.join(' ') },
+        // previewgenerator makes photo previews ahead of time (lib/photos/previews.ts).
+        { name: 'HOMECLOUD_APPS', value: [...s.apps, ...(s.previews.makeAhead ? [PREVIEW_APP] : [])].join(' ') },
         // The folders the phone pages tell the family to upload into (lib/phones/apps.ts).
         { name: 'HOMECLOUD_FAMILY_FOLDERS', value: SMS_FOLDER.replace(/^\//, '') },
         { name: 'HOMECLOUD_CLI_URL', value: familyUrl(s.trustedDomains, s.httpsPort) },
@@ -189,6 +191,7 @@ export class Nextcloud extends Construct {
         { name: 'HOMECLOUD_MAINTENANCE_WINDOW_START', value: String(s.maintenanceWindowStart) },
         { name: 'HOMECLOUD_PREVIEWS_NEW_AT_ONCE', value: String(this.previews.newPreviews) },
         { name: 'HOMECLOUD_PREVIEWS_AT_ONCE', value: String(this.previews.allPreviews) },
+        ...previewSettingsEnv(s),
         { name: 'PHP_UPLOAD_LIMIT', value: `${mebibytes(s.php.uploadLimitBytes)}M` },
         ...this.phpEnv,
       ],

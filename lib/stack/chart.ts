@@ -9,6 +9,7 @@ import { DatabaseUpgrade } from '../database/database-upgrade';
 import { IngressPolicy } from './ingress-policy';
 import { commonLabels } from '../config/labels';
 import { Nextcloud } from '../nextcloud/nextcloud';
+import { Previews } from '../photos/previews';
 import { HomeCa } from '../https/home-ca';
 import { Credentials } from '../config/secrets-store';
 import { ServerCertificate } from '../https/server-certificate';
@@ -33,6 +34,7 @@ export interface HomecloudChartProps {
  *     backup CronJob (nightly): [ files ◀─ nextcloud-html ] + [ database dump ◀─ database Service ]
  *                                ──▶ backup-data volume (snapshots); restore / backup-export on demand
  *     database-upgrade (on demand): new PostgreSQL major's folder ◀─ old server, on the database volume
+ *     previews CronJob (nightly, after the backup): photo thumbnails ahead of time ──▶ nextcloud-html
  */
 export class HomecloudChart extends Chart {
   public readonly nextcloud: Nextcloud;
@@ -54,14 +56,15 @@ export class HomecloudChart extends Chart {
       settings: s, credentials, database: this.database, nextcloud: this.nextcloud, caSecret: certificate.caSecret,
     });
     const upgrade = new DatabaseUpgrade(this, 'database-upgrade', { settings: s, credentials, database: this.database });
+    const previews = new Previews(this, 'previews', { settings: s, nextcloud: this.nextcloud, backup: this.backup });
 
     new IngressPolicy(this, 'database-clients', {
       name: 'database-clients', labels, target: this.database.selector, ports: [Database.PORT],
-      clients: [this.nextcloud.selector, this.backup.selector, upgrade.selector],
+      clients: [this.nextcloud.selector, this.backup.selector, upgrade.selector, previews.selector],
     });
     new IngressPolicy(this, 'cache-clients', {
-      // The backup and restore jobs run occ, which opens the cache too.
-      name: 'cache-clients', labels, target: this.cache.selector, ports: [Cache.PORT], clients: [this.nextcloud.selector, this.backup.selector],
+      // The backup, restore and thumbnail jobs run occ, which opens the cache too.
+      name: 'cache-clients', labels, target: this.cache.selector, ports: [Cache.PORT], clients: [this.nextcloud.selector, this.backup.selector, previews.selector],
     });
     new IngressPolicy(this, 'web-clients', { name: 'web-clients', labels, target: this.nextcloud.selector, ports: [this.nextcloud.webPort, this.nextcloud.httpsPort] });
   }

@@ -341,3 +341,33 @@ describe('image updates in the report', () => {
     expect(old.warnings).toEqual([expect.stringMatching(/No check for image updates in 56 days/)]);
   });
 });
+
+describe('photo thumbnails', () => {
+  const host = { lanAddresses: ['192.168.1.20'], imageCheck: { checkedAt: '2026-11-25T12:00:00Z', waiting: [] } };
+  const previewsJob = (name: string) => ({ metadata: { name, ownerReferences: [{ kind: 'CronJob', name: 'previews' }] } });
+  const previewsPod = (job: string, startedAt: string, message: object | string, exitCode = 0) => ({
+    metadata: { name: `${job}-x`, labels: { 'job-name': job } },
+    status: { containerStatuses: [{ name: 'previews', state: { terminated: { exitCode, startedAt, message: typeof message === 'string' ? message : JSON.stringify(message) } } }] },
+  });
+  const report = (pods: object[], jobs: object[]) => buildReport(state({ pods: [good, ...pods], jobs: [...state().jobs, ...jobs] }), host);
+
+  it('says how many photos wait, and that the library is being caught up over several nights', () => {
+    const r = report([previewsPod('previews-1', '2026-11-26T02:30:00Z', { result: 'stopped', reason: 'stopped at the time limit while catching up with the library; goes on tomorrow night', waiting: 1834, caughtUp: false })], [previewsJob('previews-1')]);
+    expect(r.previews).toMatchObject({ result: 'stopped', waiting: 1834, caughtUp: false });
+    expect(formatReport(r)).toMatch(/Photos:\n +thumbnails +1834 photo\(s\) waiting; stopped at the time limit while catching up with the library; goes on tomorrow night\n/);
+  });
+
+  it('takes the latest night, and says when every photo has its thumbnails', () => {
+    const r = report([
+      previewsPod('previews-1', '2026-11-25T02:30:00Z', { result: 'stopped', reason: 'stopped at the time limit', waiting: 10, caughtUp: false }),
+      previewsPod('previews-2', '2026-11-26T02:30:00Z', { result: 'done', reason: 'done', waiting: 0, caughtUp: true }),
+    ], [previewsJob('previews-1'), previewsJob('previews-2')]);
+    expect(formatReport(r)).toMatch(/thumbnails +every photo has them\n/);
+  });
+
+  it('before the first night, says when they are made; a run whose summary is unreadable counts by its exit code', () => {
+    expect(formatReport(report([], []))).toMatch(/thumbnails +no night yet: made when a photo is first opened, and ahead of time every night after the backup/);
+    const r = report([previewsPod('previews-1', '2026-11-26T02:30:00Z', 'not json', 1)], [previewsJob('previews-1')]);
+    expect(r.previews).toMatchObject({ result: 'failed', waiting: undefined });
+  });
+});

@@ -181,6 +181,13 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
       expect(after).toEqual(expect.arrayContaining(earlier));
       expect(after.length).toBe(earlier.length + (storage === 'hostpath' ? 1 : 0));
       if (storage === 'hostpath') expect(logs).toMatch(/holds this family's earlier backups .*: going on from them/);
+      // The nightly thumbnail job's pod runs too: Nextcloud's volume, the backup's read-only (its
+      // lock), the previewgenerator app the hooks installed; the stand-in makes no previews.
+      node.kubectl(['create', 'job', ...NS, 'previews-now', '--from=cronjob/previews']);
+      const previews = node.run(['kubectl', 'wait', ...NS, '--for=condition=Complete', 'job/previews-now', '--timeout=300s'], { timeout: 6 * MINUTES });
+      const said = node.kubectl(['get', 'pods', ...NS, '-l', 'job-name=previews-now', '-o', 'jsonpath={.items[0].status.containerStatuses[0].state.terminated.message}']);
+      if (previews.status !== 0) throw new Error(`the thumbnail Job did not complete:\n${previews.stderr}${node.run(['kubectl', 'logs', ...NS, 'job/previews-now']).stdout}`);
+      expect(JSON.parse(said)).toMatchObject({ result: 'done', caughtUp: true });
       node.kubectl(['delete', 'namespace', 'homecloud', '--wait=false']);
       waitGone(['namespace/homecloud']);
       expect(volumesLeftAfterCleanup()).toEqual({ pvs: '', folders: [] });

@@ -1,4 +1,4 @@
-import { RUNS_LAST_ANNOTATION } from '../../lib/config/labels';
+import { RUNS_LAST_ANNOTATION, WAITS_FOR_ANNOTATION } from '../../lib/config/labels';
 import { TYPICAL_WORKER_MIB, phpFpmSizing, minimumContainerMiB } from '../../lib/nextcloud/php-sizing';
 import { postgresTuning, postgresWorstCaseMiB } from '../../lib/database/postgres-config';
 import { sizeToBytes } from '../../lib/config/quantity';
@@ -14,17 +14,22 @@ const ON_DEMAND = ['CronJob/restore', 'CronJob/backup-export', 'CronJob/backup-i
 // The nightly job's offsite container (restic) waits until the other two have exited (it reads
 // the coordination folder for backup.sh's exit), so the job's peak is the larger of the two
 // phases. The pod template says which container that is.
+// The thumbnail job waits for the backup's lock (files and database steps), so it works at most
+// beside the offsite step: the pod template names the job it waits for.
 const SEQUENTIAL = stack.get('CronJob', 'backup').spec.jobTemplate.spec.template.metadata.annotations[RUNS_LAST_ANNOTATION];
+const AFTER_BACKUP = stack.podTemplates().filter(({ template }) => template.metadata?.annotations?.[WAITS_FOR_ANNOTATION] === 'backup').map(({ owner }) => owner);
 const sum = (field: 'requests' | 'limits') => {
   // Init containers finish before the others start (Kubernetes counts the larger of the two
   // phases); the Nextcloud pod's one is no larger than its app containers.
   const running = stack.podTemplates().filter(({ owner }) => !ON_DEMAND.includes(owner))
     .flatMap(({ owner, template }) => template.spec.containers.map((container: K8sObject) => ({ owner, container })));
   const memory = (c: { container: K8sObject }) => bytes(c.container.resources[field].memory);
-  const concurrent = running.filter(({ container }) => container.name !== SEQUENTIAL).reduce((t, c) => t + memory(c), 0);
-  const backupPhase = running.filter(({ owner, container }) => owner === 'CronJob/backup' && container.name !== SEQUENTIAL).reduce((t, c) => t + memory(c), 0);
-  const offsitePhase = running.filter(({ container }) => container.name === SEQUENTIAL).reduce((t, c) => t + memory(c), 0);
-  return concurrent - backupPhase + Math.max(backupPhase, offsitePhase);
+  if (field === 'requests') return running.reduce((t, c) => t + memory(c), 0); // reserved while they wait, too
+  const last = (c: { owner: string; container: K8sObject }) => c.container.name === SEQUENTIAL || AFTER_BACKUP.includes(c.owner);
+  const concurrent = running.filter((c) => !last(c)).reduce((t, c) => t + memory(c), 0);
+  const backupPhase = running.filter((c) => c.owner === 'CronJob/backup' && !last(c)).reduce((t, c) => t + memory(c), 0);
+  const lastPhase = running.filter(last).reduce((t, c) => t + memory(c), 0);
+  return concurrent - backupPhase + Math.max(backupPhase, lastPhase);
 };
 
 describe('resource budget', () => {

@@ -153,6 +153,32 @@ exit 0`);
       expect(c).toContain('config:system:set preview_concurrency_all --type=integer --value=5');
     });
 
+    it('sets up photo previews in config.php as synth decided: HEIC beside Nextcloud\'s own providers, 2048 px, quality 70', () => {
+      const fpm = synthStack().get('Deployment', 'nextcloud').spec.template.spec.containers.find((c: { name: string }) => c.name === 'nextcloud');
+      const env = Object.fromEntries(fpm.env.filter((e: { name: string }) => e.name.startsWith('HOMECLOUD_PREVIEW_')).map((e: { name: string; value: string }) => [e.name, e.value]));
+      expect(Object.keys(env).sort()).toEqual(['HOMECLOUD_PREVIEW_MAX', 'HOMECLOUD_PREVIEW_PROVIDERS', 'HOMECLOUD_PREVIEW_QUALITY']);
+      // A config.php with an earlier, longer provider list: the hook leaves exactly the new one.
+      const dir = tmp();
+      const occ = path.join(dir, 'occ');
+      fs.writeFileSync(occ, `#!/bin/sh\nOCC_STATE="${dir}" exec php ${path.join(__dirname, '..', 'support', 'occ-config.php')} "$@"\n`, { mode: 0o755 });
+      const earlier = Array.from({ length: 14 }, (_, i) => `'old${i}'`).join(', ');
+      fs.writeFileSync(path.join(dir, 'config.php'), `<?php\n$CONFIG = ['enabledPreviewProviders' => [${earlier}]];\n`);
+      const run = runScript('nextcloud/sync-settings.sh', { env: { OCC: occ, HOMECLOUD_TRUSTED_DOMAINS: 'localhost familypc', ...env } });
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      const read = spawnSync('php', ['-r', `include '${dir}/config.php'; echo json_encode($CONFIG);`], { encoding: 'utf8' });
+      const config = JSON.parse(read.stdout);
+      expect(config.enabledPreviewProviders).toEqual([
+        'OC\\Preview\\MarkDown', 'OC\\Preview\\TXT', 'OC\\Preview\\OpenDocument', 'OC\\Preview\\PNG', 'OC\\Preview\\JPEG', 'OC\\Preview\\GIF',
+        'OC\\Preview\\BMP', 'OC\\Preview\\XBitmap', 'OC\\Preview\\Krita', 'OC\\Preview\\WebP', 'OC\\Preview\\HEIC',
+      ]);
+      expect([config.preview_max_x, config.preview_max_y]).toEqual([2048, 2048]);
+      expect(config.trusted_domains).toEqual(['localhost', 'familypc']);
+      const apps = JSON.parse(fs.readFileSync(path.join(dir, 'appconfig.json'), 'utf8'));
+      expect(apps.preview).toEqual({ jpeg_quality: '70' });
+      expect(apps.previewgenerator).toEqual({ squareSizes: '64 256', fillWidthHeightSizes: '256 4096', widthSizes: '', heightSizes: '' });
+      expect(run.stdout).toMatch(/previews up to 2048 px at JPEG quality 70, HEIC included/);
+    });
+
     it('adds the home CA to the certificates Nextcloud trusts for its own requests, when it is mounted', () => {
       const ca = path.join(tmp(), 'homecloud-ca.crt');
       fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');

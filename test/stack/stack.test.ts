@@ -251,7 +251,7 @@ describe('Nextcloud', () => {
     expect(cron.command).toEqual(['/bin/sh', '/homecloud/cron-loop.sh']);
     expect(cron.securityContext).toMatchObject({ runAsUser: 82, runAsGroup: 82, runAsNonRoot: true });
     const scheduled = stack.ofKind('CronJob').filter((c) => !c.spec.suspend).map((c) => c.metadata.name);
-    expect(scheduled).toEqual(['backup']);
+    expect(scheduled).toEqual(['backup', 'previews']);
   });
   it('gives the cron container the cache settings that config.php reads from the environment', () => {
     expect(envOf(cron, 'REDIS_HOST').value).toBe('cache');
@@ -425,8 +425,8 @@ describe('network policies', () => {
   const from = (name: string) => stack.get('NetworkPolicy', name).spec.ingress[0].from
     .map((f: K8sObject) => f.podSelector.matchLabels['app.kubernetes.io/component']);
 
-  it('lets only Nextcloud, the backup and the major upgrade\'s copy reach the database', () => expect(from('database-clients')).toEqual(['web', 'backup', 'database-upgrade']));
-  it('lets only Nextcloud and the backup (occ opens the cache) reach the cache', () => expect(from('cache-clients')).toEqual(['web', 'backup']));
+  it('lets only Nextcloud, the backup, the major upgrade\'s copy and the thumbnail job reach the database', () => expect(from('database-clients')).toEqual(['web', 'backup', 'database-upgrade', 'previews']));
+  it('lets only Nextcloud, the backup and the thumbnail job (occ opens the cache) reach the cache', () => expect(from('cache-clients')).toEqual(['web', 'backup', 'previews']));
   it('admits LAN clients to nginx only', () => {
     const web = stack.get('NetworkPolicy', 'web-clients').spec;
     expect(web.ingress[0].from).toBeUndefined();

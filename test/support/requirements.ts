@@ -35,3 +35,11 @@ export function which(name: string): string | undefined {
     return undefined;
   }
 }
+
+/** PHP on PATH with these extensions loaded (e.g. pdo_pgsql, imagick). */
+export function phpExtensions(names: string[], install: string): { ok: boolean; reason: string } {
+  if (!which('php')) return { ok: false, reason: `missing php (${install})` };
+  const loaded = execFileSync('php', ['-m'], { encoding: 'utf8' }).split('\n').map((l) => l.trim().toLowerCase());
+  const missing = names.filter((n) => !loaded.includes(n.toLowerCase()));
+  return { ok: missing.length === 0, reason: `PHP lacks ${missing.join(', ')} (${install})` };
+}

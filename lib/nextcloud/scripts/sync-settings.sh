@@ -7,16 +7,24 @@ set -eu
 
 OCC=${OCC:-php /var/www/html/occ}
 
-i=0
-for domain in ${HOMECLOUD_TRUSTED_DOMAINS:?HOMECLOUD_TRUSTED_DOMAINS is not set}; do
-  $OCC config:system:set trusted_domains "$i" --value="$domain" >/dev/null
-  i=$((i + 1))
-done
-# Remove entries left over from a longer earlier list.
-while $OCC config:system:get trusted_domains "$i" >/dev/null 2>&1; do
-  $OCC config:system:delete trusted_domains "$i" >/dev/null
-  i=$((i + 1))
-done
+# Sets a list in config.php to exactly these values: set_list KEY VALUE...
+set_list() {
+  key=$1
+  shift
+  i=0
+  for value in "$@"; do
+    $OCC config:system:set "$key" "$i" --value="$value" >/dev/null
+    i=$((i + 1))
+  done
+  # Remove entries left over from a longer earlier list.
+  while $OCC config:system:get "$key" "$i" >/dev/null 2>&1; do
+    $OCC config:system:delete "$key" "$i" >/dev/null
+    i=$((i + 1))
+  done
+}
+
+# shellcheck disable=SC2086 # one domain per word
+set_list trusted_domains ${HOMECLOUD_TRUSTED_DOMAINS:?HOMECLOUD_TRUSTED_DOMAINS is not set}
 echo "homecloud: trusted domains: $HOMECLOUD_TRUSTED_DOMAINS"
 
 if [ -n "${HOMECLOUD_PHONE_REGION:-}" ]; then
@@ -59,4 +67,22 @@ if [ -n "${HOMECLOUD_MAINTENANCE_WINDOW_START:-}" ]; then
     echo (int) $d->setTimezone(new DateTimeZone("UTC"))->format("G");' "$HOMECLOUD_MAINTENANCE_WINDOW_START")
   $OCC config:system:set maintenance_window_start --type=integer --value="$utc" >/dev/null
   echo "homecloud: maintenance window from $HOMECLOUD_MAINTENANCE_WINDOW_START:00 local time ($utc:00 UTC)"
+fi
+
+# Photo previews (lib/photos/preview-settings.ts): which files get them (Nextcloud's defaults and
+# HEIC, iPhones' format), the largest one's size and their JPEG quality (measured with
+# `npm run bench -- previews`), and which sizes the nightly job makes ahead of time: the square
+# thumbnails of the Files and Photos grids and the viewer's picture (the previewgenerator
+# README's minimal set; 4096 means "the largest", capped at preview_max_x).
+if [ -n "${HOMECLOUD_PREVIEW_PROVIDERS:-}" ]; then
+  # shellcheck disable=SC2086 # one class name per word
+  set_list enabledPreviewProviders $HOMECLOUD_PREVIEW_PROVIDERS
+  $OCC config:system:set preview_max_x --type=integer --value="$HOMECLOUD_PREVIEW_MAX" >/dev/null
+  $OCC config:system:set preview_max_y --type=integer --value="$HOMECLOUD_PREVIEW_MAX" >/dev/null
+  $OCC config:app:set preview jpeg_quality --value="$HOMECLOUD_PREVIEW_QUALITY" >/dev/null
+  $OCC config:app:set previewgenerator squareSizes --value="64 256" >/dev/null
+  $OCC config:app:set previewgenerator fillWidthHeightSizes --value="256 4096" >/dev/null
+  $OCC config:app:set previewgenerator widthSizes --value="" >/dev/null
+  $OCC config:app:set previewgenerator heightSizes --value="" >/dev/null
+  echo "homecloud: previews up to ${HOMECLOUD_PREVIEW_MAX} px at JPEG quality ${HOMECLOUD_PREVIEW_QUALITY}, HEIC included"
 fi
