@@ -1,4 +1,5 @@
 import { PreviewsReport } from './previews';
+import { PushCheck } from './push-check';
 /** The status report's shape: what the cluster and this PC tell, and what a family member reads. */
 import { CapacityVerdict, NodeRoom } from './capacity';
 import { CertificateCheck } from './trust';
@@ -35,6 +36,8 @@ export interface HostInfo {
   readonly imageCheck?: { readonly checkedAt: string; readonly waiting: ReadonlyArray<{ readonly tag: string; readonly version?: string }> };
   /** Windows: the project's folders holding secrets that other accounts of the PC can read, and who. */
   readonly secretsExposed?: ReadonlyArray<{ readonly folder: string; readonly readers: string[] }>;
+  /** Whether Client Push answers behind nginx (push-check.ts). */
+  readonly push?: PushCheck;
 }
 
 /** One off-disk copy: offsite.sh's termination message, or the PC's own record of it. */
@@ -106,6 +109,8 @@ export interface Report {
   readonly offsite: OffsiteReport;
   /** Whether the PC's Kubernetes has room for the home cloud (see capacity.ts). */
   readonly capacity?: CapacityVerdict;
+  /** Whether the apps hear of changes at once (Client Push), as checked from this PC. */
+  readonly push?: PushCheck;
   /** The nightly thumbnail job's last run (client/previews.ts). */
   readonly previews?: PreviewsReport;
   /** Image updates: when last checked and what was waiting then. */

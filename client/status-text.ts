@@ -1,6 +1,7 @@
 /** The status report as text: the one screen a family member reads, and the words it uses. */
 import { ClusterType, Report } from './report';
 import { previewsWords } from './previews';
+import { pushWords } from './push-check';
 
 const MEANING: Record<ClusterType, string> = {
   kubeadm: 'kubeadm: the family\'s files, database and in-cluster backups live in Docker Desktop\'s disk, which "Reset Kubernetes cluster", switching the cluster type or uninstalling Docker Desktop erases; the copy in the folder survives all three.',
@@ -54,6 +55,7 @@ export function formatReport(r: Report): string {
       `  set up a phone    ${r.welcome}   (the home CA, then a page per phone: Android, iPhone; QR code below)`,
       ...(r.https?.notAfter ? [`  HTTPS certificate valid until ${r.https.notAfter.slice(0, 10)}, renewed automatically`] : []),
       ...(r.https?.caFingerprint ? [`  home CA SHA-256   ${r.https.caFingerprint}`] : []),
+      `  instant sync      ${pushWords(r.push)}`,
     ] : []),
     '',
     'Storage:',

@@ -347,7 +347,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     backup,
     offsite,
     capacity,
-    previews: previewsReport(state),
+    previews: previewsReport(state), push: httpsPort ? host.push : undefined,
     updates,
     warnings,
   };

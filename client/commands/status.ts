@@ -15,6 +15,7 @@ import { credentialsFile, lockFile, manifestPath, namespaceOf, stateFile } from 
 import { ClusterState, buildReport, offsiteSettings } from '../status';
 import { formatReport } from '../status-text';
 import { CertificateCheck, checkCertificate } from '../trust';
+import { PushCheck, checkPush } from '../push-check';
 import { CheckRecord, readJson, stillWaiting } from '../updates';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,7 +28,7 @@ export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<num
     const host = {
       lanAddresses: lanAddresses(os.networkInterfaces()),
       pcCopy: readRecord(offsiteSettings(state.cronJobs).folder),
-      certificate: await certificateOf(state),
+      ...await httpsChecks(state),
       // The last `npm run update` check: status itself never asks a registry.
       // (Without what the lock pins since: an update run after the check installed it.)
       imageCheck: stillWaiting(readJson<CheckRecord>(stateFile('image-check.json')), pinnedNow()),
@@ -51,14 +52,16 @@ export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<num
  * address, on this PC), checked against this PC's copy of the home CA. No published address
  * (another cluster, or not yet): nothing to check.
  */
-async function certificateOf(state: ClusterState): Promise<CertificateCheck | undefined> {
+async function httpsChecks(state: ClusterState): Promise<{ certificate?: CertificateCheck; push?: PushCheck }> {
   const svc = state.services.find((s) => s.metadata.name === 'nextcloud');
   const port = svc?.spec?.ports?.find((p: Obj) => p.name === 'https')?.port;
   const ingress = svc?.status?.loadBalancer?.ingress?.[0];
-  if (!port || !ingress) return undefined;
+  if (!port || !ingress) return {};
   const caFile = caFiles(credentialsFile()).cert;
   const caPem = fs.existsSync(caFile) ? fs.readFileSync(caFile, 'utf8') : undefined;
-  return checkCertificate(ingress.hostname ?? ingress.ip ?? 'localhost', port, caPem);
+  const host = ingress.hostname ?? ingress.ip ?? 'localhost';
+  // And whether Client Push answers behind nginx there, as the apps' WebSockets reach it.
+  return { certificate: await checkCertificate(host, port, caPem), push: await checkPush(host, port) };
 }
 
 /** The lock as it is; a damaged one is deploy's and update's to explain, not status's. */

@@ -257,6 +257,8 @@ export interface ResourceSettings {
   readonly offsite?: ContainerResources;
   /** The nightly thumbnail job (occ preview:pre-generate), after the backup. */
   readonly previews?: ContainerResources;
+  /** Client Push (notify_push), beside php-fpm: a small server holding the apps' WebSockets. */
+  readonly push?: ContainerResources;
 }
 
 export interface PhpSettings {
@@ -349,7 +351,7 @@ export const DEFAULT_IMAGES: Required<ImageSettings> = {
 
 /**
  * What runs at the same time (the three Deployments, the nightly backup and the thumbnail job waiting for it)
- * requests 584 MiB and is limited to 3328 MiB in total (3¼ GiB).
+ * requests 592 MiB and is limited to 3360 MiB in total (about 3¼ GiB).
  */
 export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResources>> = {
   // 5 PHP workers (lib/nextcloud/php-sizing.ts); with nginx buffering responses, enough for a family.
@@ -371,17 +373,14 @@ export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResource
   // core each, the first night outlasted backup.timeout's 3 hours from about 140 GiB on. When
   // Nextcloud wants the processor too, Kubernetes shares it by the requests: Nextcloud comes first.
   offsite: { cpuRequest: '20m', cpuLimit: '2', memoryRequest: '32Mi', memoryLimit: '384Mi' },
-  // One core at most, so the PC stays responsive if someone uses it at night. occ at a PHP
-  // memory_limit of PREVIEW_PHP_MEMORY_MIB; ImageMagick (HEIC) keeps big pictures on disk
-  // (lib/photos/previews.ts). It works beside the backup's offsite step at most, whose 384Mi
-  // it matches, so the night's peak stays the backup's.
+  // One core at most: the PC stays responsive at night. occ at PREVIEW_PHP_MEMORY_MIB; it works at
+  // most beside the backup's offsite step, whose 384Mi it matches: the night's peak stays the backup's.
   previews: { cpuRequest: '10m', cpuLimit: '1', memoryRequest: '32Mi', memoryLimit: '384Mi' },
+  // One Rust binary holding a WebSocket per phone and PC: a few MiB for a family.
+  push: { cpuRequest: '5m', cpuLimit: '250m', memoryRequest: '8Mi', memoryLimit: '32Mi' },
 };
 
-/**
- * PHP's memory_limit in the nightly thumbnail job: a decoded photo (Nextcloud refuses those over
- * its preview_max_memory, 256 MiB: about 67 megapixels) and Nextcloud itself.
- */
+/** PHP's memory_limit in the thumbnail job: a photo of up to Nextcloud's preview_max_memory (256 MiB) and itself. */
 export const PREVIEW_PHP_MEMORY_MIB = 320;
 
 /** Nextcloud runs its heavy background jobs during this many hours from maintenance_window_start. */

@@ -15,6 +15,7 @@ import { ServerCertificate } from '../https/server-certificate';
 import { ResolvedSettings } from '../config/settings';
 import { SMS_FOLDER } from '../phones/apps';
 import { PREVIEW_APP, previewSettingsEnv } from '../photos/preview-settings';
+import { PUSH_APP, PUSH_PATH, PUSH_PORT, PUSH_VOLUME, clientPushContainer } from './client-push';
 
 export interface NextcloudProps {
   readonly settings: ResolvedSettings;
@@ -117,6 +118,7 @@ export class Nextcloud extends Construct {
       maxBodyBytes: s.php.uploadLimitBytes,
       tempDir: '/tmp',
       responseBufferBytes: Nextcloud.RESPONSE_BUFFER_BYTES,
+      pushPort: PUSH_PORT,
     });
     const sizing = phpFpmSizing(s.resources.nextcloud.memoryLimitBytes, s.php.memoryLimitBytes);
     this.previews = previewConcurrency(sizing);
@@ -143,7 +145,7 @@ export class Nextcloud extends Construct {
       metadata: { name: 'nextcloud-php', labels },
       data: { 'zz-homecloud-pool.conf': renderFpmPool(sizing), 'zz-homecloud.ini': renderPhpIni(sizing) },
     });
-    const scriptNames = [...new Set([...Object.values(HOOKS).flat().map(([, file]) => file), 'cron-loop.sh', 'fpm-alive.sh', 'nginx-run.sh'])].sort();
+    const scriptNames = [...new Set([...Object.values(HOOKS).flat().map(([, file]) => file), 'cron-loop.sh', 'fpm-alive.sh', 'nginx-run.sh', 'push-run.sh'])].sort();
     const scripts = new k8s.KubeConfigMap(this, 'scripts', {
       metadata: { name: 'nextcloud-scripts', labels },
       data: Object.fromEntries(scriptNames.map((f) => [f, readScript(`nextcloud/${f}`)])),
@@ -182,8 +184,10 @@ export class Nextcloud extends Construct {
         { name: 'NEXTCLOUD_TRUSTED_DOMAINS', value: trusted },
         { name: 'HOMECLOUD_TRUSTED_DOMAINS', value: trusted },
         { name: 'HOMECLOUD_PHONE_REGION', value: s.phoneRegion ?? '' },
-        // previewgenerator makes photo previews ahead of time (lib/photos/previews.ts).
-        { name: 'HOMECLOUD_APPS', value: [...s.apps, ...(s.previews.makeAhead ? [PREVIEW_APP] : [])].join(' ') },
+        // previewgenerator makes photo previews ahead of time (lib/photos/previews.ts);
+        // notify_push is Client Push's server (client-push.ts).
+        { name: 'HOMECLOUD_APPS', value: [...s.apps, ...(s.previews.makeAhead ? [PREVIEW_APP] : []), PUSH_APP].join(' ') },
+        { name: 'HOMECLOUD_PUSH_ENDPOINT', value: `${familyUrl(s.trustedDomains, s.httpsPort)}${PUSH_PATH}` },
         // The folders the phone pages tell the family to upload into (lib/phones/apps.ts).
         { name: 'HOMECLOUD_FAMILY_FOLDERS', value: SMS_FOLDER.replace(/^\//, '') },
         { name: 'HOMECLOUD_CLI_URL', value: familyUrl(s.trustedDomains, s.httpsPort) },
@@ -233,6 +237,14 @@ export class Nextcloud extends Construct {
       resources: resourceRequirements(this.s.resources.cron),
       securityContext: nonRoot(Nextcloud.WWW_DATA_UID, Nextcloud.WWW_DATA_UID),
     };
+  }
+
+  /** Client Push's server (client-push.ts), as www-data. */
+  private pushContainer(): k8s.Container {
+    return clientPushContainer({
+      settings: this.s, phpEnv: this.phpEnv, cacheHost: this.props.cache.service.name, cachePort: Cache.PORT,
+      webRoot: Nextcloud.WEB_ROOT, uid: Nextcloud.WWW_DATA_UID,
+    });
   }
 
   /** nginx in front of php-fpm, on the family's ports. */
@@ -301,7 +313,7 @@ export class Nextcloud extends Construct {
             ...(ownNames.length ? { hostAliases: [{ ip: '127.0.0.1', hostnames: ownNames }] } : {}),
             terminationGracePeriodSeconds: 60,
             initContainers: [cert.initContainer],
-            containers: [this.phpFpmContainer(), this.nginxContainer(), this.cronContainer(), cert.renewer],
+            containers: [this.phpFpmContainer(), this.nginxContainer(), this.cronContainer(), cert.renewer, this.pushContainer()],
             volumes: [
               { name: 'html', persistentVolumeClaim: { claimName: this.volumeClaim.name } },
               { name: 'web-config', configMap: { name: configs.web.name } },
@@ -311,6 +323,7 @@ export class Nextcloud extends Construct {
               // the start of PHP's responses for slow clients. Over this limit the pod would be evicted.
               { name: 'web-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(formatBytes(Nextcloud.webTempBytes(s.php.uploadLimitBytes))) } },
               { name: 'cron-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
+              PUSH_VOLUME,
               ...cert.volumes,
             ],
           },

@@ -28,6 +28,8 @@ export interface NginxConfOptions {
    * free while a slow phone receives it (0: none, PHP waits for the phone).
    */
   readonly responseBufferBytes: number;
+  /** Client Push's port on the pod's loopback (client-push.ts), proxied at /push/; none: no /push/. */
+  readonly pushPort?: number;
 }
 
 /**
@@ -299,10 +301,32 @@ function httpsLocations(o: NginxConfOptions): string {
             default_type text/plain;
             return 200 "alive\n";
         }
-${welcome(o, true)}
+${welcome(o, true)}${push(o)}
         location ~ ${FORBIDDEN_PATHS} { return 404; }
         location ~ ${FORBIDDEN_PREFIXES} { return 404; }
 
+`;
+}
+
+/**
+ * Client Push (notify_push beside php-fpm): the apps' WebSockets, upgraded and held open. Its
+ * answers are tiny events, passed on at once (no buffering). An hour without a frame ends the
+ * connection; the apps reconnect, as they do after any network change.
+ */
+function push(o: NginxConfOptions): string {
+  if (o.pushPort === undefined) return '';
+  return `
+        location ^~ /push/ {
+            proxy_pass http://127.0.0.1:${o.pushPort}/;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "Upgrade";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_buffering off;
+            proxy_read_timeout 3600s;
+            proxy_send_timeout 3600s;
+        }
 `;
 }
 

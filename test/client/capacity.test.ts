@@ -15,9 +15,9 @@ describe('what the home cloud asks of the node', () => {
     // The scheduler reserves requests for all three backup containers at once, and the thumbnail
     // job's while it waits; the offsite container's limit does not add to the others' (it works
     // only after they exited), nor the thumbnail job's, which works at most beside it.
-    expect(demand.memoryRequestBytes).toBe(584 * MiB);
-    expect(demand.memoryLimitBytes).toBe(3328 * MiB);
-    expect(demand.cpuRequestMillis).toBe(285);
+    expect(demand.memoryRequestBytes).toBe(592 * MiB);
+    expect(demand.memoryLimitBytes).toBe(3360 * MiB);
+    expect(demand.cpuRequestMillis).toBe(290);
   });
   it('counts the emptyDir folders at their size limits', () => {
     expect(demand.scratchBytes).toBeGreaterThan(4 * 1024 * MiB);
@@ -46,17 +46,17 @@ describe('the verdict', () => {
   it('warns, with the .wslconfig fix, when the limits do not fit', () => {
     const v = verdict('3Gi');
     expect(v.level).toBe('tight');
-    expect(v.findings[0]).toMatch(/^Memory is tight: the home cloud may use up to 3328 MiB when busy, but Kubernetes has 3072 MiB left.*\.wslconfig.*memory=8GB.*wsl --shutdown/);
+    expect(v.findings[0]).toMatch(/^Memory is tight: the home cloud may use up to 3360 MiB when busy, but Kubernetes has 3072 MiB left.*\.wslconfig.*memory=8GB.*wsl --shutdown/);
   });
 
   it('refuses when the requests do not fit, counting other programs', () => {
     const v = verdict('1Gi', [pod('kube-system', '600Mi')]);
     expect(v.level).toBe('too-small');
-    expect(v.findings).toEqual([expect.stringMatching(/has 424 MiB of memory left for new programs, but the home cloud needs 584 MiB reserved/)]);
+    expect(v.findings).toEqual([expect.stringMatching(/has 424 MiB of memory left for new programs, but the home cloud needs 592 MiB reserved/)]);
   });
 
   it('refuses when the processors are all reserved', () => {
-    expect(verdict('16Gi', [pod('kube-system', '1Mi', '1900m')], '2').findings[0]).toMatch(/has 0\.1 CPU left, but the home cloud needs 0\.28 CPU/);
+    expect(verdict('16Gi', [pod('kube-system', '1Mi', '1900m')], '2').findings[0]).toMatch(/has 0\.1 CPU left, but the home cloud needs 0\.29 CPU/);
   });
 
   it('warns when the temporary folders could outgrow the disk', () => {

@@ -5,6 +5,11 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tls from 'tls';
 import { TLS_CIPHERS } from '../../lib/nextcloud/nginx-conf';
+import { PUSH_PORT } from '../../lib/nextcloud/client-push';
+import { checkPush } from '../../client/push-check';
+import * as crypto from 'crypto';
+import * as https from 'https';
+import { IncomingMessage } from 'http';
 import { WELCOME_FILES } from '../../lib/https/welcome-page';
 import { commands, describeWhen } from '../support/requirements';
 import { HOST } from '../support/stack';
@@ -25,6 +30,38 @@ function peer(stack: WebStack, host: string): Promise<tls.PeerCertificate & { pr
     });
     c.on('error', reject);
   });
+}
+
+/** A WebSocket upgrade through nginx (HTTPS, trusting only the home CA), as an app opens one. */
+function upgrade(stack: WebStack, urlPath: string, key: string): Promise<{ res: IncomingMessage; socket: net.Socket; head: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({
+      socketPath: stack.endpoint.socketPath, ca: stack.endpoint.ca, servername: 'localhost', host: 'localhost', path: urlPath,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': key },
+    });
+    req.on('upgrade', (res, socket, head) => resolve({ res, socket, head }));
+    req.on('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The next unmasked text frame from a server (short frames only, as the stand-in sends). */
+function readFrame(socket: net.Socket, pending: Buffer = Buffer.alloc(0)): Promise<string> {
+  return new Promise((resolve) => {
+    let data = pending;
+    const done = () => data.length >= 2 && data.length >= 2 + (data[1] & 0x7f);
+    const finish = () => { socket.off('data', more); resolve(data.subarray(2, 2 + (data[1] & 0x7f)).toString()); };
+    const more = (d: Buffer) => { data = Buffer.concat([data, d]); if (done()) finish(); };
+    if (done()) finish(); else socket.on('data', more);
+  });
+}
+
+/** A client's text frame: masked, as RFC 6455 requires of clients. */
+function clientFrame(text: string): Buffer {
+  const mask = crypto.randomBytes(4);
+  const body = Buffer.from(text).map((b, i) => b ^ mask[i % 4]);
+  return Buffer.concat([Buffer.from([0x81, 0x80 | body.length]), mask, body]);
 }
 
 describeWhen(available, 'HTTPS on a real nginx, with the certificate the pod issues', () => {
@@ -140,6 +177,31 @@ describeWhen(available, 'HTTPS on a real nginx, with the certificate the pod iss
     expect((await stack.requestHttp('/welcome')).headers.location).toBe('/welcome/');
     // And over HTTPS, for a device that already trusts it and sets up another.
     expect((await stack.request(`/welcome/${WELCOME_FILES.certificate}`)).body.toString()).toBe(s.site.ca.certPem);
+  });
+
+  it('proxies the apps\' WebSocket at /push/ to Client Push beside php-fpm, and passes frames both ways at once', async () => {
+    const push = stack.startInside(process.execPath, [path.join(__dirname, '..', 'web', 'push-standin.js'), String(PUSH_PORT)]);
+    await new Promise<void>((resolve) => push.stdout!.on('data', (d) => { if (String(d).includes('listening')) resolve(); }));
+    try {
+      const key = crypto.randomBytes(16).toString('base64');
+      const { res, socket, head } = await upgrade(stack, '/push/ws', key);
+      expect(res.statusCode).toBe(101);
+      expect(res.headers['sec-websocket-accept']).toBe(crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64'));
+      // The push server sees its own path, the name the app used, and the app's address.
+      expect(JSON.parse(await readFrame(socket, head))).toEqual({ path: '/ws', host: 'localhost', forwardedFor: '127.0.0.1' });
+      socket.write(clientFrame('hello'));
+      expect(await readFrame(socket)).toBe('echo hello');
+      socket.destroy();
+      // What status asks: the push server answers behind nginx…
+      const connect = () => net.connect(stack.endpoint.socketPath);
+      expect(await checkPush('localhost', 443, 3000, connect)).toEqual({ works: true });
+      push.kill('SIGKILL');
+      await new Promise((r) => push.once('exit', r));
+      // …and, when it is not running, says so in words.
+      expect(await checkPush('localhost', 443, 3000, connect)).toEqual({ works: false, problem: expect.stringMatching(/not running yet/) });
+    } finally {
+      push.kill('SIGKILL');
+    }
   });
 
   it('serves nothing of Nextcloud on plain HTTP', async () => {

@@ -112,6 +112,55 @@ exit 0`);
     });
   });
 
+  describe('push-run.sh (Client Push beside php-fpm)', () => {
+    /** A web root whose notify_push app is (not yet) installed, with a stand-in server binary. */
+    function pushRoot() {
+      const root = tmp();
+      const webroot = path.join(root, 'html');
+      fs.mkdirSync(path.join(webroot, 'config'), { recursive: true });
+      fs.writeFileSync(path.join(webroot, 'config', 'config.php'), "<?php\n$CONFIG = array (\n  'installed' => true,\n);\n");
+      const bin = path.join(webroot, 'custom_apps', 'notify_push', 'bin', 'x86_64', 'notify_push');
+      const runs = path.join(root, 'runs');
+      // Unpacked by PHP: no execute bit. Records its arguments, port and version, then serves forever.
+      const install = (version: string) => {
+        fs.mkdirSync(path.dirname(bin), { recursive: true });
+        fs.writeFileSync(bin, `#!/bin/sh\necho "${version} $PORT $*" >> "${runs}"\nexec sleep 1000\n${'#'.repeat(version.length * 10)}\n`, { mode: 0o644 });
+      };
+      const tmpDir = path.join(root, 'tmp');
+      fs.mkdirSync(tmpDir);
+      const env = { NEXTCLOUD_WEBROOT: webroot, PUSH_ARCH: 'x86_64', POLL_SECONDS: '0.2', PORT: '7867', TMPDIR: tmpDir };
+      return { root, webroot, bin, install, runs: () => calls(runs), env };
+    }
+    const until = async (what: () => boolean) => { while (!what()) await new Promise((r) => setTimeout(r, 50)); };
+
+    it('waits for the app, starts the app\'s own binary with config.php, restarts it after an app update or a crash, and stops with the pod', async () => {
+      const p = pushRoot();
+      const loop = startScript('nextcloud/push-run.sh', { env: p.env });
+      let out = '';
+      loop.stdout.on('data', (d) => { out += d; });
+      const ended = new Promise<number | null>((resolve) => loop.on('exit', resolve));
+      await until(() => out.includes('waiting for the notify_push app'));
+      expect(p.runs()).toEqual([]);
+      p.install('1.0');
+      await until(() => p.runs().length === 1);
+      expect(p.runs()[0]).toBe(`1.0 7867 ${p.webroot}/config/config.php`);
+      // An app update replaces the binary: the server restarts with the new version.
+      p.install('1.1.0');
+      await until(() => p.runs().length === 2);
+      expect(p.runs()[1]).toMatch(/^1\.1\.0 /);
+      expect(out).toMatch(/the notify_push app was updated; restarting its server/);
+      // The server stops by itself: started again.
+      const server = Number(/started notify_push \(pid (\d+)\)[^\n]*\n(?![\s\S]*started notify_push)/.exec(out)![1]);
+      process.kill(server, 'SIGKILL');
+      await until(() => p.runs().length === 3);
+      expect(out).toMatch(/notify_push stopped \(exit code 137\); starting it again/);
+      const last = Number(/started notify_push \(pid (\d+)\)[^\n]*\n(?![\s\S]*started notify_push)/.exec(out)![1]);
+      loop.kill('SIGQUIT'); // the image's stop signal
+      expect(await ended).toBe(0);
+      expect(() => process.kill(last, 0)).toThrow();
+    });
+  });
+
   describe('install-apps.sh', () => {
     it('installs only the apps that are not there yet', () => {
       const dir = tmp();
@@ -177,6 +226,20 @@ exit 0`);
       expect(apps.preview).toEqual({ jpeg_quality: '70' });
       expect(apps.previewgenerator).toEqual({ squareSizes: '64 256', fillWidthHeightSizes: '256 4096', widthSizes: '', heightSizes: '' });
       expect(run.stdout).toMatch(/previews up to 2048 px at JPEG quality 70, HEIC included/);
+    });
+
+    it('tells Nextcloud where the apps find it, and that its requests from inside the pod come through a proxy', () => {
+      const dir = tmp();
+      const occ = path.join(dir, 'occ');
+      fs.writeFileSync(occ, `#!/bin/sh\nOCC_STATE="${dir}" exec php ${path.join(__dirname, '..', 'support', 'occ-config.php')} "$@"\n`, { mode: 0o755 });
+      const fpm = synthStack().get('Deployment', 'nextcloud').spec.template.spec.containers.find((c: { name: string }) => c.name === 'nextcloud');
+      const endpoint = fpm.env.find((e: { name: string }) => e.name === 'HOMECLOUD_PUSH_ENDPOINT').value;
+      expect(endpoint).toBe('https://familypc/push');
+      const run = runScript('nextcloud/sync-settings.sh', { env: { OCC: occ, HOMECLOUD_TRUSTED_DOMAINS: 'localhost', HOMECLOUD_PUSH_ENDPOINT: endpoint } });
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'appconfig.json'), 'utf8')).notify_push).toEqual({ base_endpoint: 'https://familypc/push' });
+      const config = JSON.parse(spawnSync('php', ['-r', `include '${dir}/config.php'; echo json_encode($CONFIG);`], { encoding: 'utf8' }).stdout);
+      expect(config.trusted_proxies).toEqual(['127.0.0.1', '::1']);
     });
 
     it('adds the home CA to the certificates Nextcloud trusts for its own requests, when it is mounted', () => {

@@ -47,9 +47,9 @@ describe('the nightly thumbnail job in the manifests', () => {
 
   it('installs the previewgenerator app with the family\'s apps, and neither when switched off', () => {
     const apps = (s: K8sObject) => envOf(s.get('Deployment', 'nextcloud').spec.template.spec.containers.find((x: K8sObject) => x.name === 'nextcloud')).HOMECLOUD_APPS;
-    expect(apps(stack)).toBe('contacts calendar tasks notes previewgenerator');
+    expect(apps(stack)).toBe('contacts calendar tasks notes previewgenerator notify_push');
     const off = synthStack({ previews: { makeAhead: false } });
-    expect(apps(off)).toBe('contacts calendar tasks notes');
+    expect(apps(off)).toBe('contacts calendar tasks notes notify_push');
     expect(off.objects.some((o: K8sObject) => o.kind === 'CronJob' && o.metadata.name === 'previews')).toBe(false);
   });
 

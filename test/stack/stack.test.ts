@@ -265,7 +265,7 @@ describe('Nextcloud', () => {
   });
   it('rolls the pod when a hook script changes', () => {
     const scripts = stack.get('ConfigMap', 'nextcloud-scripts');
-    expect(Object.keys(scripts.data).sort()).toEqual(['cron-loop.sh', 'family-folders.sh', 'fpm-alive.sh', 'install-apps.sh', 'nginx-run.sh', 'sync-settings.sh', 'wait-for-database.sh']);
+    expect(Object.keys(scripts.data).sort()).toEqual(['cron-loop.sh', 'family-folders.sh', 'fpm-alive.sh', 'install-apps.sh', 'nginx-run.sh', 'push-run.sh', 'sync-settings.sh', 'wait-for-database.sh']);
     const chart = new Chart(new App(), 'c');
     const map = (script: string) => new k8s.KubeConfigMap(chart, script, { data: { 'install-apps.sh': script } });
     expect(configHash([map('echo a')])).not.toBe(configHash([map('echo b')]));

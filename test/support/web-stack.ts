@@ -99,6 +99,8 @@ export interface WebStack {
   readonly runDir: string;
   /** Runs a program inside the stack's network namespace (wrk, curl), as a client in the pod's network would. */
   inside(command: string, args: string[]): SpawnSyncReturns<string>;
+  /** Starts a program in the stack's network namespace without waiting (another container of the pod); stopped with the stack. */
+  startInside(command: string, args: string[]): ChildProcess;
   /** php-fpm's processes (master and workers) as seen from here. */
   fpmPids(): number[];
   log(): string;
@@ -196,7 +198,9 @@ export async function startWebStack(nginxConf: string, php: PhpLimits, opts: Sta
   fs.closeSync(out);
   const log = () => fs.readFileSync(logFile, 'utf8');
   // The whole process group: the script, php-fpm and its workers, nginx and its workers.
+  const started: ChildProcess[] = [];
   const stop = async () => {
+    for (const p of started) p.kill('SIGKILL');
     try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
     if (child.exitCode === null) {
       await new Promise<void>((resolve) => {
@@ -217,6 +221,11 @@ export async function startWebStack(nginxConf: string, php: PhpLimits, opts: Sta
     request: (p, o = {}) => request(`${endpoint.ca ? 'https' : 'http'}://localhost${p}`, { ...o, socketPath: endpoint.socketPath, ca: endpoint.ca }),
     requestHttp: (p, o = {}) => request(`http://localhost${p}`, { ...o, socketPath }),
     inside: (command, args) => spawnSync('nsenter', [`--net=/proc/${child.pid}/ns/net`, command, ...args], { encoding: 'utf8', timeout: 300_000 }),
+    startInside: (command, args) => {
+      const p = spawn('nsenter', [`--net=/proc/${child.pid}/ns/net`, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      started.push(p);
+      return p;
+    },
     fpmPids: () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
       try {
         return /^php-fpm/.test(fs.readFileSync(`/proc/${pid}/comm`, 'utf8')) && fs.readlinkSync(`/proc/${pid}/ns/net`) === fs.readlinkSync(`/proc/${child.pid}/ns/net`);

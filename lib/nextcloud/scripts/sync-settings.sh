@@ -86,3 +86,12 @@ if [ -n "${HOMECLOUD_PREVIEW_PROVIDERS:-}" ]; then
   $OCC config:app:set previewgenerator heightSizes --value="" >/dev/null
   echo "homecloud: previews up to ${HOMECLOUD_PREVIEW_MAX} px at JPEG quality ${HOMECLOUD_PREVIEW_QUALITY}, HEIC included"
 fi
+
+# Client Push (lib/nextcloud/client-push.ts): where the apps find the push server (what
+# `occ notify_push:setup` stores once its checks pass; they need php-fpm running, which it is not
+# yet during this hook), and that its requests, coming from inside the pod, are a proxy's.
+if [ -n "${HOMECLOUD_PUSH_ENDPOINT:-}" ]; then
+  $OCC config:app:set notify_push base_endpoint --value="$HOMECLOUD_PUSH_ENDPOINT" >/dev/null
+  set_list trusted_proxies 127.0.0.1 ::1
+  echo "homecloud: Client Push at $HOMECLOUD_PUSH_ENDPOINT"
+fi
