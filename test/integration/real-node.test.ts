@@ -63,7 +63,7 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
         status: { containerStatuses: Array<{ name: string; ready: boolean; containerID: string; restartCount: number }> };
       }>;
       const containers = pods.flatMap((p) => p.status.containerStatuses);
-      expect(containers.map((c) => c.name).sort()).toEqual(['certificates', 'cron', 'nextcloud', 'postgres', 'valkey', 'web']);
+      expect(containers.map((c) => c.name).sort()).toEqual(['certificates', 'cron', 'nextcloud', 'postgres', 'push', 'valkey', 'web']);
       for (const c of containers) expect([c.name, c.ready, c.containerID.split(':')[0]]).toEqual([c.name, true, 'containerd']);
       const images = pods.flatMap((p) => p.spec.containers.map((c) => c.image));
       expect(images.every((i) => /@sha256:[0-9a-f]{64}$/.test(i))).toBe(storage === 'local-path');
@@ -84,12 +84,12 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
     it('stops the loops in the Nextcloud image with that image\'s stop signal', () => {
       // The container may end before `kill` returns, taking the exec session with it (exit 137):
       // what counts is how the container ended, read below.
-      for (const c of ['cron', 'certificates']) node.run(['kubectl', 'exec', ...NS, 'deploy/nextcloud', '-c', c, '--', 'kill', '-QUIT', '1']);
+      for (const c of ['cron', 'certificates', 'push']) node.run(['kubectl', 'exec', ...NS, 'deploy/nextcloud', '-c', c, '--', 'kill', '-QUIT', '1']);
       const restarted = () => JSON.parse(node.kubectl(['get', 'pods', ...NS, '-l', 'app.kubernetes.io/component=web', '-o', 'json'])).items[0]
-        .status.containerStatuses.filter((c: { name: string }) => ['cron', 'certificates'].includes(c.name))
+        .status.containerStatuses.filter((c: { name: string }) => ['cron', 'certificates', 'push'].includes(c.name))
         .map((c: { name: string; lastState: { terminated?: { exitCode: number } } }) => [c.name, c.lastState.terminated?.exitCode]);
       for (let i = 0; i < 60 && restarted().some(([, code]: [string, number | undefined]) => code === undefined); i++) node.run(['sleep', '1']);
-      expect(restarted()).toEqual([['certificates', 0], ['cron', 0]]);
+      expect(restarted()).toEqual([['certificates', 0], ['cron', 0], ['push', 0]]);
       family.ready();
     });
 
