@@ -34,13 +34,14 @@ export interface WelcomeOptions {
 
 /** index.html, the .crt and the iOS profile, by file name. */
 export function welcomeFiles(o: WelcomeOptions): Record<string, string> {
+  const phones = phoneOptions(o);
   return {
     [WELCOME_FILES.page]: welcomePage(o),
     [WELCOME_FILES.certificate]: o.caPem,
     [WELCOME_FILES.profile]: mobileConfig(o),
-    [WELCOME_FILES.android]: androidPage(phoneOptions(o)),
-    [WELCOME_FILES.iphone]: iphonePage(phoneOptions(o)),
-    [WELCOME_FILES.accounts]: accountsProfile({ host: hostOf(new URL(familyUrl([...o.trustedDomains], o.httpsPort)).host), httpsPort: o.httpsPort, label: o.label }),
+    [WELCOME_FILES.android]: androidPage(phones),
+    [WELCOME_FILES.iphone]: iphonePage(phones),
+    [WELCOME_FILES.accounts]: accountsProfile({ host: new URL(phones.server).hostname, httpsPort: o.httpsPort, label: o.label }),
   };
 }
 
@@ -64,8 +65,8 @@ function welcomeUrl(o: WelcomeOptions, file: string): string {
 /**
  * An iOS/iPadOS/macOS configuration profile holding the CA as a `com.apple.security.root`
  * payload (Apple's "Configuration Profile Reference": Certificate payloads). UUIDs come from
- * the CA's fingerprint, so the same CA
- * gives the same profile and installing it again replaces it instead of adding a second.
+ * the CA's fingerprint, so the same CA gives the same profile and installing it again replaces
+ * it instead of adding a second.
  */
 export function mobileConfig(o: Pick<WelcomeOptions, 'caPem' | 'label'>): string {
   const ca = describeCa(o.caPem);
