@@ -116,10 +116,13 @@ describeWhen(controlPlaneAvailable(), 'kubectl apply -f dist/ on a real control 
     expect(synth({ backup: { time: '04:10' }, maintenanceWindowStart: 21, resources: { database: { memoryLimit: '768Mi' } } }, HOST,
       { outdir, credentials: path.join(work, 'credentials.json') }, () => undefined)).toBe(0);
     const out = cluster.kubectl(['apply', '-f', path.join(outdir, MANIFEST_FILE)]).trim().split('\n');
-    // The PostgreSQL upgrade template runs with the database's own resources, so it follows them.
-    expect(out.filter((l) => l.endsWith(' configured')).sort())
-      .toEqual(['cronjob.batch/backup configured', 'cronjob.batch/database-upgrade configured', 'deployment.apps/database configured']);
+    // The PostgreSQL upgrade template runs with the database's own resources, so it follows them;
+    // the thumbnail job starts an hour after the backup, so it follows the backup's time.
+    expect(out.filter((l) => l.endsWith(' configured')).sort()).toEqual([
+      'cronjob.batch/backup configured', 'cronjob.batch/database-upgrade configured', 'cronjob.batch/previews configured', 'deployment.apps/database configured',
+    ]);
     expect(cluster.kubectl(['get', 'cronjob', 'backup', ...ns, '-o', 'jsonpath={.spec.schedule}'])).toBe('10 4 * * *');
+    expect(cluster.kubectl(['get', 'cronjob', 'previews', ...ns, '-o', 'jsonpath={.spec.schedule}'])).toBe('10 5 * * *');
   });
 
   it('removes everything, volumes included, with `kubectl delete namespace homecloud`', () => {
