@@ -61,7 +61,7 @@ ${app(a.sms)}
 <p>SMS live only on the phone until something copies them. In SMS Import / Export: <b>Settings</b> → choose a folder
 on the phone (for example <code>SMS</code>) and switch on <b>Schedule export</b> (daily). Then in the Nextcloud app:
 <b>Settings</b> → <b>Auto upload</b> → ⋮ → <b>Set up a custom folder</b>: the local folder is the export folder, the remote folder
-<code>${SMS_FOLDER}</code> (already there in your account). Your messages are then in your home cloud, and in its nightly backup.</p></li>
+<code>${SMS_FOLDER}</code> (the home cloud makes it in every account; the app makes it if it is not there yet). Your messages are then in your home cloud, and in its nightly backup.</p></li>
 </ol>`);
 }
 
