@@ -164,6 +164,7 @@ export class Nextcloud extends Construct {
     const props = this.props;
     const cert = props.certificate;
     const trusted = s.trustedDomains.join(' ');
+    const address = familyUrl(s.trustedDomains, s.httpsPort);
     const hookMounts: k8s.VolumeMount[] = Object.entries(HOOKS).flatMap(([folder, files]) => files.map(([target, file]) => ({
       name: 'scripts', mountPath: `/docker-entrypoint-hooks.d/${folder}/${target}`, subPath: file, readOnly: true,
     })));
@@ -187,10 +188,10 @@ export class Nextcloud extends Construct {
         // previewgenerator makes photo previews ahead of time (lib/photos/previews.ts);
         // notify_push is Client Push's server (client-push.ts).
         { name: 'HOMECLOUD_APPS', value: [...s.apps, ...(s.previews.makeAhead ? [PREVIEW_APP] : []), PUSH_APP].join(' ') },
-        { name: 'HOMECLOUD_PUSH_ENDPOINT', value: `${familyUrl(s.trustedDomains, s.httpsPort)}${PUSH_PATH}` },
+        { name: 'HOMECLOUD_PUSH_ENDPOINT', value: `${address}${PUSH_PATH}` },
         // The folders the phone pages tell the family to upload into (lib/phones/apps.ts).
         { name: 'HOMECLOUD_FAMILY_FOLDERS', value: SMS_FOLDER.replace(/^\//, '') },
-        { name: 'HOMECLOUD_CLI_URL', value: familyUrl(s.trustedDomains, s.httpsPort) },
+        { name: 'HOMECLOUD_CLI_URL', value: address },
         { name: 'HOMECLOUD_CA_FILE', value: cert.caCertPath },
         { name: 'HOMECLOUD_MAINTENANCE_WINDOW_START', value: String(s.maintenanceWindowStart) },
         { name: 'HOMECLOUD_PREVIEWS_NEW_AT_ONCE', value: String(this.previews.newPreviews) },
