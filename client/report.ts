@@ -1,5 +1,6 @@
 import { PreviewsReport } from './previews';
 import { PushCheck } from './push-check';
+import { Ledger } from './egress-ledger';
 /** The status report's shape: what the cluster and this PC tell, and what a family member reads. */
 import { CapacityVerdict, NodeRoom } from './capacity';
 import { CertificateCheck } from './trust';
@@ -38,6 +39,8 @@ export interface HostInfo {
   readonly secretsExposed?: ReadonlyArray<{ readonly folder: string; readonly readers: string[] }>;
   /** Whether Client Push answers behind nginx (push-check.ts). */
   readonly push?: PushCheck;
+  /** The egress point's ledger of the last week (egress-ledger.ts); absent when it is not running. */
+  readonly egress?: Ledger;
 }
 
 /** One off-disk copy: offsite.sh's termination message, or the PC's own record of it. */
@@ -113,6 +116,8 @@ export interface Report {
   readonly push?: PushCheck;
   /** The nightly thumbnail job's last run (client/previews.ts). */
   readonly previews?: PreviewsReport;
+  /** Every destination contacted or refused in the last week (client/egress-ledger.ts). */
+  readonly egress?: Ledger;
   /** Image updates: when last checked and what was waiting then. */
   readonly updates: { readonly checkedAt?: string; readonly waiting: string[] };
   readonly warnings: string[];

@@ -2,6 +2,7 @@
 import { ClusterType, Report } from './report';
 import { previewsWords } from './previews';
 import { pushWords } from './push-check';
+import { LEDGER_DAYS, ledgerLines } from './egress-ledger';
 
 const MEANING: Record<ClusterType, string> = {
   kubeadm: 'kubeadm: the family\'s files, database and in-cluster backups live in Docker Desktop\'s disk, which "Reset Kubernetes cluster", switching the cluster type or uninstalling Docker Desktop erases; the copy in the folder survives all three.',
@@ -83,6 +84,9 @@ export function formatReport(r: Report): string {
     '',
     'Photos:',
     `  thumbnails        ${previewsWords(r.previews)}`,
+    '',
+    `Outside the home (last ${r.egress?.days ?? LEDGER_DAYS} days, through the egress point):`,
+    ...ledgerLines(r.egress, humanBytes),
     '',
     'Updates:',
     `  images checked    ${r.updates.checkedAt ? localTime(r.updates.checkedAt, r.backup.timeZone) : 'never (npm run update -- --dry-run)'}`,

@@ -19,6 +19,7 @@ const COMPONENTS: Array<[string, string, string]> = [
   ['Nextcloud', 'nextcloud', 'web'],
   ['Database', 'database', 'database'],
   ['Cache', 'cache', 'cache'],
+  ['Way out', 'egress', 'egress'],
 ];
 
 /** How long a first install usually takes on a desktop, for the message while it runs. */
@@ -348,6 +349,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     offsite,
     capacity,
     previews: previewsReport(state), push: httpsPort ? host.push : undefined,
+    egress: host.egress,
     updates,
     warnings,
   };

@@ -16,6 +16,7 @@ import { ClusterState, buildReport, offsiteSettings } from '../status';
 import { formatReport } from '../status-text';
 import { CertificateCheck, checkCertificate } from '../trust';
 import { PushCheck, checkPush } from '../push-check';
+import { readLedger } from '../egress-ledger';
 import { CheckRecord, readJson, stillWaiting } from '../updates';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -29,6 +30,8 @@ export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<num
       lanAddresses: lanAddresses(os.networkInterfaces()),
       pcCopy: readRecord(offsiteSettings(state.cronJobs).folder),
       ...await httpsChecks(state),
+      // What left the home this week: the egress point's ledger, read from its pod.
+      egress: await readLedger(kube, ns, state.pods, state.now),
       // The last `npm run update` check: status itself never asks a registry.
       // (Without what the lock pins since: an update run after the check installed it.)
       imageCheck: stillWaiting(readJson<CheckRecord>(stateFile('image-check.json')), pinnedNow()),

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { defaultOffsiteFolder, hostPathOf, offsiteFolderProblem } from '../backup/offsite-folder';
 import { hostNamesOf, publicName } from '../https/home-ca';
+import { destinationsOf, isAllowHost } from '../privacy/privacy-settings';
 import { MIN_PHP_WORKERS, minimumContainerMiB, phpFpmSizing } from '../nextcloud/php-sizing';
 import {
   cronProblem, defaultMaintenanceWindow, imageMajor, imageProblem, isDnsLabel, isDnsSubdomain, isTimeZone, isTrustedDomain, windowOverlapsBackup,
@@ -26,11 +27,12 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
   const { resources, php } = resolveResources(input, v);
   const offsite = resolveOffsite(input, host, v);
   const previews = resolvePreviews(input, backup.schedule, v);
+  const privacy = resolvePrivacy(input, v);
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     ...basics, maintenanceWindowStart, storage,
     backup: { ...backup, maintenanceMode: input.backup?.maintenanceMode ?? true, offsite },
-    images, resources, php, previews,
+    images, resources, php, previews, privacy,
   };
 }
 
@@ -243,6 +245,20 @@ function resolveOffsite(input: HomecloudSettings, host: HostFacts, v: Validator)
  */
 export function pcName(hostname: string): string {
   return publicName(hostname) ? `${hostname}.local` : hostname;
+}
+
+/** What may leave the home: the family's choices and the hosts they add (lib/privacy/privacy-settings.ts). */
+function resolvePrivacy(input: HomecloudSettings, v: Validator): ResolvedSettings['privacy'] {
+  const p = input.privacy ?? {};
+  const choices = {
+    breachedPasswordCheck: p.breachedPasswordCheck ?? false,
+    phoneNotifications: p.phoneNotifications ?? false,
+    photoPlaces: p.photoPlaces ?? false,
+  };
+  const allowHosts = (p.allowHosts ?? []).map((h) => h.trim().toLowerCase());
+  allowHosts.forEach((h, i) => v.check(isAllowHost(h), `privacy.allowHosts[${i}]`, h,
+    'use a host name such as "api.example.org", or ".example.org" for every name under it (no "https://", path or port)'));
+  return { ...choices, destinations: destinationsOf(choices, allowHosts.filter(isAllowHost)) };
 }
 
 class Validator {

@@ -1,5 +1,9 @@
 import { Duration } from 'cdk8s';
 import { CpuInput, SizeInput } from './quantity';
+import type { PreviewSettings } from '../photos/preview-settings';
+import type { PrivacySettings, ResolvedPrivacy } from '../privacy/privacy-settings';
+
+export type { PreviewSettings, PrivacySettings };
 
 /**
  * The per-install settings: everything a family might change, in one typed place.
@@ -73,41 +77,8 @@ export interface HomecloudSettings {
   readonly resources?: ResourceSettings;
   readonly php?: PhpSettings;
   readonly previews?: PreviewSettings;
-}
-
-/**
- * Photo previews: the thumbnails the phones and the browser show, and the larger picture the
- * viewer opens. Measured with `npm run bench -- previews` (README, "Photos and thumbnails").
- */
-export interface PreviewSettings {
-  /**
-   * Longest side, in pixels, of the largest preview Nextcloud keeps of a photo (the one its viewer
-   * shows; the original opens on request). Nextcloud's own default is 4096.
-   * @default 2048
-   */
-  readonly maxSize?: number;
-  /**
-   * JPEG quality of every preview, 1–100. Nextcloud's own default is 80.
-   * @default 70
-   */
-  readonly quality?: number;
-  /**
-   * Make thumbnails ahead of time every night after the backup, so albums open at once instead of
-   * making them while the family waits (with the same PHP workers that serve their sync).
-   * @default true
-   */
-  readonly makeAhead?: boolean;
-  /**
-   * Local time the nightly thumbnail job starts, "HH:MM"; it first waits for the backup to end.
-   * @default - an hour after backup.time
-   */
-  readonly time?: string;
-  /**
-   * The nightly thumbnail job stops after this long and goes on the next night, so a large
-   * library is caught up over several nights and never meets the next backup.
-   * @default Duration.hours(2)
-   */
-  readonly timeLimit?: Duration;
+  /** What may leave the home (lib/privacy/privacy-settings.ts). */
+  readonly privacy?: PrivacySettings;
 }
 
 export interface StorageSettings {
@@ -218,6 +189,8 @@ export interface ImageSettings {
   readonly nginx?: string;
   /** The backup repository and its off-disk copy (restic: one static binary, BSD-2-Clause). @default 'restic/restic:0.18.1' */
   readonly backupStore?: string;
+  /** The egress point, an allow-listing forward proxy (Squid, Canonical's image). @default 'ubuntu/squid:6.6-24.04_beta' */
+  readonly egress?: string;
 }
 
 /** CPU and memory for one container. Requests are reserved; limits are hard caps. */
@@ -229,8 +202,8 @@ export interface ContainerResources {
 }
 
 /**
- * The resource budget, per container. The defaults request about 550 MiB and cap the whole stack
- * at about 3 GiB, so an 8 GB desktop stays usable. See DEFAULT_RESOURCES for each value.
+ * The resource budget, per container. The defaults request about 600 MiB and cap the whole stack
+ * at about 3⅓ GiB, so an 8 GB desktop stays usable. See DEFAULT_RESOURCES for each value.
  */
 export interface ResourceSettings {
   /** php-fpm: its memory limit decides how many PHP workers run (see lib/nextcloud/php-sizing.ts). */
@@ -259,6 +232,8 @@ export interface ResourceSettings {
   readonly previews?: ContainerResources;
   /** Client Push (notify_push), beside php-fpm: a small server holding the apps' WebSockets. */
   readonly push?: ContainerResources;
+  /** The egress point (Squid): every outbound connection of the home cloud, a few a day. */
+  readonly egress?: ContainerResources;
 }
 
 export interface PhpSettings {
@@ -339,6 +314,7 @@ export interface ResolvedSettings {
     readonly schedule: string;
     readonly timeLimitSeconds: number;
   };
+  readonly privacy: ResolvedPrivacy;
 }
 
 export const DEFAULT_IMAGES: Required<ImageSettings> = {
@@ -347,11 +323,12 @@ export const DEFAULT_IMAGES: Required<ImageSettings> = {
   cache: 'valkey/valkey:8-alpine',
   nginx: 'nginx:1.28-alpine',
   backupStore: 'restic/restic:0.18.1',
+  egress: 'ubuntu/squid:6.6-24.04_beta',
 };
 
 /**
  * What runs at the same time (the three Deployments, the nightly backup and the thumbnail job waiting for it)
- * requests 592 MiB and is limited to 3360 MiB in total (about 3¼ GiB).
+ * requests 608 MiB and is limited to 3408 MiB in total (about 3⅓ GiB).
  */
 export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResources>> = {
   // 5 PHP workers (lib/nextcloud/php-sizing.ts); with nginx buffering responses, enough for a family.
@@ -378,6 +355,8 @@ export const DEFAULT_RESOURCES: Record<ContainerName, Required<ContainerResource
   previews: { cpuRequest: '10m', cpuLimit: '1', memoryRequest: '32Mi', memoryLimit: '384Mi' },
   // One Rust binary holding a WebSocket per phone and PC: a few MiB for a family.
   push: { cpuRequest: '5m', cpuLimit: '250m', memoryRequest: '8Mi', memoryLimit: '32Mi' },
+  // Squid without a cache: 23 MiB resident, measured with a few hundred requests (squid 5.7).
+  egress: { cpuRequest: '5m', cpuLimit: '250m', memoryRequest: '16Mi', memoryLimit: '48Mi' },
 };
 
 /** PHP's memory_limit in the thumbnail job: a photo of up to Nextcloud's preview_max_memory (256 MiB) and itself. */

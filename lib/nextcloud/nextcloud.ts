@@ -3,6 +3,8 @@ import * as k8s from '../../imports/k8s';
 import { Cache } from '../stack/cache';
 import { configHash } from '../config/config-hash';
 import { readScript } from '../config/container-scripts';
+import { Egress } from '../privacy/egress';
+import { privacyEnv } from '../privacy/privacy-env';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from '../stack/credentials';
 import { Database } from '../database/database';
 import { Component, componentLabels, componentSelector } from '../config/labels';
@@ -24,6 +26,8 @@ export interface NextcloudProps {
   readonly cache: Cache;
   /** HTTPS: the certificate nginx serves and the containers that keep it current. */
   readonly certificate: ServerCertificate;
+  /** The egress point: Nextcloud's only way out (lib/privacy/egress.ts). */
+  readonly egress: Egress;
 }
 
 /**
@@ -34,10 +38,12 @@ export interface NextcloudProps {
  */
 const HOOKS: Record<string, Array<[string, string]>> = {
   'pre-installation': [['10-wait-for-database.sh', 'wait-for-database.sh']],
-  'post-installation': [['10-install-apps.sh', 'install-apps.sh']],
+  // The privacy baseline first: the apps' downloads already go through the egress point.
+  'post-installation': [['05-privacy.sh', 'privacy.sh'], ['10-install-apps.sh', 'install-apps.sh']],
   'before-starting': [
     ['10-wait-for-database.sh', 'wait-for-database.sh'],
     ['20-sync-settings.sh', 'sync-settings.sh'],
+    ['25-privacy.sh', 'privacy.sh'],
     ['30-install-apps.sh', 'install-apps.sh'],
     ['40-family-folders.sh', 'family-folders.sh'],
   ],
@@ -145,7 +151,7 @@ export class Nextcloud extends Construct {
       metadata: { name: 'nextcloud-php', labels },
       data: { 'zz-homecloud-pool.conf': renderFpmPool(sizing), 'zz-homecloud.ini': renderPhpIni(sizing) },
     });
-    const scriptNames = [...new Set([...Object.values(HOOKS).flat().map(([, file]) => file), 'cron-loop.sh', 'fpm-alive.sh', 'nginx-run.sh', 'push-run.sh'])].sort();
+    const scriptNames = [...new Set([...Object.values(HOOKS).flat().map(([, file]) => file), 'cron-loop.sh', 'fpm-alive.sh', 'nginx-run.sh', 'push-run.sh', 'occ-lib.sh'])].sort();
     const scripts = new k8s.KubeConfigMap(this, 'scripts', {
       metadata: { name: 'nextcloud-scripts', labels },
       data: Object.fromEntries(scriptNames.map((f) => [f, readScript(`nextcloud/${f}`)])),
@@ -197,6 +203,7 @@ export class Nextcloud extends Construct {
         { name: 'HOMECLOUD_PREVIEWS_NEW_AT_ONCE', value: String(this.previews.newPreviews) },
         { name: 'HOMECLOUD_PREVIEWS_AT_ONCE', value: String(this.previews.allPreviews) },
         ...previewSettingsEnv(s),
+        ...privacyEnv(s, props.egress.address),
         { name: 'PHP_UPLOAD_LIMIT', value: `${mebibytes(s.php.uploadLimitBytes)}M` },
         ...this.phpEnv,
       ],
@@ -207,6 +214,8 @@ export class Nextcloud extends Construct {
         { name: 'php-config', mountPath: '/usr/local/etc/php-fpm.d/zz-homecloud-pool.conf', subPath: 'zz-homecloud-pool.conf', readOnly: true },
         { name: 'php-config', mountPath: '/usr/local/etc/php/conf.d/zz-homecloud.ini', subPath: 'zz-homecloud.ini', readOnly: true },
         ...hookMounts,
+        // Beside the hook folders, not in one: the hooks source it, the entrypoint never runs it.
+        { name: 'scripts', mountPath: '/docker-entrypoint-hooks.d/occ-lib.sh', subPath: 'occ-lib.sh', readOnly: true },
         { name: 'scripts', mountPath: '/homecloud/fpm-alive.sh', subPath: 'fpm-alive.sh', readOnly: true },
         cert.caCertMount,
       ],

@@ -7,6 +7,8 @@ import { HomecloudCredentials } from './credentials';
 import { Database } from '../database/database';
 import { DatabaseUpgrade } from '../database/database-upgrade';
 import { IngressPolicy } from './ingress-policy';
+import { Egress } from '../privacy/egress';
+import { EgressPolicy } from '../privacy/egress-policy';
 import { commonLabels } from '../config/labels';
 import { Nextcloud } from '../nextcloud/nextcloud';
 import { Previews } from '../photos/previews';
@@ -35,6 +37,8 @@ export interface HomecloudChartProps {
  *                                ──▶ backup-data volume (snapshots); restore / backup-export on demand
  *     database-upgrade (on demand): new PostgreSQL major's folder ◀─ old server, on the database volume
  *     previews CronJob (nightly, after the backup): photo thumbnails ahead of time ──▶ nextcloud-html
+ *     Nextcloud ──▶ egress (Squid: only the destinations the settings allow; its ledger for `status`) ──▶ internet
+ *     (NetworkPolicies: no other pod leaves the namespace, where the cluster enforces them)
  */
 export class HomecloudChart extends Chart {
   public readonly nextcloud: Nextcloud;
@@ -50,8 +54,9 @@ export class HomecloudChart extends Chart {
     const credentials = new HomecloudCredentials(this, 'credentials', { credentials: props.credentials, adminUser: s.adminUser, labels });
     this.database = new Database(this, 'database', { settings: s, credentials });
     this.cache = new Cache(this, 'cache', { settings: s, credentials });
+    const egress = new Egress(this, 'egress', { settings: s });
     const certificate = new ServerCertificate(this, 'certificate', { settings: s, ca: props.ca, label: props.label ?? 'this PC', labels });
-    this.nextcloud = new Nextcloud(this, 'nextcloud', { settings: s, credentials, database: this.database, cache: this.cache, certificate });
+    this.nextcloud = new Nextcloud(this, 'nextcloud', { settings: s, credentials, database: this.database, cache: this.cache, certificate, egress });
     this.backup = new Backup(this, 'backup', {
       settings: s, credentials, database: this.database, nextcloud: this.nextcloud, caSecret: certificate.caSecret,
     });
@@ -65,6 +70,13 @@ export class HomecloudChart extends Chart {
     new IngressPolicy(this, 'cache-clients', {
       // The backup, restore and thumbnail jobs run occ, which opens the cache too.
       name: 'cache-clients', labels, target: this.cache.selector, ports: [Cache.PORT], clients: [this.nextcloud.selector, this.backup.selector, previews.selector],
+    });
+    new IngressPolicy(this, 'egress-clients', {
+      // Everything that runs Nextcloud's PHP, whose HTTP client sends its requests there.
+      name: 'egress-clients', labels, target: egress.selector, ports: [Egress.PORT], clients: [this.nextcloud.selector, this.backup.selector, previews.selector],
+    });
+    new EgressPolicy(this, 'egress-policy', {
+      labels, egress: egress.selector, trustedDomains: s.trustedDomains, familyPorts: [this.nextcloud.webPort, this.nextcloud.httpsPort],
     });
     new IngressPolicy(this, 'web-clients', { name: 'web-clients', labels, target: this.nextcloud.selector, ports: [this.nextcloud.webPort, this.nextcloud.httpsPort] });
   }

@@ -15,9 +15,9 @@ describe('what the home cloud asks of the node', () => {
     // The scheduler reserves requests for all three backup containers at once, and the thumbnail
     // job's while it waits; the offsite container's limit does not add to the others' (it works
     // only after they exited), nor the thumbnail job's, which works at most beside it.
-    expect(demand.memoryRequestBytes).toBe(592 * MiB);
-    expect(demand.memoryLimitBytes).toBe(3360 * MiB);
-    expect(demand.cpuRequestMillis).toBe(290);
+    expect(demand.memoryRequestBytes).toBe(608 * MiB);
+    expect(demand.memoryLimitBytes).toBe(3408 * MiB);
+    expect(demand.cpuRequestMillis).toBe(295);
   });
   it('counts the emptyDir folders at their size limits', () => {
     expect(demand.scratchBytes).toBeGreaterThan(4 * 1024 * MiB);
@@ -46,13 +46,13 @@ describe('the verdict', () => {
   it('warns, with the .wslconfig fix, when the limits do not fit', () => {
     const v = verdict('3Gi');
     expect(v.level).toBe('tight');
-    expect(v.findings[0]).toMatch(/^Memory is tight: the home cloud may use up to 3360 MiB when busy, but Kubernetes has 3072 MiB left.*\.wslconfig.*memory=8GB.*wsl --shutdown/);
+    expect(v.findings[0]).toMatch(/^Memory is tight: the home cloud may use up to 3408 MiB when busy, but Kubernetes has 3072 MiB left.*\.wslconfig.*memory=8GB.*wsl --shutdown/);
   });
 
   it('refuses when the requests do not fit, counting other programs', () => {
     const v = verdict('1Gi', [pod('kube-system', '600Mi')]);
     expect(v.level).toBe('too-small');
-    expect(v.findings).toEqual([expect.stringMatching(/has 424 MiB of memory left for new programs, but the home cloud needs 592 MiB reserved/)]);
+    expect(v.findings).toEqual([expect.stringMatching(/has 424 MiB of memory left for new programs, but the home cloud needs 608 MiB reserved/)]);
   });
 
   it('refuses when the processors are all reserved', () => {

@@ -10,7 +10,7 @@ function state(over: Partial<ClusterState> = {}): ClusterState {
   return {
     now: NOW, context: 'docker-desktop', namespace: 'homecloud',
     namespaceObject: { metadata: { creationTimestamp: '2026-11-20T00:00:00Z' } },
-    deployments: [deployment('nextcloud', 1), deployment('database', 1), deployment('cache', 1)],
+    deployments: [deployment('nextcloud', 1), deployment('database', 1), deployment('cache', 1), deployment('egress', 1)],
     pods: [], pvcs: [{ metadata: { name: 'nextcloud-html' }, status: { phase: 'Bound', capacity: { storage: '50Gi' } } }],
     cronJobs: [{ metadata: { name: 'backup' }, spec: { schedule: '30 2 * * *', timeZone: 'Europe/Berlin' } }],
     jobs: [{ metadata: { name: 'backup-1', ownerReferences: [{ kind: 'CronJob', name: 'backup' }] } }],
@@ -73,7 +73,7 @@ describe('the report', () => {
   it('gives the names phones use too, as deployed (a PC named like a public domain: NAME.local), before the addresses', () => {
     const named = { ...deployment('nextcloud', 1), spec: { replicas: 1, template: { spec: { containers: [{ name: 'nextcloud', env: [
       { name: 'HOMECLOUD_TRUSTED_DOMAINS', value: 'localhost 127.0.0.1 family.local 192.168.1.20 photos.lan:8443' }] }] } } } };
-    const r = buildReport(state({ deployments: [named, deployment('database', 1), deployment('cache', 1)] }), host);
+    const r = buildReport(state({ deployments: [named, deployment('database', 1), deployment('cache', 1), deployment('egress', 1)] }), host);
     expect(r.addresses.lan).toEqual(['https://family.local/', 'https://photos.lan/', 'https://192.168.1.20/']);
   });
   it('warns when other accounts of the PC can read the folders that hold the passwords and keys (Windows)', () => {

@@ -4,7 +4,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { calls, fakeCommand, runScript, startScript } from '../support/busybox';
-import { commands, describeWhen } from '../support/requirements';
+import { commands, describeWhen, which } from '../support/requirements';
 import { synthStack } from '../support/stack';
 
 // occ is Nextcloud's own CLI and cannot run here: these tests use a double that records
@@ -240,6 +240,72 @@ exit 0`);
       expect(JSON.parse(fs.readFileSync(path.join(dir, 'appconfig.json'), 'utf8')).notify_push).toEqual({ base_endpoint: 'https://familypc/push' });
       const config = JSON.parse(spawnSync('php', ['-r', `include '${dir}/config.php'; echo json_encode($CONFIG);`], { encoding: 'utf8' }).stdout);
       expect(config.trusted_proxies).toEqual(['127.0.0.1', '::1']);
+    });
+
+    describe('privacy.sh (the privacy baseline, lib/privacy)', () => {
+      // The hook with the environment synth gives it, against config.php kept by the stand-in occ.
+      const privacy = (opts: { settings?: Parameters<typeof synthStack>[0]; config?: string; enabled?: string } = {}) => {
+        const fpm = synthStack(opts.settings).get('Deployment', 'nextcloud').spec.template.spec.containers.find((c: { name: string }) => c.name === 'nextcloud');
+        const env = Object.fromEntries(fpm.env.filter((e: { name: string }) => /^HOMECLOUD_(PROXY|CONNECTIVITY|BREACH|PHOTO|QUIET)/.test(e.name))
+          .map((e: { name: string; value: string }) => [e.name, e.value]));
+        const dir = tmp();
+        const occ = path.join(dir, 'occ');
+        fs.writeFileSync(occ, `#!/bin/sh\nOCC_STATE="${dir}" exec php ${path.join(__dirname, '..', 'support', 'occ-config.php')} "$@"\n`, { mode: 0o755 });
+        if (opts.config) fs.writeFileSync(path.join(dir, 'config.php'), opts.config);
+        const run = runScript('nextcloud/privacy.sh', { env: { OCC: occ, OCC_ENABLED_APPS: opts.enabled ?? 'weather_status nextcloud_announcements survey_client dashboard', ...env }, path: [path.dirname(which('php')!)] });
+        const config = JSON.parse(spawnSync('php', ['-r', `include '${dir}/config.php'; echo json_encode($CONFIG);`], { encoding: 'utf8' }).stdout);
+        const apps = JSON.parse(fs.readFileSync(path.join(dir, 'appconfig.json'), 'utf8'));
+        return { run, config, apps, env, calls: fs.readFileSync(path.join(dir, 'occ.calls'), 'utf8').trim().split('\n') };
+      };
+
+      it('sends every outbound request through the egress point and keeps the family\'s own addresses inside the pod', () => {
+        const { run, config } = privacy({ config: `<?php\n$CONFIG = ['proxyexclude' => ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']];\n` });
+        expect([run.status, run.stderr]).toEqual([0, '']);
+        expect(config.proxy).toBe('egress:3128');
+        expect(config.proxyexclude).toEqual(['localhost', '127.0.0.1', '::1', 'familypc', '192.168.1.20']);
+        expect(run.stdout).toMatch(/outbound requests go through egress:3128/);
+      });
+
+      it('turns off the update check and the lookup server, and points the internet check at the app store', () => {
+        const { run, config } = privacy({ config: `<?php\n$CONFIG = ['connectivity_check_domains' => ['www.nextcloud.com', 'www.startpage.com', 'www.eff.org', 'www.edri.org']];\n` });
+        expect(run.status).toBe(0);
+        expect(config.updatechecker).toBe(false);
+        expect(config.lookup_server).toBe('');
+        expect(config.connectivity_check_domains).toEqual(['apps.nextcloud.com']);
+        // The app store stays reachable: app installs and updates need it.
+        expect(config.has_internet_connection).toBeUndefined();
+        expect(config.appstoreenabled).toBeUndefined();
+      });
+
+      it('disables the weather, announcements and survey apps, and only those', () => {
+        const { run, apps } = privacy();
+        expect(run.status).toBe(0);
+        expect(Object.entries(apps).filter(([, v]) => (v as Record<string, string>).enabled === 'no').map(([k]) => k).sort())
+          .toEqual(['nextcloud_announcements', 'survey_client', 'weather_status']);
+        expect(run.stdout).toMatch(/disabled the weather_status app/);
+      });
+
+      it('leaves alone an app that is not enabled (nothing to disable, no error)', () => {
+        const { run, calls: c } = privacy({ enabled: 'dashboard' });
+        expect([run.status, run.stderr]).toEqual([0, '']);
+        expect(c.filter((l) => l.startsWith('app:disable'))).toEqual([]);
+      });
+
+      it('keeps the breach check and Photos\' places off by default, and turns each on with its setting', () => {
+        const off = privacy();
+        expect(off.apps.password_policy).toEqual({ enforceHaveIBeenPwned: '0' });
+        expect(off.apps.photos).toEqual({ disable_places: '1' });
+        const on = privacy({ settings: { privacy: { breachedPasswordCheck: true, photoPlaces: true } } });
+        expect(on.apps.password_policy).toEqual({ enforceHaveIBeenPwned: '1' });
+        expect(on.apps.photos).toEqual({ disable_places: '0' });
+      });
+
+      it('stops the start when config.php cannot be written, rather than run without the egress point', () => {
+        const dir = tmp();
+        fakeCommand(dir, 'occ', 'echo "Nextcloud is not installed" >&2; exit 1');
+        const run = runScript('nextcloud/privacy.sh', { env: { OCC: path.join(dir, 'occ'), HOMECLOUD_PROXY: 'egress:3128' } });
+        expect(run.status).not.toBe(0);
+      });
     });
 
     it('adds the home CA to the certificates Nextcloud trusts for its own requests, when it is mounted', () => {

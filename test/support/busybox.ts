@@ -32,6 +32,8 @@ function environment(run: ScriptRun): NodeJS.ProcessEnv {
     PATH: [...(run.path ?? []), applets(), '/usr/bin', '/bin'].join(':'),
     HOME: os.tmpdir(),
     LANG: 'C',
+    // The Nextcloud hooks' shared functions, where the pod mounts them beside the hook folders.
+    HOMECLOUD_OCC_LIB: scriptPath('nextcloud/occ-lib.sh'),
     ...run.env,
   };
 }

@@ -2,7 +2,8 @@
 // A stand-in for Nextcloud's `occ` config commands that keeps a real config.php, as Nextcloud's
 // own does (a PHP file holding $CONFIG, written with var_export), and app config in a JSON file
 // beside it. It answers: config:system:get|set|delete KEY [INDEX] [--type=integer] [--value=V],
-// config:app:set APP KEY --value=V; every other command succeeds doing nothing. Each call is
+// config:app:set APP KEY --value=V, app:list --output=json and app:disable APP (apps enabled at
+// first: OCC_ENABLED_APPS, space-separated); every other command succeeds doing nothing. Each call is
 // appended to occ.calls. The hook tests then read config.php with PHP's include, as Nextcloud does.
 declare(strict_types=1);
 
@@ -25,6 +26,9 @@ foreach ($args as $a) {
 $command = $words[0] ?? '';
 $value = $options['value'] ?? null;
 if (($options['type'] ?? '') === 'integer') $value = (int) $value;
+if (($options['type'] ?? '') === 'boolean') $value = $value === 'true';
+$enabled = array_values(array_filter(explode(' ', (string) getenv('OCC_ENABLED_APPS')),
+  fn($a) => $a !== '' && ($apps[$a]['enabled'] ?? 'yes') === 'yes'));
 
 switch ($command) {
   case 'config:system:get':
@@ -43,6 +47,14 @@ switch ($command) {
     break;
   case 'config:app:set':
     $apps[$words[1]][$words[2]] = $value;
+    file_put_contents($appFile, json_encode($apps, JSON_PRETTY_PRINT));
+    exit(0);
+  case 'app:list':
+    echo json_encode(['enabled' => (object) array_fill_keys($enabled, '1.0.0'), 'disabled' => (object) []]), "\n";
+    exit(0);
+  case 'app:disable':
+    if (!in_array($words[1] ?? '', $enabled, true)) { fwrite(STDERR, "No such app enabled: {$words[1]}\n"); exit(1); }
+    $apps[$words[1]]['enabled'] = 'no';
     file_put_contents($appFile, json_encode($apps, JSON_PRETTY_PRINT));
     exit(0);
   default:

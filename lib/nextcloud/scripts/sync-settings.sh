@@ -7,21 +7,9 @@ set -eu
 
 OCC=${OCC:-php /var/www/html/occ}
 
-# Sets a list in config.php to exactly these values: set_list KEY VALUE...
-set_list() {
-  key=$1
-  shift
-  i=0
-  for value in "$@"; do
-    $OCC config:system:set "$key" "$i" --value="$value" >/dev/null
-    i=$((i + 1))
-  done
-  # Remove entries left over from a longer earlier list.
-  while $OCC config:system:get "$key" "$i" >/dev/null 2>&1; do
-    $OCC config:system:delete "$key" "$i" >/dev/null
-    i=$((i + 1))
-  done
-}
+# set_list KEY VALUE...: a list in config.php, exactly these values.
+# shellcheck source=occ-lib.sh
+. "${HOMECLOUD_OCC_LIB:-/docker-entrypoint-hooks.d/occ-lib.sh}"
 
 # shellcheck disable=SC2086 # one domain per word
 set_list trusted_domains ${HOMECLOUD_TRUSTED_DOMAINS:?HOMECLOUD_TRUSTED_DOMAINS is not set}
