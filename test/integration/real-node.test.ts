@@ -63,7 +63,7 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
         status: { containerStatuses: Array<{ name: string; ready: boolean; containerID: string; restartCount: number }> };
       }>;
       const containers = pods.flatMap((p) => p.status.containerStatuses);
-      expect(containers.map((c) => c.name).sort()).toEqual(['certificates', 'cron', 'nextcloud', 'postgres', 'push', 'valkey', 'web']);
+      expect(containers.map((c) => c.name).sort()).toEqual(['certificates', 'cron', 'egress', 'nextcloud', 'postgres', 'push', 'valkey', 'web']);
       for (const c of containers) expect([c.name, c.ready, c.containerID.split(':')[0]]).toEqual([c.name, true, 'containerd']);
       const images = pods.flatMap((p) => p.spec.containers.map((c) => c.image));
       expect(images.every((i) => /@sha256:[0-9a-f]{64}$/.test(i))).toBe(storage === 'local-path');
@@ -73,6 +73,7 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
       expect(exec('deploy/nextcloud', 'web', ['id', '-u']).trim()).toBe('101');
       expect(exec('deploy/nextcloud', 'cron', ['id', '-u']).trim()).toBe('82');
       expect(exec('deploy/cache', 'valkey', ['id', '-u']).trim()).toBe('999');
+      expect(exec('deploy/egress', 'egress', ['id', '-u']).trim()).toBe('13');
       expect(exec('deploy/database', 'postgres', ['stat', '-c', '%u %a', '/var/lib/postgresql/18/docker']).trim()).toBe('70 700');
       expect(exec('deploy/nextcloud', 'nextcloud', ['stat', '-c', '%u', '/var/www/html/config/config.php']).trim()).toBe('82');
       // The web container's root file system is read-only.
@@ -96,8 +97,21 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
     it('npm run status says the home cloud is healthy, from real probes', () => {
       const r = homecloud(['status']);
       expect(r.out).toMatch(/Your home cloud is healthy/);
-      for (const part of ['Nextcloud', 'Database', 'Cache']) expect(r.out).toMatch(new RegExp(`✔ ${part}\\s+is ready`));
+      for (const part of ['Nextcloud', 'Database', 'Cache', 'Way out']) expect(r.out).toMatch(new RegExp(`✔ ${part}\\s+is ready`));
       expect(r.code).toBe(0);
+    });
+
+    it('lets Nextcloud out only through the egress point, which refuses what the settings do not allow, and status lists it', () => {
+      // Nextcloud's config.php, as the privacy hook left it: its requests go to the egress Service.
+      const config = exec('deploy/nextcloud', 'cron', ['php', '-r', 'include "/var/www/html/config/config.php"; echo json_encode([$CONFIG["proxy"], $CONFIG["updatechecker"], $CONFIG["lookup_server"]]);']);
+      expect(JSON.parse(config)).toEqual(['egress:3128', false, '']);
+      // A request from the Nextcloud pod, through the proxy it names, for a host nobody allowed.
+      const tried = exec('deploy/nextcloud', 'cron', ['sh', '-c', 'http_proxy=http://egress:3128 wget -q -O /dev/null http://tracker.example.org/collect 2>&1; echo "exit $?"']);
+      expect(tried).toMatch(/403|Forbidden/);
+      const r = homecloud(['status']);
+      expect(r.out).toMatch(/Outside the home \(last 7 days, through the egress point\):[\s\S]*refused: tracker\.example\.org 1× \(not allowed/);
+      const json = JSON.parse(homecloud(['status', '--output', 'json']).out);
+      expect(json.egress.refused).toEqual([expect.objectContaining({ host: 'tracker.example.org', count: 1 })]);
     });
 
     it('keeps the family\'s rows and files', () => {
@@ -159,8 +173,8 @@ describe.each<StorageMode>(['hostpath', 'local-path'])('the README path on a rea
       const ready = node.kubectl(['get', 'pods', ...NS, '-o', 'jsonpath={range .items[*]}{.status.containerStatuses[*].ready}{" "}{end}']);
       expect(ready.split(/\s+/).filter(Boolean).every((v) => v === 'true')).toBe(true);
       const available = node.kubectl(['get', 'deployments', ...NS, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.availableReplicas} {end}']);
-      expect(available.trim().split(' ').sort()).toEqual(['cache=1', 'database=1', 'nextcloud=1']);
-      for (const svc of ['database', 'cache', 'nextcloud']) {
+      expect(available.trim().split(' ').sort()).toEqual(['cache=1', 'database=1', 'egress=1', 'nextcloud=1']);
+      for (const svc of ['database', 'cache', 'nextcloud', 'egress']) {
         const endpoint = node.kubectl(['get', 'endpointslices', ...NS, '-l', `kubernetes.io/service-name=${svc}`,
           '-o', 'jsonpath={.items[*].endpoints[?(@.conditions.ready==true)].addresses[0]}']).trim();
         expect([svc, endpoint]).toEqual([svc, expect.stringMatching(/^10\.244\.\d+\.\d+/)]);

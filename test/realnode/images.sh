@@ -16,7 +16,7 @@ restic=$("$here/../restic/build.sh")/restic
 
 # What Debian gives the images, by package and version (part of the cache key).
 host_packages="postgresql-15 postgresql-client-15 nginx-light php8.2-cli php8.2-fpm php8.2-pgsql rsync busybox"
-download_packages="busybox-static redis-server redis-tools libjemalloc2 liblzf1"
+download_packages="busybox-static redis-server redis-tools libjemalloc2 liblzf1 $("$here/../privacy/squid.sh" --packages)"
 versions=$(dpkg-query -W -f '${Package}=${Version}\n' $host_packages) \
   || { echo "images.sh: missing Debian packages (apt-get install $host_packages)" >&2; exit 3; }
 
@@ -160,6 +160,16 @@ pack nextcloud docker.io/library/nextcloud:34-fpm-alpine "$r" \
 r="$work/restic"; base "$r" ""
 cp "$restic" "$r/usr/bin/restic"
 pack restic docker.io/restic/restic:0.18.1 "$r" "{\"Env\":[$path],\"Entrypoint\":[\"/usr/bin/restic\"]}"
+
+# --- ubuntu/squid:6.6-24.04_beta: Debian's Squid 5.7 (the packages test/privacy/squid.sh names) on
+# busybox, at the paths Ubuntu's package uses too (its pages, mime table and helpers).
+r="$work/squid"; base "$r" "proxy:13:13"
+with_libs "$r" /usr/sbin/squid /usr/lib/squid/unlinkd
+mkdir -p "$r/usr/share" "$r/var/log/squid" "$r/var/spool/squid" "$r/run"
+cp -a "$work/x/usr/share/squid" "$work/x/usr/share/squid-langpack" "$r/usr/share/"
+printf 'var/log/squid 13 13\nvar/spool/squid 13 13\n' > "$work/squid.owners"
+pack squid docker.io/ubuntu/squid:6.6-24.04_beta "$r" \
+  "{\"Env\":[$path],\"Cmd\":[\"squid\",\"-N\",\"-f\",\"/etc/squid/squid.conf\"]}" "$work/squid.owners"
 
 mv "$OUT/images.txt.part" "$OUT/images.txt"
 touch "$OUT/.complete"

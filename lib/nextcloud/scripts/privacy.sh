@@ -45,4 +45,12 @@ for app in ${HOMECLOUD_QUIET_APPS:-}; do
   esac
 done
 
-echo "homecloud: outbound requests go through $HOMECLOUD_PROXY (only the destinations the settings allow)"
+# The apps are installed next, through the egress point: on a first install it may start a little
+# after Nextcloud, so wait for it (HOMECLOUD_PROXY_WAIT seconds at most) rather than fail them all.
+if php -r '$t = time() + (int) $argv[3];
+  do { $s = @fsockopen($argv[1], (int) $argv[2], $e, $m, 2); if ($s) exit(0); sleep(1); } while (time() < $t);
+  exit(1);' "${HOMECLOUD_PROXY%:*}" "${HOMECLOUD_PROXY##*:}" "${HOMECLOUD_PROXY_WAIT:-120}"; then
+  echo "homecloud: outbound requests go through $HOMECLOUD_PROXY (only the destinations the settings allow)"
+else
+  echo "homecloud: the egress point ($HOMECLOUD_PROXY) does not answer yet; apps that could not be installed now will be at a later start" >&2
+fi
