@@ -16,6 +16,8 @@ export const LEDGER_DAYS = 7;
 export interface LedgerEntry {
   /** Milliseconds since 1970. */
   readonly time: number;
+  /** The address of the pod that asked. */
+  readonly client: string;
   readonly method: string;
   readonly host: string;
   readonly port: number;
@@ -37,6 +39,8 @@ export interface LedgerLine {
   readonly purpose?: string;
   /** The setting that admits it, when one does. */
   readonly setting?: string;
+  /** Which parts of the home cloud asked (by their pods' addresses; "earlier pods" once those are gone). */
+  readonly by: string[];
 }
 
 export interface Ledger {
@@ -53,9 +57,9 @@ export interface Ledger {
 export function parseLedgerLine(line: string): LedgerEntry | undefined {
   const f = line.trim().split(/\s+/);
   if (f.length !== 9 || !/^\d+(\.\d+)?$/.test(f[0]) || f[3] === '-') return undefined;
-  const [time, , method, host, port, status, verdict, sent, received] = f;
+  const [time, client, method, host, port, status, verdict, sent, received] = f;
   const n = (s: string) => (/^\d+$/.test(s) ? Number(s) : 0);
-  return { time: Math.round(Number(time) * 1000), method, host: host.toLowerCase(), port: n(port), status: n(status), verdict, sentBytes: n(sent), receivedBytes: n(received) };
+  return { time: Math.round(Number(time) * 1000), client, method, host: host.toLowerCase(), port: n(port), status: n(status), verdict, sentBytes: n(sent), receivedBytes: n(received) };
 }
 
 /** Refused by the egress point (as opposed to admitted, whatever the destination then answered). Pure. */
@@ -66,29 +70,33 @@ export function isRefused(e: LedgerEntry): boolean {
 /** Every destination homecloud knows a purpose for, admitted or not. */
 const KNOWN: Destination[] = [...APP_STORE, ...Object.values(CHOICES)];
 
-/** The last `days` days of the log, by destination, admitted and refused apart, busiest first. Pure. */
-export function summarise(log: string, now: Date, days = LEDGER_DAYS): Ledger {
+/**
+ * The last `days` days of the log, by destination, admitted and refused apart, busiest first.
+ * `parts`: the running pods' addresses and what each is (Nextcloud, the backup…). Pure.
+ */
+export function summarise(log: string, now: Date, days = LEDGER_DAYS, parts: Record<string, string> = {}): Ledger {
   const from = now.getTime() - days * 86_400_000;
   const entries = log.split('\n').map(parseLedgerLine).filter((e): e is LedgerEntry => e !== undefined && e.time >= from && e.time <= now.getTime());
   const first = entries.reduce((t, e) => Math.min(t, e.time), Infinity);
   return {
     days,
     since: Number.isFinite(first) ? new Date(first).toISOString() : undefined,
-    contacted: byHost(entries.filter((e) => !isRefused(e))),
-    refused: byHost(entries.filter(isRefused)),
+    contacted: byHost(entries.filter((e) => !isRefused(e)), parts),
+    refused: byHost(entries.filter(isRefused), parts),
   };
 }
 
-function byHost(entries: LedgerEntry[]): LedgerLine[] {
-  const lines = new Map<string, { count: number; last: number; sentBytes: number; receivedBytes: number }>();
+function byHost(entries: LedgerEntry[], parts: Record<string, string>): LedgerLine[] {
+  const lines = new Map<string, { count: number; last: number; sentBytes: number; receivedBytes: number; by: Set<string> }>();
   for (const e of entries) {
-    const l = lines.get(e.host) ?? { count: 0, last: 0, sentBytes: 0, receivedBytes: 0 };
-    lines.set(e.host, { count: l.count + 1, last: Math.max(l.last, e.time), sentBytes: l.sentBytes + e.sentBytes, receivedBytes: l.receivedBytes + e.receivedBytes });
+    const l = lines.get(e.host) ?? { count: 0, last: 0, sentBytes: 0, receivedBytes: 0, by: new Set<string>() };
+    l.by.add(parts[e.client] ?? 'earlier pods');
+    lines.set(e.host, { count: l.count + 1, last: Math.max(l.last, e.time), sentBytes: l.sentBytes + e.sentBytes, receivedBytes: l.receivedBytes + e.receivedBytes, by: l.by });
   }
   return [...lines.entries()]
     .map(([host, l]) => {
       const known = destinationOf(host, KNOWN);
-      return { host, ...l, last: new Date(l.last).toISOString(), purpose: known?.purpose, setting: known?.setting };
+      return { host, ...l, by: [...l.by].sort(), last: new Date(l.last).toISOString(), purpose: known?.purpose, setting: known?.setting };
     })
     .sort((a, b) => b.count - a.count || a.host.localeCompare(b.host));
 }
@@ -100,11 +108,12 @@ export function ledgerLines(l: Ledger | undefined, bytes: (n: number) => string)
   const out: string[] = [];
   if (l.contacted.length === 0) out.push('  nothing left the home');
   for (const c of l.contacted) {
-    out.push(`  ${c.host.padEnd(36)} ${String(c.count).padStart(4)}×  ${bytes(c.sentBytes)} out, ${bytes(c.receivedBytes)} in`
+    out.push(`  ${c.host.padEnd(36)} ${String(c.count).padStart(4)}×  ${bytes(c.sentBytes)} out, ${bytes(c.receivedBytes)} in, by ${c.by.join(', ')}`
       + `  ${c.purpose ?? (c.setting ? '' : 'allowed in the settings (privacy.allowHosts)')}`.trimEnd());
   }
   for (const r of l.refused) {
-    out.push(`  refused: ${r.host} ${r.count}×${r.setting ? ` (${r.purpose}: off, ${r.setting})` : r.purpose ? '' : ' (not allowed; privacy.allowHosts would admit it)'}`);
+    out.push(`  refused: ${r.host} ${r.count}× by ${r.by.join(', ')}`
+      + `${r.setting ? ` (${r.purpose}: off, ${r.setting})` : r.purpose ? '' : ' (not allowed; privacy.allowHosts would admit it)'}`);
   }
   if (l.contacted.length > 0 || l.refused.length > 0) out.push('  nothing else left the home');
   return out;
@@ -122,7 +131,10 @@ export async function readLedger(kube: Kube, namespace: string, pods: Obj[], now
   try {
     const log = await kubectlExec(kube, namespace, pod.metadata.name,
       ['sh', '-c', `cd ${e.logDir} && cat ${files} 2>/dev/null; exit 0`], { container: e.container });
-    return summarise(log, now);
+    // The pods that may ask, by address: the Nextcloud pod, the backup and thumbnail jobs.
+    const parts = Object.fromEntries(pods.filter((p) => p.status?.podIP)
+      .map((p) => [p.status.podIP, p.metadata?.labels?.['app.kubernetes.io/component'] === 'web' ? 'Nextcloud' : (p.metadata?.labels?.['app.kubernetes.io/component'] ?? p.metadata.name)]));
+    return summarise(log, now, LEDGER_DAYS, parts);
   } catch (e) {
     return { days: LEDGER_DAYS, contacted: [], refused: [], unreadable: (e as Error).message };
   }

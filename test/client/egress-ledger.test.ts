@@ -27,7 +27,7 @@ const WEEK = [
 describe('the ledger (what left the home, from the egress point\'s log)', () => {
   it('parses a line and refuses anything else', () => {
     expect(parseLedgerLine(line('2026-12-01T04:00:00Z', 'CONNECT', 'Apps.Nextcloud.com', 443, 200, 'TCP_TUNNEL', 1, 2)))
-      .toEqual({ time: Date.parse('2026-12-01T04:00:00Z'), method: 'CONNECT', host: 'apps.nextcloud.com', port: 443, status: 200, verdict: 'TCP_TUNNEL', sentBytes: 1, receivedBytes: 2 });
+      .toEqual({ time: Date.parse('2026-12-01T04:00:00Z'), client: '10.1.0.7', method: 'CONNECT', host: 'apps.nextcloud.com', port: 443, status: 200, verdict: 'TCP_TUNNEL', sentBytes: 1, receivedBytes: 2 });
     expect(parseLedgerLine('')).toBeUndefined();
     expect(parseLedgerLine('garbage with nine fields a b c d e f')).toBeUndefined();
   });
@@ -45,10 +45,12 @@ describe('the ledger (what left the home, from the egress point\'s log)', () => 
   });
 
   it('reads as one line per destination, then what was refused and why, then that nothing else left', () => {
-    const text = ledgerLines(summarise(WEEK, NOW), humanBytes).join('\n');
-    expect(text).toMatch(/apps\.nextcloud\.com\s+2×\s+2\.5 KB out, 510 KB in\s+the app store/);
-    expect(text).toMatch(/refused: push-notifications\.nextcloud\.com 2× \(notifications to phones, through Apple and Google: off, privacy\.phoneNotifications\)/);
-    expect(text).toMatch(/refused: tracker\.example\.org 1× \(not allowed; privacy\.allowHosts would admit it\)/);
+    // Which part asked: the pod at that address now (Nextcloud), or one that has since been replaced.
+    const text = ledgerLines(summarise(`${WEEK}\n${line('2026-12-05T12:00:00Z', 'CONNECT', 'apps.nextcloud.com', 443, 200, 'TCP_TUNNEL', 500, 10_000).replace('10.1.0.7', '10.1.0.9')}`,
+      NOW, 7, { '10.1.0.9': 'Nextcloud' }), humanBytes).join('\n');
+    expect(text).toMatch(/apps\.nextcloud\.com\s+3×\s+3\.0 KB out, 520 KB in, by Nextcloud, earlier pods\s+the app store/);
+    expect(text).toMatch(/refused: push-notifications\.nextcloud\.com 2× by earlier pods \(notifications to phones, through Apple and Google: off, privacy\.phoneNotifications\)/);
+    expect(text).toMatch(/refused: tracker\.example\.org 1× by earlier pods \(not allowed; privacy\.allowHosts would admit it\)/);
     expect(text).not.toMatch(/updates\.nextcloud\.com/);
     expect(text.split('\n').pop()).toBe('  nothing else left the home');
   });

@@ -66,7 +66,7 @@ describeWhen(available, 'a family\'s install (npm ci --omit=dev) on a real contr
     allocatable('400Mi');
     const r = homecloud('deploy', '--no-wait');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/has 400 MiB of memory left for new programs, but the home cloud needs 592 MiB reserved.*\.wslconfig/);
+    expect(r.err).toMatch(/has 400 MiB of memory left for new programs, but the home cloud needs 608 MiB reserved.*\.wslconfig/);
     expect(r.err).toMatch(/Not deploying: .*nothing was changed\. Add --force/);
     expect(cluster.kubectl(['get', 'namespaces', '-o', 'name'])).not.toMatch(/namespace\/homecloud\b/);
   });
@@ -81,7 +81,7 @@ describeWhen(available, 'a family\'s install (npm ci --omit=dev) on a real contr
     allocatable('3Gi');
     const r = homecloud('deploy', '--no-wait');
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/Memory is tight: the home cloud may use up to 3360 MiB when busy/);
+    expect(r.err).toMatch(/Memory is tight: the home cloud may use up to 3408 MiB when busy/);
     expect(homecloud('status').out).toMatch(/! Memory is tight/);
   });
 

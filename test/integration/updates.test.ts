@@ -83,18 +83,18 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     fs.writeFileSync(path.join(cluster.dir, 'messages', 'files'), JSON.stringify({ snapshot: SNAPSHOT, result: 'success', time: new Date().toISOString() }));
     const r = homecloud('update', '--dry-run');
     expect(r.out).toMatch(/nextcloud:34-fpm-alpine: not pinned → [0-9a-f]{12} \(version 34\.0\.2\) \(pinned for the first time\)/);
-    expect(r.out).toMatch(/5 update\(s\) waiting/);
+    expect(r.out).toMatch(/6 update\(s\) waiting/);
     expect(r.code).toBe(0);
     expect(fs.existsSync(lockFile())).toBe(false);
     expect(image('nextcloud', 'nextcloud')).toBe('nextcloud:34-fpm-alpine');
     const status = homecloud('status');
-    expect(status.out).toMatch(/! 5 image update\(s\) waiting since the last check: npm run update installs them/);
+    expect(status.out).toMatch(/! 6 image update\(s\) waiting since the last check: npm run update installs them/);
   });
 
   it('update: backs up, pins every image by its index digest, deploys and records the way back', () => {
     const r = homecloud('update');
     expect(r.err).toMatch(/taking a backup before anything changes[\s\S]*started backup-before-update-/);
-    expect(r.out).toMatch(/Updated 5 image\(s\); the home cloud is healthy/);
+    expect(r.out).toMatch(/Updated 6 image\(s\); the home cloud is healthy/);
     expect(r.code).toBe(0);
     expect(lock().images.nextcloud).toMatchObject({ tag: 'nextcloud:34-fpm-alpine', digest: digests['nextcloud:34-fpm-alpine'], version: '34.0.2' });
     expect(image('nextcloud', 'nextcloud')).toBe(`nextcloud:34-fpm-alpine@${digests['nextcloud:34-fpm-alpine']}`);
