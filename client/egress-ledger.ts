@@ -39,7 +39,11 @@ export interface LedgerLine {
   readonly purpose?: string;
   /** The setting that admits it, when one does. */
   readonly setting?: string;
-  /** Which parts of the home cloud asked (by their pods' addresses; "earlier pods" once those are gone). */
+  /**
+   * Which parts of the home cloud asked, by the address of their pod now. "the home cloud" where
+   * that cannot be told: a pod since replaced, or a cluster that hides pods' addresses behind its
+   * own (kube-proxy's --masquerade-all). Only the home cloud's own pods may reach the egress point.
+   */
   readonly by: string[];
 }
 
@@ -90,7 +94,7 @@ function byHost(entries: LedgerEntry[], parts: Record<string, string>): LedgerLi
   const lines = new Map<string, { count: number; last: number; sentBytes: number; receivedBytes: number; by: Set<string> }>();
   for (const e of entries) {
     const l = lines.get(e.host) ?? { count: 0, last: 0, sentBytes: 0, receivedBytes: 0, by: new Set<string>() };
-    l.by.add(parts[e.client] ?? 'earlier pods');
+    l.by.add(parts[e.client] ?? 'the home cloud');
     lines.set(e.host, { count: l.count + 1, last: Math.max(l.last, e.time), sentBytes: l.sentBytes + e.sentBytes, receivedBytes: l.receivedBytes + e.receivedBytes, by: l.by });
   }
   return [...lines.entries()]

@@ -26,12 +26,13 @@ export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<num
   for (;;) {
     const state = await readState(kube, ns, io);
     // The PC's own copy (kind clusters) leaves its record in the folder the settings name.
+    // What left the home this week (the egress point's ledger, read from its pod), beside the HTTPS checks.
+    const [https, egress] = await Promise.all([httpsChecks(state), readLedger(kube, ns, state.pods, state.now)]);
     const host = {
       lanAddresses: lanAddresses(os.networkInterfaces()),
       pcCopy: readRecord(offsiteSettings(state.cronJobs).folder),
-      ...await httpsChecks(state),
-      // What left the home this week: the egress point's ledger, read from its pod.
-      egress: await readLedger(kube, ns, state.pods, state.now),
+      ...https,
+      egress,
       // The last `npm run update` check: status itself never asks a registry.
       // (Without what the lock pins since: an update run after the check installed it.)
       imageCheck: stillWaiting(readJson<CheckRecord>(stateFile('image-check.json')), pinnedNow()),

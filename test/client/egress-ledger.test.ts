@@ -48,9 +48,9 @@ describe('the ledger (what left the home, from the egress point\'s log)', () => 
     // Which part asked: the pod at that address now (Nextcloud), or one that has since been replaced.
     const text = ledgerLines(summarise(`${WEEK}\n${line('2026-12-05T12:00:00Z', 'CONNECT', 'apps.nextcloud.com', 443, 200, 'TCP_TUNNEL', 500, 10_000).replace('10.1.0.7', '10.1.0.9')}`,
       NOW, 7, { '10.1.0.9': 'Nextcloud' }), humanBytes).join('\n');
-    expect(text).toMatch(/apps\.nextcloud\.com\s+3×\s+3\.0 KB out, 520 KB in, by Nextcloud, earlier pods\s+the app store/);
-    expect(text).toMatch(/refused: push-notifications\.nextcloud\.com 2× by earlier pods \(notifications to phones, through Apple and Google: off, privacy\.phoneNotifications\)/);
-    expect(text).toMatch(/refused: tracker\.example\.org 1× by earlier pods \(not allowed; privacy\.allowHosts would admit it\)/);
+    expect(text).toMatch(/apps\.nextcloud\.com\s+3×\s+3\.0 KB out, 520 KB in, by Nextcloud, the home cloud\s+the app store/);
+    expect(text).toMatch(/refused: push-notifications\.nextcloud\.com 2× by the home cloud \(notifications to phones, through Apple and Google: off, privacy\.phoneNotifications\)/);
+    expect(text).toMatch(/refused: tracker\.example\.org 1× by the home cloud \(not allowed; privacy\.allowHosts would admit it\)/);
     expect(text).not.toMatch(/updates\.nextcloud\.com/);
     expect(text.split('\n').pop()).toBe('  nothing else left the home');
   });

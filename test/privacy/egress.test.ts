@@ -110,7 +110,7 @@ describeWhen(ready, 'the egress point (Squid) admits only the allowed destinatio
     expect(log).not.toMatch(/lat=|collect/);
     const text = ledgerLines(ledger, (n) => `${n} B`).join('\n');
     expect(text).toMatch(/apps\.example\.test\s+\d+×.*allowed in the settings/);
-    expect(text).toMatch(/refused: tracker\.example\.test \d+× by earlier pods \(not allowed; privacy\.allowHosts would admit it\)/);
+    expect(text).toMatch(/refused: tracker\.example\.test \d+× by the home cloud \(not allowed; privacy\.allowHosts would admit it\)/);
     expect(text).toMatch(/nothing else left the home/);
   });
 
