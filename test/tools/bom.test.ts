@@ -13,8 +13,10 @@ describe('bill of materials: images', () => {
   const images = imagesInManifests(synthStack().objects);
 
   it('finds every image the manifests use, init containers and on-demand jobs included', () => {
-    expect(images.map((i) => i.reference)).toEqual(['nextcloud:34-fpm-alpine', 'nginx:1.28-alpine', 'postgres:18-alpine', 'restic/restic:0.18.1', 'valkey/valkey:8-alpine']);
+    expect(images.map((i) => i.reference)).toEqual(['nextcloud:34-fpm-alpine', 'nginx:1.28-alpine', 'postgres:18-alpine', 'restic/restic:0.18.1', 'ubuntu/squid:6.6-24.04_beta', 'valkey/valkey:8-alpine']);
     expect(images.find((i) => i.repository === 'postgres')!.usedBy).toEqual(expect.arrayContaining(['CronJob/restore database', 'CronJob/backup database']));
+    // The egress point's init step (it hands the ledger volume to Squid's user) counts too.
+    expect(images.find((i) => i.repository === 'ubuntu/squid')!.usedBy).toEqual(expect.arrayContaining(['Deployment/egress ledger-folder', 'Deployment/egress egress']));
   });
 
   it('knows a licence, owner and source for each, and every licence is allowed', () => {
@@ -74,11 +76,11 @@ describe('npm run bom', () => {
   });
 
   it('writes CycloneDX JSON and BOM.md, and finds no licence problem', () => {
-    expect(run.stderr).toMatch(/5 images, \d+ npm packages, 0 problem\(s\)/);
+    expect(run.stderr).toMatch(/6 images, \d+ npm packages, 0 problem\(s\)/);
     expect(run.status).toBe(0);
     const doc = JSON.parse(fs.readFileSync(path.join(out, 'bom', 'bom.cdx.json'), 'utf8'));
     expect(doc.bomFormat).toBe('CycloneDX');
-    expect(doc.components.filter((c: { type: string }) => c.type === 'container')).toHaveLength(5);
+    expect(doc.components.filter((c: { type: string }) => c.type === 'container')).toHaveLength(6);
     expect(fs.readFileSync(path.join(out, 'bom', 'BOM.md'), 'utf8')).toMatch(/\| `postgres:18-alpine` \| PostgreSQL \|/);
   });
 
