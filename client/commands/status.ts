@@ -25,11 +25,11 @@ export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<num
   const ns = namespaceOf(o);
   for (;;) {
     const state = await readState(kube, ns, io);
-    // The PC's own copy (kind clusters) leaves its record in the folder the settings name.
     // What left the home this week (the egress point's ledger, read from its pod), beside the HTTPS checks.
     const [https, egress] = await Promise.all([httpsChecks(state), readLedger(kube, ns, state.pods, state.now)]);
     const host = {
       lanAddresses: lanAddresses(os.networkInterfaces()),
+      // The PC's own copy (kind clusters) leaves its record in the folder the settings name.
       pcCopy: readRecord(offsiteSettings(state.cronJobs).folder),
       ...https,
       egress,
