@@ -7,7 +7,9 @@ import { UserFacingError } from '../lib/config/errors';
 import { Options, OptionSpec } from './command';
 import { COMMANDS } from './commands';
 import { EXIT, Io } from './io';
-import { connect } from './kube';
+import { Kube, connect } from './kube';
+import { withLock } from './maintenance-lock';
+import { namespaceOf } from './project';
 
 // bin/homecloud.js takes the terminal from here, with run().
 export { processIo } from './io';
@@ -127,7 +129,10 @@ export async function run(argv: string[], io: Io, connectTo: typeof connect = co
       return o.help ? EXIT.OK : EXIT.COULD_NOT_RUN;
     }
     const kube = command.needsCluster === false ? undefined! : await connectTo({ context: o.context });
-    return await command.run(kube, o, io);
+    const op = command.lock?.(o);
+    // Nothing installed: nothing to protect, and no namespace to hold the lock in.
+    if (!op || !(await kube.get(`/api/v1/namespaces/${namespaceOf(o)}`))) return await command.run(kube, o, io);
+    return await withLock(kube as Kube, namespaceOf(o), op, io, { yes: o.yes || command.waitsForNightly === true }, (lock) => command.run(kube, o, io, lock));
   } catch (e) {
     if (e instanceof UserFacingError) {
       io.err(`homecloud: ${e.message}\n`);

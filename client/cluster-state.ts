@@ -2,6 +2,7 @@ import { nodeRoom, roomiest } from './capacity';
 import { Io } from './io';
 import { collectionPath } from './kinds';
 import { Kube } from './kube';
+import { LEASE_NAME } from './maintenance';
 import { ClusterState, HostInfo, Report } from './report';
 import { buildReport } from './status';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
@@ -9,7 +10,7 @@ import { buildReport } from './status';
 type Obj = any;
 /** Reads everything the report needs in a fixed number of list calls (plus logs of crashing containers, and of Nextcloud while it is not ready). */
 export async function readState(kube: Kube, namespace: string, io: Io): Promise<ClusterState> {
-  const [namespaceObject, deployments, allPods, pvcs, cronJobs, jobs, services, nodes] = await Promise.all([
+  const [namespaceObject, deployments, allPods, pvcs, cronJobs, jobs, services, nodes, lease] = await Promise.all([
     kube.get<Obj>(`/api/v1/namespaces/${namespace}`),
     kube.list<Obj>(collectionPath('Deployment', namespace)),
     // Every namespace's pods: the capacity check counts what other programs reserved.
@@ -19,6 +20,8 @@ export async function readState(kube: Kube, namespace: string, io: Io): Promise<
     kube.list<Obj>(`/apis/batch/v1/namespaces/${namespace}/jobs`),
     kube.list<Obj>(collectionPath('Service', namespace)),
     kube.list<Obj>('/api/v1/nodes'),
+    // The maintenance lock: what runs now, or what was cut short (client/maintenance.ts).
+    kube.get<Obj>(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${LEASE_NAME}`),
   ]);
   const pods = allPods.filter((p) => p.metadata.namespace === namespace);
   const logs: Record<string, string[]> = {};
@@ -38,7 +41,7 @@ export async function readState(kube: Kube, namespace: string, io: Io): Promise<
   }
   const room = roomiest(nodes.map((n) => nodeRoom(n, allPods, namespace)));
   return { now: io.now(), context: kube.context, namespace, namespaceObject, deployments, pods, pvcs, cronJobs, jobs, services, logs, room,
-    nodeNames: nodes.map((n) => n.metadata.name) };
+    nodeNames: nodes.map((n) => n.metadata.name), lease };
 }
 
 export async function status(kube: Kube, namespace: string, host: HostInfo, io: Io): Promise<Report> {

@@ -1,5 +1,7 @@
 import { Io } from './io';
 import { Kube } from './kube';
+import { Operation } from './maintenance';
+import { HeldLock } from './maintenance-lock';
 
 /** What the command line says, parsed (cli.ts) and checked. */
 export interface Options {
@@ -46,5 +48,12 @@ export interface Command {
   readonly options: Record<string, OptionSpec>;
   /** False for a command that works on this PC alone (no Kubernetes needed). @default true */
   readonly needsCluster?: boolean;
-  run(kube: Kube, o: Options, io: Io): Promise<number>;
+  /**
+   * The maintenance lock this run takes (client/maintenance.ts), for a command that changes data
+   * or versions; undefined for one that only reads. cli.ts takes it around `run` and hands it in.
+   */
+  readonly lock?: (o: Options) => Operation | undefined;
+  /** Waits for a running nightly backup without asking (the PC's copy copies what the night makes). */
+  readonly waitsForNightly?: boolean;
+  run(kube: Kube, o: Options, io: Io, lock?: HeldLock): Promise<number>;
 }

@@ -7,6 +7,7 @@ import { Io } from './io';
 import { dockerArch } from './registry';
 import { backupFailure, backupSummary, podsOf, runJob } from './jobs';
 import { Kube } from './kube';
+import { HeldLock } from './maintenance-lock';
 import { kubectlExec } from './offsite';
 import { Registry } from './registry';
 import {
@@ -79,10 +80,13 @@ export async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, chang
   command: RollbackPoint['command']; before?: ImageLock; after: ImageLock; description: string;
   /** Wait until every part is ready (an upgrade waits on Nextcloud's own word instead). @default true */
   wait?: boolean;
+  /** The maintenance lock the command holds: each step is recorded in it (a run cut short says where). */
+  lock?: HeldLock;
 }): Promise<{ ready: boolean; snapshot?: string }> {
   const ns = ctx.namespace;
   const live = await readLive(kube, ns);
   const nextcloudImage = containerImage(live.owned, 'nextcloud', 'nextcloud');
+  await change.lock?.record('backing up');
   io.err('taking a backup before anything changes (it is what `npm run rollback` goes back to)\n');
   const outcome = await runJob(kube, ns, 'backup', `backup-before-${change.command}`, io, { timeoutMs: ctx.timeoutSeconds ? ctx.timeoutSeconds * 1000 : undefined });
   const summary = backupSummary(outcome.pods);
@@ -94,10 +98,13 @@ export async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, chang
   const point: RollbackPoint = {
     createdAt: io.now().toISOString(), command: change.command, lock: change.before ?? null, snapshot: summary?.snapshot, nextcloudImage, description: change.description,
   };
+  // From here the lock file pins the new images: a run cut short is finished by deploying them.
+  await change.lock?.record('deploying the new images');
   const m = synthWithLock(ctx, change.after, change.before, (x) => checkUpgrade(x, live));
   writeJson(ctx.rollbackFile, point);
   const results = await applyManifests(kube, m, live, { dryRun: false }, io);
   io.err(`${results.filter((r) => r.action !== 'unchanged').length} change(s) applied\n`);
+  await change.lock?.record('waiting for health');
   const ready = change.wait === false ? true : await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
   return { ready, snapshot: summary?.snapshot };
 }

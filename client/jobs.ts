@@ -55,12 +55,23 @@ export function backupFailure(outcome: JobOutcome): string | undefined {
 }
 
 /** Starts a Job from a CronJob template; returns its name. */
+/** The name startJob gives a Job started now with `prefix`. */
+export function jobName(prefix: string, now: Date): string {
+  return `${prefix}-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+}
+
+/**
+ * Who holds the maintenance lock in this process (client/maintenance.ts sets it): every Job
+ * started meanwhile carries it, so a backup it runs (lease.sh) knows the lock is its caller's.
+ */
+export const LOCK_HOLDER: { identity?: string } = {};
+
 export async function startJob(kube: Kube, namespace: string, template: string, prefix: string, io: Io,
-  opts: { env?: Record<string, string>; onlyContainers?: string[] } = {}): Promise<string> {
+  opts: { env?: Record<string, string>; onlyContainers?: string[]; name?: string } = {}): Promise<string> {
   const cron = await kube.get<Obj>(`${collectionPath('CronJob', namespace)}/${template}`);
   if (!cron) throw new UserFacingError(`There is no ${template} template in namespace ${namespace}: run \`npm run deploy\` first.`);
-  const stamp = io.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  const job = jobFromCronJob(cron, `${prefix}-${stamp}`, opts.env, opts.onlyContainers);
+  const env = { ...(LOCK_HOLDER.identity ? { MAINTENANCE_HOLDER: LOCK_HOLDER.identity } : {}), ...opts.env };
+  const job = jobFromCronJob(cron, opts.name ?? jobName(prefix, io.now()), env, opts.onlyContainers);
   const created = await kube.request<Obj>('POST', `/apis/batch/v1/namespaces/${namespace}/jobs`, job);
   if (created.status >= 300) throw new ApiError(created.status, `starting Job/${job.metadata.name}`, created.body);
   io.err(`started ${job.metadata.name}\n`);

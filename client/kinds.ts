@@ -14,6 +14,10 @@ export const KINDS: Record<string, KindInfo> = {
   Namespace: { apiVersion: 'v1', plural: 'namespaces', namespaced: false, order: 0 },
   Secret: { apiVersion: 'v1', plural: 'secrets', namespaced: true, order: 1 },
   ConfigMap: { apiVersion: 'v1', plural: 'configmaps', namespaced: true, order: 1 },
+  // The nightly job's right to the maintenance lock (lib/backup/maintenance-lease.ts).
+  ServiceAccount: { apiVersion: 'v1', plural: 'serviceaccounts', namespaced: true, order: 1 },
+  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true, order: 1 },
+  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true, order: 1 },
   PersistentVolumeClaim: { apiVersion: 'v1', plural: 'persistentvolumeclaims', namespaced: true, order: 2 },
   Service: { apiVersion: 'v1', plural: 'services', namespaced: true, order: 3 },
   Deployment: { apiVersion: 'apps/v1', plural: 'deployments', namespaced: true, order: 4 },

@@ -25,6 +25,8 @@ export interface ClusterState {
   readonly room?: NodeRoom;
   /** The cluster's node names: they tell Docker Desktop's cluster type. */
   readonly nodeNames?: string[];
+  /** The maintenance lock's Lease, when something holds it or a holder died with it. */
+  readonly lease?: Obj;
 }
 
 export interface HostInfo {
@@ -85,7 +87,7 @@ export interface ComponentReport {
 }
 
 export interface BackupReport {
-  readonly last?: { readonly time?: string; readonly result: 'success' | 'failed' | 'running'; readonly snapshot?: string; readonly databaseBytes?: number; readonly filesKiB?: number;
+  readonly last?: { readonly time?: string; readonly result: 'success' | 'failed' | 'running' | 'skipped'; readonly snapshot?: string; readonly databaseBytes?: number; readonly filesKiB?: number;
     /** While it runs: for how long so far, and how long it may run in all (backup.timeout). */
     readonly runningSeconds?: number; readonly limitSeconds?: number;
     readonly newKiB?: number; readonly diskKiB?: number; readonly diskFreeKiB?: number; readonly error?: string };
@@ -118,6 +120,8 @@ export interface Report {
   readonly previews?: PreviewsReport;
   /** Every destination contacted or refused in the last week (client/egress-ledger.ts). */
   readonly egress?: Ledger;
+  /** The maintenance lock: what runs now, or what was cut short (client/maintenance.ts). */
+  readonly maintenance?: { readonly running?: string; readonly interrupted?: string; readonly halfDone?: boolean };
   /** Image updates: when last checked and what was waiting then. */
   readonly updates: { readonly checkedAt?: string; readonly waiting: string[] };
   readonly warnings: string[];

@@ -62,10 +62,11 @@ export function formatReport(r: Report): string {
     'Storage:',
     ...r.volumes.map((v) => `  ${v.name.padEnd(16)} ${v.size.padEnd(7)} ${v.state}`),
     '',
+    ...(r.maintenance?.running ? ['Running now:', `  ${r.maintenance.running}`, ''] : []),
     'Backups:',
     `  last              ${r.backup.last ? `${localTime(r.backup.last.time, r.backup.timeZone)}: ${r.backup.last.result}`
       + (r.backup.last.result === 'success' ? ` (database ${humanBytes(r.backup.last.databaseBytes)}, files ${humanBytes((r.backup.last.filesKiB ?? 0) * 1024)})` : '')
-      + (r.backup.last.result === 'failed' && r.backup.last.error ? ` — ${r.backup.last.error}` : '')
+      + ((r.backup.last.result === 'failed' || r.backup.last.result === 'skipped') && r.backup.last.error ? ` — ${r.backup.last.error}` : '')
       + (r.backup.last.result === 'running' && r.backup.last.runningSeconds !== undefined ? ` for ${Math.round(r.backup.last.runningSeconds / 60)} min`
         + (r.backup.last.limitSeconds ? ` (it may run ${durationWords(r.backup.last.limitSeconds)}: backup.timeout)` : '') : '') : 'none yet'}`,
     `  next              ${r.backup.next ? localTime(r.backup.next, r.backup.timeZone) : 'not scheduled'}${r.backup.timeZone ? ` (${r.backup.timeZone})` : ''}`,

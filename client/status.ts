@@ -9,6 +9,7 @@ import { durationWords, humanBytes } from './status-text';
 import { CertificateCheck } from './trust';
 import { upgradeInProgress } from './nextcloud-log';
 import { jobsOfCronJob, previewsReport } from './previews';
+import { maintenanceReport } from './maintenance';
 
 export type { ClusterState, ClusterType, CopyRecord, HostInfo, Report } from './report';
 // Kubernetes objects as the API returns them.
@@ -149,6 +150,7 @@ export function backupTimeLimitWords(seconds: number): string {
     + `backup: { timeout: Duration.hours(${more}) } in main.ts, then npm run deploy`;
 }
 
+/** The nightly job's runs; a night skipped while another operation held the maintenance lock says why. */
 function backupReport(state: ClusterState): BackupReport {
   const cron = state.cronJobs.find((c) => c.metadata.name === 'backup');
   const ownJobs = jobsOfCronJob(state.jobs, 'backup');
@@ -168,7 +170,7 @@ function backupReport(state: ClusterState): BackupReport {
       const terminated = files?.state?.terminated;
       let summary: Obj = {};
       try { summary = terminated?.message ? JSON.parse(terminated.message) : {}; } catch { summary = {}; }
-      const result: 'success' | 'failed' | 'running' = !terminated ? 'running' : terminated.exitCode === 0 ? 'success' : 'failed';
+      const result = !terminated ? 'running' : terminated.exitCode !== 0 ? 'failed' : summary.result === 'skipped' ? 'skipped' : 'success';
       const limit = ownJobs.find((j) => j.metadata.name === p.metadata?.labels?.['job-name'])?.spec?.activeDeadlineSeconds;
       return {
         time: summary.time ?? terminated?.startedAt ?? p.status?.startTime,
@@ -287,7 +289,6 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
   const lanHost = host.lanAddresses[0] ?? 'this-pc-address';
   const base = `${scheme}://${lanHost}${suffix}`;
   const installed = !!state.namespaceObject;
-
   const components: ComponentReport[] = COMPONENTS.map(([name, deployment, component]) => {
     const d = state.deployments.find((x) => x.metadata.name === deployment);
     if (!d) return { name, deployment, state: 'missing', words: 'is not installed. Run `npm run deploy`.' };
@@ -332,10 +333,12 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
   warnings.push(...offsiteProblems);
   const capacity = installed && state.room ? capacityVerdict(demandOf(state), state.room) : undefined;
   warnings.push(...(capacity?.findings ?? []));
+  const maintenance = maintenanceReport(state.lease, state.now);
+  warnings.push(...(maintenance?.interrupted ? [maintenance.interrupted] : []));
   const updates = { checkedAt: host.imageCheck?.checkedAt, waiting: (host.imageCheck?.waiting ?? []).map((w) => `${w.tag}${w.version ? ` (${w.version})` : ''}`) };
   if (installed) warnings.push(...updateWarnings(updates, state.now));
 
-  const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue && offsiteProblems.length === 0 && certificateProblems.length === 0
+  const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue && !maintenance?.halfDone && offsiteProblems.length === 0 && certificateProblems.length === 0
     && !diskProblem;
   return {
     context: state.context,
@@ -350,6 +353,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     capacity,
     previews: previewsReport(state), push: httpsPort ? host.push : undefined,
     egress: host.egress,
+    maintenance,
     updates,
     warnings,
   };

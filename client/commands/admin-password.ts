@@ -48,5 +48,6 @@ export const adminPasswordCommand: Command = {
   options: {
     reset: { type: 'boolean', description: 'admin-password: make the shown password the administrator\'s (after a restore on a new PC, or when it was changed and lost)' },
   },
+  lock: (o) => (o.reset ? 'admin-password' : undefined),
   run: commandAdminPassword,
 };

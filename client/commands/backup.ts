@@ -24,5 +24,6 @@ export const backupCommand: Command = {
   name: 'backup',
   description: 'run a backup now and follow it to the end',
   options: {},
+  lock: () => 'backup',
   run: commandBackup,
 };

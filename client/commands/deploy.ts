@@ -5,7 +5,8 @@ import { capacityVerdict, demandOf, nodeRoom, roomiest, workloadsIn } from '../c
 import { Command, Options } from '../command';
 import { EXIT, Io, printJson } from '../io';
 import { Kube } from '../kube';
-import { ROOT, freshManifests } from '../project';
+import { refuseWhileBusy } from '../maintenance-lock';
+import { ROOT, freshManifests, namespaceOf } from '../project';
 import { Runner, TASK_NAME, copyTimeAfter, registerTask, runCommand, taskExists } from '../schedule';
 import { clusterTypeOf, offsiteSettings } from '../status';
 import { commandStatus } from './status';
@@ -126,5 +127,8 @@ export const deployCommand: Command = {
     'no-wait': { type: 'boolean', description: 'deploy: do not wait for readiness' },
     'schedule-copy': { type: 'boolean', description: 'deploy: register the nightly copy as a Windows scheduled task without asking (kind clusters)' },
   },
-  run: (kube, o, io) => commandDeploy(kube, o, io),
+  run: async (kube, o, io) => {
+    await refuseWhileBusy(kube, namespaceOf(o), io);
+    return commandDeploy(kube, o, io);
+  },
 };

@@ -84,5 +84,6 @@ export const exportCommand: Command = {
   name: 'export',
   description: 'copy a backup snapshot to a folder on this PC and verify it',
   options: {},
+  lock: () => 'export',
   run: commandExport,
 };

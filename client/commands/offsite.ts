@@ -32,5 +32,7 @@ export const offsiteCommand: Command = {
   name: 'offsite',
   description: 'copy the backup repository to the off-disk folder now (kind clusters: the scheduled task runs this every night)',
   options: {},
+  lock: () => 'offsite',
+  waitsForNightly: true,
   run: commandOffsite,
 };

@@ -6,7 +6,9 @@ import { HomeCa } from '../../lib/https/home-ca';
 import { applyManifests, checkUpgrade, readLive } from '../apply';
 import { Command, Options } from '../command';
 import { EXIT, Io, confirm } from '../io';
-import { helperPod, runJob, scaleNextcloud } from '../jobs';
+import { followJob, helperPod, jobName, scaleNextcloud, startJob } from '../jobs';
+import { Undo } from '../maintenance';
+import { HeldLock, suspendBackups, testPause, withLock } from '../maintenance-lock';
 import { Kube } from '../kube';
 import { REPOSITORY, copyFolderOf, copyIntoPod, kubectlExec, podFile } from '../offsite';
 import { PROGRESS_EVERY_MS, elapsed, treeBytes, uploadProgress, withProgress } from '../progress';
@@ -20,19 +22,65 @@ type Obj = any;
 async function commandRestore(kube: Kube, o: Options, io: Io): Promise<number> {
   if (o.from) return commandRestoreFrom(kube, o, io);
   const ns = namespaceOf(o);
-  await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with snapshot ${o.snapshot ?? '(the newest good one)'}; `
-    + 'anything added since is removed. Nextcloud is stopped meanwhile.', 'restore');
-  await scaleNextcloud(kube, ns, 0, io);
-  try {
-    const outcome = await runJob(kube, ns, 'restore', 'restore', io, {
-      env: o.snapshot ? { RESTORE_SNAPSHOT: o.snapshot } : {}, onlyContainers: ['check'], timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000,
-    });
-    io.out(outcome.succeeded ? 'Restore done; Nextcloud is starting again and will tell your devices to resync.\n'
+  return withLock(kube, ns, 'restore', io, o, async (lock) => {
+    // A restore cut short is finished: the same snapshot, unless another is named.
+    const unfinished = lock.inherited?.operation === 'restore' ? lock.inherited : undefined;
+    const snapshot = o.snapshot ?? unfinished?.detail.snapshot;
+    await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with snapshot ${snapshot ?? '(the newest good one)'}; `
+      + 'anything added since is removed. Nextcloud is stopped meanwhile.', 'restore');
+    const ok = await putSnapshotBack(kube, ns, lock, snapshot, o, io);
+    io.out(ok ? 'Restore done; Nextcloud is starting again and will tell your devices to resync.\n'
       : `Restore FAILED or was refused; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
-    return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
+    return ok ? EXIT.OK : EXIT.UNHEALTHY;
+  });
+}
+
+/**
+ * The restore itself, holding the lock: backups paused (a night that comes meanwhile runs when
+ * they resume, within the CronJob's catch-up window), Nextcloud stopped, the restore Job run,
+ * both put back on every way out. Each step is recorded in the lock before it is taken, so a
+ * run cut short tells the next one where it stopped; a restore Job it left running (Jobs run on
+ * without the PC's client) is followed to its end, never run twice at once.
+ */
+async function putSnapshotBack(kube: Kube, ns: string, lock: HeldLock, snapshot: string | undefined, o: Options, io: Io): Promise<boolean> {
+  const detail: Record<string, string> = snapshot ? { snapshot } : {};
+  const undo: Undo[] = ['resume-backups', 'start-nextcloud'];
+  await lock.record('pausing backups', detail, ['resume-backups']);
+  await suspendBackups(kube, ns, true);
+  try {
+    await lock.record('stopping Nextcloud', detail, undo);
+    await scaleNextcloud(kube, ns, 0, io);
+    const timeoutMs = (o.timeoutSeconds ?? 4 * 3600) * 1000;
+    const left = await leftRunning(kube, ns, lock, snapshot);
+    if (left) {
+      io.err(`following ${left.name}, the restore the earlier run started\n`);
+      const outcome = await followJob(kube, ns, left.name, io, timeoutMs);
+      if (outcome.succeeded && left.same) return finishing(lock, { ...detail, job: left.name }, undo);
+    }
+    const name = jobName('restore', io.now());
+    await lock.record('restoring', { ...detail, job: name }, undo);
+    await startJob(kube, ns, 'restore', 'restore', io, { env: snapshot ? { RESTORE_SNAPSHOT: snapshot } : {}, onlyContainers: ['check'], name });
+    await testPause('restore started');
+    const outcome = await followJob(kube, ns, name, io, timeoutMs);
+    return outcome.succeeded ? finishing(lock, { ...detail, job: name }, undo) : false;
   } finally {
     await scaleNextcloud(kube, ns, 1, io);
+    await suspendBackups(kube, ns, false);
   }
+}
+
+async function finishing(lock: HeldLock, detail: Record<string, string>, undo: Undo[]): Promise<true> {
+  await lock.record('starting Nextcloud', detail, undo);
+  return true;
+}
+
+/** The restore Job a run cut short left behind (still running, or finished), and whether it restores `snapshot`. */
+async function leftRunning(kube: Kube, ns: string, lock: HeldLock, snapshot: string | undefined): Promise<{ name: string; same: boolean } | undefined> {
+  const before = lock.inherited?.operation === 'restore' ? lock.inherited.detail : undefined;
+  if (!before?.job) return undefined;
+  const job = await kube.get<Obj>(`/apis/batch/v1/namespaces/${ns}/jobs/${before.job}`);
+  if (!job || ((job.status?.failed ?? 0) > 0 && !(job.status?.active > 0))) return undefined;
+  return { name: before.job, same: (before.snapshot ?? '') === (snapshot ?? '') };
 }
 
 /**
@@ -56,24 +104,20 @@ async function commandRestoreFrom(kube: Kube, o: Options, io: Io): Promise<numbe
     const code = await commandDeploy(kube, { ...o, output: 'text' }, io, { restore: true });
     if (code !== EXIT.OK) throw new UserFacingError('The fresh install is not healthy yet (see above); nothing was restored. Run the restore again once `npm run status` is healthy.');
   }
-  await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with ${o.snapshot ?? 'the newest good snapshot'} from ${folder}. `
-    + 'Nextcloud is stopped meanwhile.', 'restore');
-  const { snapshot, restoredCa, lost } = await bringIn(kube, ns, folder, o, io);
-  await adoptRestoredCa(kube, hadCa, restoredCa, io);
-  await scaleNextcloud(kube, ns, 0, io);
-  try {
-    const outcome = await runJob(kube, ns, 'restore', 'restore', io, {
-      env: { RESTORE_SNAPSHOT: snapshot }, onlyContainers: ['check'], timeoutMs: (o.timeoutSeconds ?? 4 * 3600) * 1000,
-    });
-    io.out(outcome.succeeded
+  return withLock(kube, ns, 'restore', io, o, async (lock) => {
+    await confirm(io, o, `This replaces ALL current files and the database of "${ns}" with ${o.snapshot ?? 'the newest good snapshot'} from ${folder}. `
+      + 'Nextcloud is stopped meanwhile.', 'restore');
+    await lock.record('bringing the copy in', { folder: folder.replace(/\s/g, '_') });
+    const { snapshot, restoredCa, lost } = await bringIn(kube, ns, folder, o, io);
+    await adoptRestoredCa(kube, hadCa, restoredCa, io);
+    const ok = await putSnapshotBack(kube, ns, lock, snapshot, o, io);
+    io.out(ok
       ? `Restored ${snapshot} from ${folder}. Nextcloud is starting again; everyone signs in as before.\n` + lostWords(lost)
         + (hadCredentials ? '' : 'The administrator\'s password is the one from before too, not the one this new install made; '
           + 'if you no longer have it, `npm run admin-password -- --reset` makes the one `npm run admin-password` shows the administrator\'s.\n')
       : `Restore FAILED or was refused; see: kubectl logs -n ${ns} -l job-name --all-containers --tail 30\n`);
-    return outcome.succeeded ? EXIT.OK : EXIT.UNHEALTHY;
-  } finally {
-    await scaleNextcloud(kube, ns, 1, io);
-  }
+    return ok ? EXIT.OK : EXIT.UNHEALTHY;
+  });
 }
 
 /** The copy into the cluster (uploaded, or found mounted on kubeadm) and the chosen snapshot out of it, by import.sh. */

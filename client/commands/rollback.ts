@@ -66,5 +66,6 @@ export const rollbackCommand: Command = {
   name: 'rollback',
   description: 'undo the last update or upgrade step: the images from before, and the data of the backup taken just before when needed',
   options: {},
+  lock: () => 'rollback',
   run: (kube, o, io) => commandRollback(kube, updateContext(o, io), io),
 };

@@ -44,5 +44,6 @@ export const uninstallCommand: Command = {
   name: 'uninstall',
   description: 'delete the home cloud and all its data (asks first)',
   options: {},
+  lock: () => 'uninstall',
   run: commandUninstall,
 };

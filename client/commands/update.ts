@@ -1,5 +1,7 @@
 import { writeLock } from '../../lib/updates/image-lock';
 import { Command } from '../command';
+import { readHolder, withLock } from '../maintenance-lock';
+import { commandDeploy } from './deploy';
 import { UpdateContext, changeImages, clusterArch } from '../image-change';
 import { EXIT, Io } from '../io';
 import { Kube } from '../kube';
@@ -8,8 +10,8 @@ import {
   CheckRecord, ImageAnswer, askRegistry, checksFor, formatPlan, lockWith, planUpdate, writeJson,
 } from '../updates';
 /** `update`: newer builds of the same tags (security fixes), pinned by digest, with a backup first. */
-export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Promise<number> {
-  const { images, outcomes, lock } = ctx.imageState();
+export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io, o: { readonly yes: boolean } = { yes: false }, deploy?: () => Promise<number>): Promise<number> {
+  const { images, outcomes, lock: pins } = ctx.imageState();
   const checks = checksFor(images, outcomes);
   io.err(`asking the image registries about ${checks.filter((c) => !c.fixed).length} images\n`);
   const plan = planUpdate(await askRegistry(ctx.registry, checks, () => clusterArch(kube)));
@@ -26,6 +28,13 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Pro
   const record: CheckRecord = { checkedAt: io.now().toISOString(), waiting: changes.map((c) => ({ tag: c.tag, ...(c.version ? { version: c.version } : {}), digest: c.to })) };
   writeJson(ctx.checkFile, record);
   if (changes.length === 0) {
+    // An update cut short after the lock file pinned the new images: they are deployed now.
+    if (deploy && !ctx.dryRun && await cutShortAfterPinning(kube, ctx.namespace, io)) {
+      return withLock(kube, ctx.namespace, 'update', io, o, () => {
+        io.err('finishing it: deploying the images images.lock.json pins\n');
+        return deploy();
+      });
+    }
     io.out('Everything is up to date.\n');
     return EXIT.OK;
   }
@@ -33,14 +42,17 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Pro
     io.out(`${changes.length} update(s) waiting. \`npm run update\` installs them, with a backup first.\n`);
     return EXIT.OK;
   }
-  const after = lockWith(lock, changes, io.now());
+  const after = lockWith(pins, changes, io.now());
   if (!(await kube.get(`/api/v1/namespaces/${ctx.namespace}`))) {
     writeLock(ctx.lockFile, after);
     writeJson(ctx.checkFile, { ...record, waiting: [] });
     io.out(`Pinned in ${ctx.lockFile}. homecloud is not installed here yet: \`npm run deploy\` installs exactly these images.\n`);
     return EXIT.OK;
   }
-  const { ready, snapshot } = await changeImages(kube, ctx, io, { command: 'update', before: lock, after, description: `update of ${changes.map((c) => c.tag).join(', ')}` });
+  // The maintenance lock only now: a check that finds nothing new needs no cluster at all.
+  const { ready, snapshot } = await withLock(kube, ctx.namespace, 'update', io, o, (lock) => changeImages(kube, ctx, io, {
+    command: 'update', before: pins, after, description: `update of ${changes.map((c) => c.tag).join(', ')}`, lock,
+  }));
   writeJson(ctx.checkFile, { ...record, waiting: [] });
   if (!ready) {
     io.out(`The new images are deployed but the home cloud is not healthy yet. \`npm run status\` explains what each part is doing.\n`
@@ -51,9 +63,21 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io): Pro
   return EXIT.OK;
 }
 
+/** Whether an update (or rollback) died after it changed images.lock.json: its lock's record says so. */
+async function cutShortAfterPinning(kube: Kube, ns: string, io: Io): Promise<boolean> {
+  let h;
+  try {
+    h = await readHolder(kube, ns, io.now());
+  } catch {
+    return false; // no cluster answers: nothing to finish there
+  }
+  return !!h && !h.alive && ['update', 'rollback'].includes(h.operation) && ['deploying the new images', 'waiting for health'].includes(h.step ?? '');
+}
+
 export const updateCommand: Command = {
   name: 'update',
   description: 'security fixes: ask the registries for newer builds of the images in use, back up, deploy them pinned by digest (images.lock.json); --dry-run only checks',
   options: {},
-  run: (kube, o, io) => commandUpdate(kube, updateContext(o, io), io),
+  // (It takes the maintenance lock itself, once it has something to change.)
+  run: (kube, o, io) => commandUpdate(kube, updateContext(o, io), io, o, () => commandDeploy(kube, { ...o, output: 'text' }, io)),
 };

@@ -7,6 +7,7 @@ import { UpdateContext, changeImages, clusterArch, nextcloudStatus, occ, restore
 import { EXIT, Io } from '../io';
 import { backupFailure, backupSummary, followJob, jobFromCronJob, podsOf, runJob, scaleNextcloud, terminationMessage } from '../jobs';
 import { Kube } from '../kube';
+import { HeldLock } from '../maintenance-lock';
 import { kubectlExec } from '../offsite';
 import { elapsed } from '../progress';
 import { updateContext } from '../project';
@@ -86,7 +87,7 @@ async function checkApps(kube: Kube, ctx: UpdateContext, io: Io, from: number, t
 }
 
 /** `upgrade`: Nextcloud majors one at a time, each with a backup first, stopping at the first failure. */
-export async function commandUpgrade(kube: Kube, ctx: UpdateContext, io: Io, to: number | undefined): Promise<number> {
+export async function commandUpgrade(kube: Kube, ctx: UpdateContext, io: Io, to: number | undefined, held?: HeldLock): Promise<number> {
   const ns = ctx.namespace;
   if (!(await kube.get(`/api/v1/namespaces/${ns}`))) throw new UserFacingError(`homecloud is not installed in namespace ${ns}: nothing to upgrade (npm run deploy installs it).`);
   const { outcomes, lock } = ctx.imageState();
@@ -134,7 +135,7 @@ export async function commandUpgrade(kube: Kube, ctx: UpdateContext, io: Io, to:
     const entry: LockedImage = { tag, digest, ...(version ? { version } : {}), pinnedAt: io.now().toISOString() };
     const after: ImageLock = { lockfileVersion: 1, images: { ...(before?.images ?? {}), nextcloud: entry } };
     io.err(`step ${m - 1} → ${m}\n`);
-    const step = await changeImages(kube, ctx, io, { command: 'upgrade', before, after, description: `upgrade of Nextcloud ${m - 1} to ${m}`, wait: false });
+    const step = await changeImages(kube, ctx, io, { command: 'upgrade', before, after, description: `upgrade of Nextcloud ${m - 1} to ${m}`, wait: false, lock: held });
     const timeoutMs = (ctx.timeoutSeconds ?? 1800) * 1000;
     const reached = await waitForMajor(kube, ns, m, io, timeoutMs);
     const ready = 'status' in reached && await waitReady(kube, ns, timeoutMs, io);
@@ -189,7 +190,7 @@ async function waitForMajor(kube: Kube, ns: string, major: number, io: Io, timeo
  * old major's folder stays KEEP_OLD_MAJOR_DAYS for `rollback`; a failure before the switch
  * leaves the old server as it was.
  */
-export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io: Io, target: number): Promise<number> {
+export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io: Io, target: number, held?: HeldLock): Promise<number> {
   const ns = ctx.namespace;
   if (!(await kube.get(`/api/v1/namespaces/${ns}`))) throw new UserFacingError(`homecloud is not installed in namespace ${ns}: nothing to upgrade (npm run deploy installs it).`);
   const live = await readLive(kube, ns);
@@ -224,8 +225,12 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
   const after: ImageLock = { lockfileVersion: 1, images: { ...(lock?.images ?? {}), postgres: { tag, digest, ...(version ? { version } : {}), pinnedAt: io.now().toISOString() } } };
   const nextcloudImage = containerImage(live.owned, 'nextcloud', 'nextcloud');
   const timeoutMs = (ctx.timeoutSeconds ?? 6 * 3600) * 1000;
+  // Recorded in the maintenance lock before each step: a run cut short says where it stopped,
+  // and whatever comes next starts Nextcloud again (or this command, run again, finishes it).
+  await held?.record('stopping Nextcloud', { postgres: String(target) }, ['start-nextcloud']);
   await scaleNextcloud(kube, ns, 0, io);
   try {
+    await held?.record('backing up', { postgres: String(target) }, ['start-nextcloud']);
     io.err('taking a backup before anything changes (it is what `npm run rollback` goes back to)\n');
     const backup = await runJob(kube, ns, 'backup', 'backup-before-postgres', io, { timeoutMs });
     const summary = backupSummary(backup.pods);
@@ -244,6 +249,7 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
       ctx.synth();
       throw new UserFacingError(`Kubernetes refused the database copy (HTTP ${created.status}); nothing was changed.`);
     }
+    await held?.record('copying the database', { postgres: String(target), job: job.metadata.name }, ['start-nextcloud']);
     io.err(`copying the database into PostgreSQL ${target} (${job.metadata.name})\n`);
     const copy = await followJob(kube, ns, job.metadata.name, io, timeoutMs);
     const said = terminationMessage(copy.pods, 'upgrade');
@@ -259,6 +265,7 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
       description: `move of the database from PostgreSQL ${from} to ${target}`,
     } satisfies RollbackPoint);
     // The guard would refuse a major change; the copy just made is what makes this one safe.
+    await held?.record('switching to the new PostgreSQL', { postgres: String(target) }, ['start-nextcloud']);
     await applyManifests(kube, m, live, { dryRun: false }, io);
   } finally {
     await scaleNextcloud(kube, ns, 1, io);
@@ -289,13 +296,13 @@ export async function commandConfirmPostgres(kube: Kube, ctx: UpdateContext, io:
 }
 
 /** upgrade takes one of --major N, --postgres N or --confirm at a time. */
-function commandUpgradeAny(kube: Kube, o: Options, io: Io): Promise<number> {
+function commandUpgradeAny(kube: Kube, o: Options, io: Io, held?: HeldLock): Promise<number> {
   if ([o.major !== undefined, o.postgres !== undefined, o.confirm].filter(Boolean).length > 1) {
     throw new UserFacingError('upgrade takes one of --major N, --postgres N or --confirm at a time');
   }
   if (o.confirm) return commandConfirmPostgres(kube, updateContext(o, io), io);
-  if (o.postgres !== undefined) return commandUpgradePostgres(kube, updateContext(o, io), io, o.postgres);
-  return commandUpgrade(kube, updateContext(o, io), io, o.major);
+  if (o.postgres !== undefined) return commandUpgradePostgres(kube, updateContext(o, io), io, o.postgres, held);
+  return commandUpgrade(kube, updateContext(o, io), io, o.major, held);
 }
 
 export const upgradeCommand: Command = {
@@ -306,5 +313,6 @@ export const upgradeCommand: Command = {
     postgres: { type: 'string', value: 'N', description: 'upgrade: move the database to this PostgreSQL major' },
     confirm: { type: 'boolean', description: 'upgrade: the PostgreSQL move went well; delete the old data now' },
   },
+  lock: () => 'upgrade',
   run: commandUpgradeAny,
 };

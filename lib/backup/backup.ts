@@ -5,6 +5,7 @@ import { CREDENTIAL_KEYS, HomecloudCredentials } from '../stack/credentials';
 import { Database } from '../database/database';
 import { Component, RUNS_LAST_ANNOTATION, componentLabels, componentSelector } from '../config/labels';
 import { Nextcloud } from '../nextcloud/nextcloud';
+import { MaintenanceLease } from './maintenance-lease';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements } from '../config/pod-security';
 import { formatBytes } from '../config/quantity';
 import { imageMajor } from '../config/checks';
@@ -22,7 +23,7 @@ export interface BackupProps {
   readonly caSecret: k8s.KubeSecret;
 }
 
-const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'import.sh', 'manifest.sh', 'mirror.sh', 'nights.sh', 'offsite.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
+const SCRIPTS = ['backup.sh', 'dump-database.sh', 'good-snapshots.sh', 'import.sh', 'lease.sh', 'manifest.sh', 'mirror.sh', 'nights.sh', 'offsite.sh', 'retention.sh', 'restore-check.sh', 'restore-database.sh', 'restore-files.sh'];
 
 /**
  * A schedule that never comes (31 February): the restore and export CronJobs are suspended
@@ -204,9 +205,10 @@ export class Backup extends Construct {
     };
   }
 
-  private podSpec({ annotations, ...spec }: Partial<k8s.PodSpec> & Pick<k8s.PodSpec, 'containers'> & { annotations?: Record<string, string> }): k8s.PodTemplateSpec {
+  private podSpec({ annotations, labels, ...spec }: Partial<k8s.PodSpec> & Pick<k8s.PodSpec, 'containers'>
+    & { annotations?: Record<string, string>; labels?: Record<string, string> }): k8s.PodTemplateSpec {
     return {
-      metadata: { labels: this.labels, ...(annotations ? { annotations } : {}) },
+      metadata: { labels: { ...this.labels, ...labels }, ...(annotations ? { annotations } : {}) },
       spec: {
         ...POD_DEFAULTS,
         restartPolicy: 'Never',
@@ -237,6 +239,9 @@ export class Backup extends Construct {
     const labels = this.labels;
     const offsite = this.offsiteContainer();
     const caVolume: k8s.Volume = { name: 'homecloud-ca', secret: { secretName: this.props.caSecret.name, defaultMode: 0o444 } };
+    // The nightly run takes the maintenance lock itself (lease.sh): its pods alone get a token.
+    const holders = { 'homecloud.io/maintenance-lock': 'holder' };
+    const lease = new MaintenanceLease(this, 'maintenance-lease', { namespace: s.namespace, labels, holders });
     return new k8s.KubeCronJob(this, 'cronjob', {
       metadata: { name: 'backup', labels },
       spec: {
@@ -259,6 +264,9 @@ export class Backup extends Construct {
             template: this.podSpec({
               // offsite.sh starts work only after backup.sh has exited (see client/capacity.ts).
               annotations: { [RUNS_LAST_ANNOTATION]: offsite.name },
+              labels: holders,
+              serviceAccountName: lease.serviceAccount.name,
+              automountServiceAccountToken: true,
               containers: [
                 this.nextcloudContainer('files', 'backup.sh', [
                   { name: 'MAINTENANCE_MODE', value: String(s.backup.maintenanceMode) },
@@ -267,6 +275,8 @@ export class Backup extends Construct {
                   { name: 'RETAIN_MONTHLY', value: String(s.backup.retention.monthly) },
                   { name: 'LOCK_STALE_SECONDS', value: String(s.backup.timeoutSeconds) },
                   { name: 'DUMP_WAIT_SECONDS', value: String(s.backup.timeoutSeconds) },
+                  // The lock is held until the off-disk copy (the third container) ends too.
+                  { name: 'OFFSITE_IN_POD', value: 'true' },
                 ], { readOnly: false }),
                 this.postgresContainer('database', 'dump-database.sh'),
                 offsite,

@@ -79,7 +79,9 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
     const env = {
       PATH: [f.doubles, applets(), '/usr/bin', '/bin'].join(':'), LANG: 'C', HOME: f.root,
       BACKUP_DIR: f.backupDir, COORD_DIR: coord, NEXTCLOUD_WEBROOT: f.webroot, OCC: path.join(f.doubles, 'occ'),
-      DUMP_WAIT_SECONDS: '60', TERMINATION_LOG: path.join(f.root, 'termination-log'), ...opts.env,
+      DUMP_WAIT_SECONDS: '60', TERMINATION_LOG: path.join(f.root, 'termination-log'),
+      // The maintenance lock is the API server's (test/integration/maintenance.test.ts runs it).
+      MAINTENANCE_LOCK: 'false', ...opts.env,
     };
     const dbEnv = {
       ...env, PATH: [...(opts.dbPath ?? []), pg.bin, applets(), '/usr/bin', '/bin'].join(':'),
@@ -431,7 +433,7 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       expect(offsiteJson(f).error).toMatch(/made no snapshot tonight/);
     });
 
-    it('a copy killed at 25 random moments always leaves a usable repository outside, and the next copy completes it', async () => {
+    it('a copy killed at 25 moments inside its copying always leaves a usable repository outside, and the next copy completes it', async () => {
       const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hc-mirror-kill-'));
       const repo = path.join(root, 'repository');
       const folder = path.join(root, 'windows');
@@ -439,10 +441,28 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
       fs.mkdirSync(folder);
       fs.mkdirSync(source);
       expect(restic(repo, 'init').status).toBe(0);
-      const mirror = (detached: boolean) => {
+      const mirror = (detached: boolean, stopDir?: string) => {
         const child = spawn(which('busybox')!, ['sh', scriptPath('backup/mirror.sh'), 'copy', repo, folder],
-          { env: { PATH: [applets(), '/usr/bin', '/bin'].join(':') }, detached, stdio: 'ignore' });
+          { env: { PATH: [...(stopDir ? [stopDir] : []), applets(), '/usr/bin', '/bin'].join(':') }, detached, stdio: 'ignore' });
         return { child, done: new Promise<number | null>((r) => child.once('exit', (c) => r(c))) };
+      };
+      // The kill's moment is chosen, not hoped for: a stand-in in front of busybox's cp or mv
+      // (the copy of one file, and its move into place) counts the calls, even side by side,
+      // and at the chosen one, before or after the real command, says "here" and waits.
+      const MOMENTS = ['cp:before', 'cp:after', 'mv:before', 'mv:after'];
+      const stopAt = (night: number) => {
+        const [tool, when] = MOMENTS[night % MOMENTS.length].split(':');
+        const nth = 1 + (Math.floor(night / MOMENTS.length) % 3); // every night copies at least a pack, an index and a snapshot
+        const dir = fs.mkdtempSync(path.join(root, 'stop-'));
+        const pause = `{ : > "${dir}/here"; exec sleep 3600; }`;
+        fs.writeFileSync(path.join(dir, tool), `#!/bin/sh
+i=1; while ! mkdir "${dir}/call-$i" 2>/dev/null; do i=$((i + 1)); done
+[ "$i" -eq ${nth} ] && [ ${when} = before ] && ${pause}
+"${which('busybox')}" ${tool} "$@" || exit $?
+[ "$i" -eq ${nth} ] && ${pause}
+exit 0
+`, { mode: 0o755 });
+        return dir;
       };
       let kills = 0;
       for (let night = 0; night < 25; night++) {
@@ -451,19 +471,21 @@ describeWhen(ready, 'backups against a real PostgreSQL, rsync and busybox', () =
         if (night % 5 === 4) fs.rmSync(path.join(source, `night-${night - 3}.bin`));
         expect(restic(repo, 'backup', '--host', 'homecloud', source).status).toBe(0);
         if (night % 5 === 4) expect(restic(repo, 'forget', '--keep-last', '2', '--prune').status).toBe(0);
-        const run = mirror(true);
-        const finished = await Promise.race([run.done.then(() => true), new Promise((r) => setTimeout(() => r(false), Math.random() * 120))]);
-        if (!finished) {
-          process.kill(-run.child.pid!, 'SIGKILL');
-          kills++;
-        }
+        const stop = stopAt(night);
+        const run = mirror(true, stop);
+        let ended = false;
+        void run.done.then(() => { ended = true; });
+        while (!fs.existsSync(path.join(stop, 'here')) && !ended) await new Promise((r) => setTimeout(r, 20));
+        expect([night, MOMENTS[night % MOMENTS.length], ended]).toEqual([night, MOMENTS[night % MOMENTS.length], false]);
+        process.kill(-run.child.pid!, 'SIGKILL');
+        kills++;
         await run.done;
         if (fs.existsSync(path.join(folder, 'repository', 'config'))) {
           const check = restic(path.join(folder, 'repository'), 'check', '--no-lock');
           expect([night, check.status, check.stderr]).toEqual([night, 0, expect.anything()]);
         }
       }
-      expect(kills).toBeGreaterThanOrEqual(20);
+      expect(kills).toBe(25);
       expect(await mirror(false).done).toBe(0);
       expect(fs.readdirSync(folder)).toEqual(['repository']); // nothing half-copied is left
       const files = (dir: string) => execFileSync('find', ['.', '-type', 'f', '!', '-path', './locks/*'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').sort();

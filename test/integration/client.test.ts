@@ -152,7 +152,7 @@ describeWhen(controlPlaneAvailable(), 'the homecloud client on a real control pl
   });
 
   it('uses a bounded number of API requests for status', () => {
-    expect(JSON.parse(homecloud('status', '--output', 'json').out).apiRequests).toBe(8);
+    expect(JSON.parse(homecloud('status', '--output', 'json').out).apiRequests).toBe(9);
   });
 
   it('explains a failed backup', () => {

@@ -53,6 +53,26 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     });
   };
 
+  // Kill tests: the kill lands where the client stopped and said so (HOMECLOUD_TEST_PAUSE_AT).
+  const pausedAt = (args: string[], step: string) => new Promise<ChildProcess>((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--context', 'homecloud-test'], { env: { ...env, HOMECLOUD_TEST_PAUSE_AT: step, HOMECLOUD_LEASE_SECONDS: '4' } });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; if (err.includes(`paused at ${step}\n`)) resolve(child); });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} ended (exit ${code}) before step "${step}":\n${err}`)));
+  });
+  const killed = (child: ChildProcess) => new Promise<void>((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+  /** Until the killed command's lock has run out (its last renewal plus its length). */
+  const expiry = async () => {
+    const r = spawnSync('kubectl', ['get', 'lease', 'maintenance', ...ns, '-o', 'json'], { env, encoding: 'utf8' });
+    if (r.status !== 0) return;
+    const l = JSON.parse(r.stdout);
+    const end = Date.parse(l.spec.renewTime) + l.spec.leaseDurationSeconds * 1000 + 200;
+    await new Promise((done) => setTimeout(done, Math.max(0, end - Date.now())));
+  };
   beforeAll(async () => {
     cluster = startControlPlane();
     registry = await startRegistry();
@@ -186,6 +206,45 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
       expect(r.code).toBe(0);
       expect(gate.seen().filter((s) => s.path.startsWith('/token?'))).not.toHaveLength(0);
     });
+  });
+
+  // An update killed at each of its steps, three times each, never at a moment hoped for:
+  // `status` tells of it, and the next update finishes it (the lock file and the cluster agree).
+  describe('an update cut short', () => {
+    it('finding another command at work (a restore from another window), changes nothing and says what runs', async () => {
+      await push('nginx:1.28-alpine', 'while-restoring');
+      const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+      cluster.kubectl(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'maintenance', namespace: 'homecloud',
+          annotations: { 'homecloud.io/operation': 'restore', 'homecloud.io/from': 'this PC (FAMILY-PC, ben)', 'homecloud.io/step': 'restoring' } },
+        spec: { holderIdentity: 'restore@FAMILY-PC:4242:abcdef', leaseDurationSeconds: 600, acquireTime: now, renewTime: now },
+      }));
+      const before = fs.readFileSync(lockFile(), 'utf8');
+      const jobsBefore = cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name']);
+      const r = homecloud('update');
+      expect(r.err).toMatch(/A restore started at \d\d:\d\d from this PC \(FAMILY-PC, ben\) \(now: restoring\) is still running; only one thing at a time/);
+      expect(r.code).toBe(2);
+      expect(fs.readFileSync(lockFile(), 'utf8')).toBe(before);
+      expect(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name'])).toBe(jobsBefore);
+      cluster.kubectl(['delete', 'lease', 'maintenance', ...ns]);
+    });
+
+    for (const step of ['started', 'backing up', 'deploying the new images', 'waiting for health']) {
+      it(`killed at "${step}" (three times): said by status and by the next update, which finishes it`, async () => {
+        for (let round = 0; round < 3; round++) {
+          await push('nginx:1.28-alpine', `fix-${step}-${round}`);
+          await killed(await pausedAt(['update'], step));
+          await expiry();
+          expect(homecloud('status').out).toMatch(/an update started at \d\d:\d\d from this PC \(.*\) was cut short .* at "/);
+          const r = homecloud('update');
+          expect(r.err).toMatch(/an update started at \d\d:\d\d from this PC \(.*\) was cut short/);
+          expect(r.code).toBe(0);
+          expect(lock().images.nginx.digest).toBe(digests['nginx:1.28-alpine']);
+          expect(image('nextcloud', 'web')).toBe(`nginx:1.28-alpine@${digests['nginx:1.28-alpine']}`);
+          expect(spawnSync('kubectl', ['get', 'lease', 'maintenance', ...ns], { env }).status).not.toBe(0);
+        }
+      }, 10 * 60_000);
+    }
   });
 
   // The app store's answer for one Nextcloud major: the apps that have a release for it.
@@ -369,6 +428,34 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
       expect(fs.readdirSync(volume).sort()).toEqual(['18']);
       expect(fs.existsSync(path.join(volume, '18', 'docker', 'PG_VERSION'))).toBe(true);
     });
+
+    // A move killed at each of its steps, twice each, one major further each time (18 → 28):
+    // status and the next command tell of it; any next command starts Nextcloud again, and the
+    // same upgrade, run again, finishes the move. (upgrade-major.sh's own kill tests cover the
+    // data inside the copy: test/database/.)
+    it('a move cut short at any step is told of, Nextcloud is started again, and the move run again finishes it', async () => {
+      const steps = ['started', 'stopping Nextcloud', 'backing up', 'copying the database', 'switching to the new PostgreSQL'];
+      for (let i = 0; i < 2 * steps.length; i++) {
+        const target = 19 + i;
+        const step = steps[i % steps.length];
+        if (!digests[`postgres:${target}-alpine`]) await push(`postgres:${target}-alpine`, 'first');
+        await killed(await pausedAt(['upgrade', '--postgres', String(target), '--yes', '--timeout', '120'], step));
+        await expiry();
+        expect(homecloud('status').out).toMatch(new RegExp(`an upgrade started at \\d\\d:\\d\\d from this PC \\(.*\\) was cut short .* at "${step}"`));
+        if (i >= steps.length) {
+          // The second time round another command comes first: it puts Nextcloud back.
+          const other = homecloud('backup');
+          expect(other.err).toMatch(/an upgrade started at .* was cut short/);
+          expect(other.code).toBe(0);
+          expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+        }
+        const again = homecloud('upgrade', '--postgres', String(target), '--yes', '--timeout', '120');
+        expect({ step, code: again.code, out: again.out }).toMatchObject({ step, code: 0, out: expect.stringMatching(new RegExp(`The database runs PostgreSQL ${target}\\.`)) });
+        expect(image('database', 'postgres')).toBe(`postgres:${target}-alpine@${digests[`postgres:${target}-alpine`]}`);
+        expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+        expect(spawnSync('kubectl', ['get', 'lease', 'maintenance', ...ns], { env }).status).not.toBe(0);
+      }
+    }, 30 * 60_000);
   });
 });
 

@@ -134,7 +134,7 @@ pack nginx docker.io/library/nginx:1.28-alpine "$r" \
 # --- nextcloud:34-fpm-alpine: Debian's PHP 8.2 (cli and fpm) running the stand-in Nextcloud.
 r="$work/nextcloud"; base "$r" "www-data:82:82"
 sn="$here/standin/nextcloud"
-with_libs "$r" /usr/bin/php8.2 /usr/sbin/php-fpm8.2 /usr/bin/rsync
+with_libs "$r" /usr/bin/php8.2 /usr/sbin/php-fpm8.2 /usr/bin/rsync /usr/bin/curl
 ln -s /usr/bin/php8.2 "$r/usr/local/bin/php"
 cp "$sn/php-fpm" "$r/usr/local/sbin/php-fpm"
 ext=$(php -r 'echo ini_get("extension_dir");')

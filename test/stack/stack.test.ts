@@ -480,11 +480,19 @@ describe('every container', () => {
 });
 
 describe('privileges', () => {
-  it('gives no pod a service account token or service-link variables', () => {
-    for (const { template } of stack.podTemplates()) {
-      expect(template.spec.automountServiceAccountToken).toBe(false);
+  it('gives no pod a service account token or service-link variables, but the nightly job its right to the maintenance lock', () => {
+    for (const { owner, template } of stack.podTemplates()) {
+      expect([owner, template.spec.automountServiceAccountToken]).toEqual([owner, owner === 'CronJob/backup']);
       expect(template.spec.enableServiceLinks).toBe(false);
     }
+    expect(stack.get('CronJob', 'backup').spec.jobTemplate.spec.template.spec.serviceAccountName).toBe('maintenance-lock');
+    // That account may use the one Lease, and nothing else of the cluster.
+    expect(stack.get('ServiceAccount', 'maintenance-lock').automountServiceAccountToken).toBe(false);
+    expect(stack.get('Role', 'maintenance-lock').rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['maintenance'], verbs: ['get', 'update', 'delete'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    ]);
+    expect(stack.get('RoleBinding', 'maintenance-lock').subjects).toEqual([{ kind: 'ServiceAccount', name: 'maintenance-lock', namespace: 'homecloud' }]);
   });
   it('applies seccomp RuntimeDefault to every container', () => {
     for (const { owner, container } of stack.containers()) {

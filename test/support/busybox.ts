@@ -25,6 +25,8 @@ export interface ScriptRun {
   /** Folders put on PATH ahead of busybox (test doubles, PostgreSQL's tools). */
   readonly path?: string[];
   readonly cwd?: string;
+  /** The script's own arguments. */
+  readonly args?: string[];
 }
 
 function environment(run: ScriptRun): NodeJS.ProcessEnv {
@@ -40,7 +42,7 @@ function environment(run: ScriptRun): NodeJS.ProcessEnv {
 
 /** Runs lib/<concern>/scripts/<file> (named "<concern>/<file>") under busybox sh and waits for it. */
 export function runScript(script: string, run: ScriptRun = {}): SpawnSyncReturns<string> {
-  return spawnSync(which('busybox')!, ['sh', scriptPath(script)], {
+  return spawnSync(which('busybox')!, ['sh', scriptPath(script), ...(run.args ?? [])], {
     env: environment(run), cwd: run.cwd, encoding: 'utf8', timeout: 120_000,
   });
 }

@@ -2,6 +2,8 @@
 # The nightly backup. Runs in the Nextcloud image (it has occ and rsync) as www-data,
 # beside dump-database.sh in the postgres image; see that script for how they talk.
 #
+#  0. takes the maintenance lock (lease.sh), shared with the PC's restore, update, upgrade…:
+#     while another operation holds it the night is skipped, with the reason in last-run.json
 #  1. takes the backup lock (a second run exits at once; the lock of a run killed outright is
 #     taken over once it has not beaten for ten heartbeats, or has expired)
 #     and removes what killed runs left half-written
@@ -30,6 +32,14 @@ heartbeat_every=${BACKUP_HEARTBEAT_SECONDS:-30}
 # belongs to a run that was stopped without its traps (power cut, PC switched off, OOM kill).
 lock_quiet=${LOCK_QUIET_SECONDS:-$((heartbeat_every * 10))}
 lock_beat_pid=''
+# The maintenance lock (a Lease, see lease.sh): MAINTENANCE_LOCK=false leaves it alone (tests
+# of this script alone); LEASE_SECONDS is how long a silent holder keeps it.
+maintenance_lock=${MAINTENANCE_LOCK:-true}
+lease_seconds=${LEASE_SECONDS:-60}
+lease_beat_pid=''
+owns_lease=false
+# With the off-disk copy in this pod (offsite.sh), the lock is kept until it ends too.
+offsite_in_pod=${OFFSITE_IN_POD:-false}
 # Refreshed while this run holds maintenance mode; the cron container turns maintenance off
 # when it goes stale (a run killed midway), see cron-loop.sh.
 marker="$webroot/.homecloud-backup-maintenance"
@@ -126,10 +136,52 @@ finish() {
   fi
   # Last, for offsite.sh (the third container, which starts work only now): tonight's snapshot.
   echo "$code ${snapshot_name:-}" > "$coord/backup.exit.tmp" && mv "$coord/backup.exit.tmp" "$coord/backup.exit" || true
+  if [ "$owns_lease" = true ]; then
+    # The copy works under the same lock; stopped by a signal, the Job is ending anyway.
+    if [ "$offsite_in_pod" = true ] && [ "$code" -ne 143 ]; then
+      waited=0
+      while [ ! -f "$coord/offsite.exit" ] && [ "$waited" -lt "$dump_wait" ]; do sleep 1; waited=$((waited + 1)); done
+    fi
+    if [ -n "$lease_beat_pid" ]; then kill "$lease_beat_pid" 2>/dev/null; wait "$lease_beat_pid" 2>/dev/null; fi
+    lease release >/dev/null 2>&1 || log "the maintenance lock could not be released; it expires by itself within $lease_seconds s"
+  fi
   exit "$code"
 }
 trap finish EXIT
 trap 'error="stopped by a signal (timeout or shutdown)"; exit 143' TERM INT HUP
+
+# --- 0. the maintenance lock
+lease() { LEASE_STATE="$coord/lease" LEASE_SECONDS="$lease_seconds" sh "$(dirname "$0")/lease.sh" "$@"; }
+lease_beat() { # renews the lock every third of its length until told to end
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+  while :; do
+    sleep $((lease_seconds / 3)) &
+    sleeper=$!
+    wait "$sleeper"
+    lease renew >/dev/null 2>&1 || log "the maintenance lock was taken over by another operation"
+  done
+}
+if [ "$maintenance_lock" = true ]; then
+  said=$(lease take 2>&1) && taken=0 || taken=$?
+  if [ "$taken" -eq 0 ]; then
+    owns_lease=true
+    [ "$said" = taken ] || log "maintenance lock: $said"
+    lease_beat &
+    lease_beat_pid=$!
+  elif [ "$taken" -eq 3 ] && ! echo "$said" | grep -q 'could not be'; then
+    # Another operation runs (a restore, an upgrade…), or a restore was cut short: a backup now
+    # would save a half-changed home cloud as the newest snapshot. The night is skipped; a
+    # restore pauses the CronJob, and the night missed runs when it resumes.
+    error=$said
+    log "skipped: $error"
+    write_last_run skipped
+    exit 0
+  else
+    # The lock cannot be read at all (the API server does not answer): a night without a backup
+    # is the greater harm, and the backup lock below still keeps two backups apart.
+    log "backing up without the maintenance lock: ${said:-lease.sh failed}"
+  fi
+fi
 
 # --- 1. lock
 if ! mkdir "$backup_dir/.lock" 2>/dev/null; then

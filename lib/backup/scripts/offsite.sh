@@ -62,6 +62,8 @@ finish() {
       "$(json_string "$folder_name")" "$(json_string "$snapshot")" "${repo_kib:-0}" "$copy" "$(json_string "$last_copy")" "$scrub" "$(json_string "$error")"
   } > "$backup_dir/.offsite.json.tmp" && mv "$backup_dir/.offsite.json.tmp" "$backup_dir/offsite.json"
   cat "$backup_dir/offsite.json" > "$termination_log" 2>/dev/null || true
+  # For backup.sh, which holds the maintenance lock until the copy ends.
+  touch "$coord/offsite.exit" 2>/dev/null || true
   exit "$code"
 }
 trap finish EXIT
