@@ -371,3 +371,32 @@ describe('photo thumbnails', () => {
     expect(r.previews).toMatchObject({ result: 'failed', waiting: undefined });
   });
 });
+
+describe('the maintenance lock in the report', () => {
+  const host = { lanAddresses: ['192.168.1.20'], imageCheck: { checkedAt: '2026-11-25T12:00:00Z', waiting: [] } };
+  const lease = (op: string, step: string, renewedSecondsAgo: number) => ({
+    metadata: { annotations: { 'homecloud.io/operation': op, 'homecloud.io/from': 'this PC (FAMILY-PC, anna)', 'homecloud.io/step': step, 'homecloud.io/detail': 'snapshot=2026-11-25T013000Z' } },
+    spec: { holderIdentity: `${op}@FAMILY-PC:1:a`, leaseDurationSeconds: 60, acquireTime: '2026-11-26T11:40:00.000000Z', renewTime: new Date(NOW.getTime() - renewedSecondsAgo * 1000).toISOString() },
+  });
+  it('says what runs now, and stays healthy', () => {
+    const r = buildReport(state({ pods: [good], lease: lease('update', 'backing up', 5) }), host);
+    expect(r.maintenance).toEqual({ running: expect.stringMatching(/^An update started at \d\d:\d\d from this PC \(FAMILY-PC, anna\) \(now: backing up\)\.$/) });
+    expect(formatReport(r)).toMatch(/Running now:\n {2}An update started at/);
+    expect(r.healthy).toBe(true);
+  });
+  it('says what was cut short; a half-restored home cloud is not healthy and says how to finish', () => {
+    const cut = buildReport(state({ pods: [good], lease: lease('update', 'waiting for health', 600) }), host);
+    expect(cut.warnings).toEqual([expect.stringMatching(/^an update started at .* was cut short .* at "waiting for health"\.$/)]);
+    expect(cut.healthy).toBe(true);
+    const half = buildReport(state({ pods: [good], lease: lease('restore', 'restoring', 600) }), host);
+    expect(half.warnings).toEqual([expect.stringMatching(/half-restored\. Run `npm run restore -- --snapshot 2026-11-25T013000Z` to finish it/)]);
+    expect(half.healthy).toBe(false);
+  });
+  it('shows a night skipped while another operation held the lock, with its reason, and not as a success', () => {
+    const skipped = backupPod(0, { time: '2026-11-26T01:30:00Z', result: 'skipped', error: 'restore from this PC (FAMILY-PC, anna) holds the maintenance lock (now: restoring)' });
+    const r = buildReport(state({ pods: [skipped] }), host);
+    expect(r.backup.last).toMatchObject({ result: 'skipped' });
+    expect(r.backup.lastSuccess).toBeUndefined();
+    expect(formatReport(r)).toMatch(/last {14}.*: skipped — restore from this PC \(FAMILY-PC, anna\) holds the maintenance lock \(now: restoring\)/);
+  });
+});

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,6 +6,7 @@ import { synth } from '../../lib/stack/synth';
 import { runScript } from '../support/busybox';
 import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../support/control-plane';
 import { commands, describeWhen } from '../support/requirements';
+import { killed, leaseExpiry, leaseOf, pausedAt as pausedAtStep } from '../support/pause-points';
 import { HOST } from '../support/stack';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -35,32 +36,11 @@ describeWhen(ready, 'the maintenance lock on a real control plane', () => {
     const r = spawnSync(process.execPath, [BIN, ...args, '--context', 'homecloud-test'], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 240_000 });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
-  /** A command stopped at STEP (it said so); the caller kills it. */
-  const pausedAt = (args: string[], step: string) => new Promise<ChildProcess & { said: () => string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--context', 'homecloud-test'], { env: { ...env, HOMECLOUD_TEST_PAUSE_AT: step } });
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-      if (err.includes(`paused at ${step}\n`)) resolve(Object.assign(child, { said: () => err }));
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} ended (exit ${code}) before step "${step}":\n${err}`)));
-  });
-  const kill = (child: ChildProcess) => new Promise<void>((resolve) => {
-    child.removeAllListeners('exit');
-    child.on('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-  const lease = () => {
-    const r = spawnSync('kubectl', ['get', 'lease', 'maintenance', ...ns, '-o', 'json'], { env, encoding: 'utf8' });
-    return r.status === 0 ? JSON.parse(r.stdout) : undefined;
-  };
-  /** Until the killed holder's lease has run out (its renewTime plus its length). */
-  const expiry = async () => {
-    const l = lease();
-    if (!l) return;
-    const end = Date.parse(l.spec.renewTime) + l.spec.leaseDurationSeconds * 1000 + 200;
-    await new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())));
-  };
+  // Kills land where they are meant to (test/support/pause-points.ts).
+  const pausedAt = (args: string[], step: string) => pausedAtStep(args, env, step, LEASE);
+  const kill = killed;
+  const lease = () => leaseOf(env) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const expiry = () => leaseExpiry(env);
   const nightly = (command: string, extra: Record<string, string> = {}) => runScript('backup/lease.sh', {
     env: {
       SERVICE_ACCOUNT_DIR: sa, KUBERNETES_API: server, LEASE_STATE: path.join(work, 'nightly-lease'), LEASE_SECONDS: String(LEASE),
@@ -198,6 +178,25 @@ describeWhen(ready, 'the maintenance lock on a real control plane', () => {
     expect(await done).toBe(0);
     expect(err).toMatch(/started backup-manual-\d+/);
   }, 5 * 60_000);
+
+  it('a backup Job whose command died (the PC switched off) goes on holding the lock itself', async () => {
+    const client = await pausedAt(['backup'], 'started');
+    const identity = lease().spec.holderIdentity;
+    expect(identity).toMatch(/^backup@/);
+    await kill(client);
+    // The Job it started (backup.sh's renewals, as lease.sh renew): while the command's lease runs, it is the command's.
+    const job = { MAINTENANCE_HOLDER: identity, LEASE_STATE: path.join(work, 'job-lease'), LEASE_IDENTITY: 'backup@backup-manual-20261206-xyz', LEASE_FROM: 'the backup job (pod backup-manual-20261206-xyz)' };
+    expect(nightly('renew', job).stdout).toBe('');
+    expect(lease().spec.holderIdentity).toBe(identity);
+    await expiry();
+    expect(nightly('renew', job).stdout).toMatch(/the command that started this run stopped answering: this run holds the maintenance lock now/);
+    expect(lease().spec.holderIdentity).toBe('backup@backup-manual-20261206-xyz');
+    const restore = homecloud(['restore', '--yes']);
+    expect(restore.code).toBe(2);
+    expect(restore.err).toMatch(/A backup started at \d\d:\d\d from the backup job \(pod backup-manual-20261206-xyz\) is still running/);
+    expect(nightly('release', job).status).toBe(0);
+    expect(lease()).toBeUndefined();
+  });
 
   it('takes over a lock left by a dead holder after its lease runs out, not before', async () => {
     // A night whose pod was killed: it took the lock and never renewed it again.

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { synth } from '../../lib/stack/synth';
 import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../support/control-plane';
 import { commands, describeWhen } from '../support/requirements';
+import { killed, leaseExpiry, leaseOf, pausedAt } from '../support/pause-points';
 import { HOST } from '../support/stack';
 import { detectHostFacts } from '../../lib/config/host-facts';
 
@@ -299,6 +300,28 @@ describeWhen(ready, 'the off-disk copy made by the PC, and restore --from, on a 
       expect(repoFiles(path.join(rotten, 'repository')).map((f) => `${f}:${crypto.createHash('sha256').update(fs.readFileSync(path.join(rotten, 'repository', f))).digest('hex')}`)).toEqual(before);
       expect(fs.existsSync(path.join(backupVolume(), '.incoming'))).toBe(false);
     });
+
+    // restore --from killed at each of its steps, twice each, where the client stopped and said
+    // so: status says what was cut short; the same command run again finishes it.
+    it('restore --from cut short at any step is told of and finished by running it again', async () => {
+      const steps = ['started', 'bringing the copy in', 'pausing backups', 'stopping Nextcloud', 'restoring'];
+      const cron = () => JSON.parse(cluster.kubectl(['get', 'cronjob', 'backup', ...ns, '-o', 'json'])).spec.suspend === true;
+      for (let i = 0; i < 2 * steps.length; i++) {
+        const step = steps[i % steps.length];
+        await killed(await pausedAt(['restore', '--from', folder, '--yes'], env, step));
+        await leaseExpiry(env);
+        const status = homecloud('status');
+        expect([step, status.out]).toEqual([step, expect.stringMatching(/a restore started at \d\d:\d\d from this PC \(.*\) was cut short/)]);
+        if (step === 'restoring') expect(status.out).toMatch(/half-restored/);
+        const again = homecloud('restore', '--from', folder, '--yes');
+        expect([step, again.code, again.err + again.out]).toEqual([step, 0, expect.stringMatching(/was cut short[\s\S]*Restored 2026-11-28T013000Z from /)]);
+        expect(fs.existsSync(path.join(backupVolume(), 'snapshots', '2026-11-28T013000Z', 'summary.json'))).toBe(true);
+        expect(fs.existsSync(path.join(backupVolume(), '.incoming'))).toBe(false);
+        expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+        expect(cron()).toBe(false);
+        expect(leaseOf(env)).toBeUndefined();
+      }
+    }, 30 * 60_000);
   });
 });
 

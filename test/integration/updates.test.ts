@@ -6,6 +6,7 @@ import { DEFAULT_IMAGES } from '../../lib/config/settings';
 import { ControlPlane, controlPlaneAvailable, startControlPlane } from '../support/control-plane';
 import { Gate, TestRegistry, pushImage, registryAvailable, startGate, startRegistry } from '../support/registry';
 import { describeWhen } from '../support/requirements';
+import { killed, leaseExpiry, pausedAt as pausedAtStep } from '../support/pause-points';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'homecloud.js');
@@ -53,26 +54,9 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     });
   };
 
-  // Kill tests: the kill lands where the client stopped and said so (HOMECLOUD_TEST_PAUSE_AT).
-  const pausedAt = (args: string[], step: string) => new Promise<ChildProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--context', 'homecloud-test'], { env: { ...env, HOMECLOUD_TEST_PAUSE_AT: step, HOMECLOUD_LEASE_SECONDS: '4' } });
-    let err = '';
-    child.stderr.on('data', (d) => { err += d; if (err.includes(`paused at ${step}\n`)) resolve(child); });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} ended (exit ${code}) before step "${step}":\n${err}`)));
-  });
-  const killed = (child: ChildProcess) => new Promise<void>((resolve) => {
-    child.removeAllListeners('exit');
-    child.on('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-  /** Until the killed command's lock has run out (its last renewal plus its length). */
-  const expiry = async () => {
-    const r = spawnSync('kubectl', ['get', 'lease', 'maintenance', ...ns, '-o', 'json'], { env, encoding: 'utf8' });
-    if (r.status !== 0) return;
-    const l = JSON.parse(r.stdout);
-    const end = Date.parse(l.spec.renewTime) + l.spec.leaseDurationSeconds * 1000 + 200;
-    await new Promise((done) => setTimeout(done, Math.max(0, end - Date.now())));
-  };
+  // Kill tests: the kill lands where the client stopped and said so (test/support/pause-points.ts).
+  const pausedAt = (args: string[], step: string) => pausedAtStep(args, env, step);
+  const expiry = () => leaseExpiry(env);
   beforeAll(async () => {
     cluster = startControlPlane();
     registry = await startRegistry();

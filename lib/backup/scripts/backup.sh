@@ -158,7 +158,8 @@ lease_beat() { # renews the lock every third of its length until told to end
     sleep $((lease_seconds / 3)) &
     sleeper=$!
     wait "$sleeper"
-    lease renew >/dev/null 2>&1 || log "the maintenance lock was taken over by another operation"
+    said=$(lease renew 2>&1) || true
+    [ -z "$said" ] || log "maintenance lock: $said"
   done
 }
 if [ "$maintenance_lock" = true ]; then

@@ -6,20 +6,26 @@
 #
 #   lease.sh take      exit 0: taken (or held by the command that started this Job:
 #                      MAINTENANCE_HOLDER); exit 3 with one line on stdout: why not
-#   lease.sh renew     exit 0 while it is still ours; 3 when someone took it over
+#   lease.sh renew     exit 0 while it is still ours; 3 when someone took it over. A run started
+#                      by a command that has since died (PC off, window closed) takes the lock
+#                      over from it: the run goes on, so the lock must go on being held
+#                      (otherwise a restore could start while this backup still copies)
 #   lease.sh release   removes it if it is still ours
 #
 # The Lease's resourceVersion makes every write conditional: of two takers one gets 409.
 set -eu
 
-op=${LEASE_OPERATION:-nightly}
+# A run a command started (npm run backup, the backup before an update) is a "backup"; the
+# scheduled one is "nightly".
+[ -n "${MAINTENANCE_HOLDER:-}" ] && started_by=command || started_by=schedule
+op=${LEASE_OPERATION:-$([ "$started_by" = command ] && echo backup || echo nightly)}
 sa=${SERVICE_ACCOUNT_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
 api=${KUBERNETES_API:-https://kubernetes.default.svc}
 namespace=${LEASE_NAMESPACE:-$(cat "$sa/namespace")}
 seconds=${LEASE_SECONDS:-60}
 state=${LEASE_STATE:?LEASE_STATE names a file this run keeps the Lease version in}
 identity=${LEASE_IDENTITY:-$op@$(hostname)}
-from=${LEASE_FROM:-the nightly job (pod $(hostname))}
+from=${LEASE_FROM:-the $([ "$started_by" = command ] && echo backup || echo nightly) job (pod $(hostname))}
 url="$api/apis/coordination.k8s.io/v1/namespaces/$namespace/leases/maintenance"
 body="$state.body"
 header="$state.auth"
@@ -76,7 +82,7 @@ take() {
   step=$(field 'homecloud.io\/step')
   renewed=$(field renewTime)
   duration=$(number leaseDurationSeconds)
-  if [ -n "$holder" ] && [ $(( $(date -u +%s) - $(epoch "${renewed:-1970-01-01T00:00:00Z}") )) -lt "${duration:-60}" ]; then
+  if [ -n "$holder" ] && alive "$renewed" "$duration"; then
     echo "${what:-something} from ${where:-somewhere} holds the maintenance lock${step:+ (now: $step)}"
     return 3
   fi
@@ -93,8 +99,24 @@ take() {
   return 3
 }
 
+alive() { # RENEW_TIME DURATION: renewed within its lease
+  [ $(( $(date -u +%s) - $(epoch "${1:-1970-01-01T00:00:00Z}") )) -lt "${2:-60}" ]
+}
+
 renew() {
-  [ -s "$state" ] || return 0 # held by our caller: it renews
+  if [ ! -s "$state" ]; then
+    # Held by the command that started this run, which renews it while it lives.
+    [ -n "${MAINTENANCE_HOLDER:-}" ] || return 0
+    [ "$(call GET "$url")" = 200 ] || return 0
+    [ "$(field holderIdentity)" = "$MAINTENANCE_HOLDER" ] || return 0
+    alive "$(field renewTime)" "$(number leaseDurationSeconds)" && return 0
+    code=$(call PUT "$url" "$(lease_json "$(field resourceVersion)")")
+    [ "$code" = 200 ] || return 0
+    field resourceVersion > "$state"
+    field acquireTime >> "$state"
+    echo "the command that started this run stopped answering: this run holds the maintenance lock now"
+    return 0
+  fi
   { read -r version; read -r acquired; } < "$state"
   code=$(call PUT "$url" "$(lease_json "$version" "$acquired")")
   if [ "$code" = 200 ]; then field resourceVersion > "$state"; echo "$acquired" >> "$state"; return 0; fi
