@@ -39,7 +39,7 @@ module.exports = async function benchMaintenance({ runs }) {
     const leaseSh = path.join(root, 'lib', 'backup', 'scripts', 'lease.sh');
     const night = ['sh', ['-c', `sh "${leaseSh}" take >/dev/null && sh "${leaseSh}" release`]];
     // A GET (the lease) and a POST/DELETE: three requests, as plain curl with the same token.
-    const get = `curl -sf -o /dev/null --cacert "${sa}/ca.crt" -H "Authorization: Bearer $(cat "${sa}/token")" "${server}/apis/coordination.k8s.io/v1/namespaces/homecloud/leases"`;
+    const get = `curl -s -o /dev/null --cacert "${sa}/ca.crt" -H "Authorization: Bearer $(cat "${sa}/token")" "${server}/apis/coordination.k8s.io/v1/namespaces/homecloud/leases/maintenance"`;
     const curl3 = ['sh', ['-c', `${get} && ${get} && ${get}`]];
     const client = `require(${JSON.stringify(path.join(root, 'scripts', 'ts-register'))});`
       + `const { connect } = require(${JSON.stringify(path.join(root, 'client', 'kube.ts'))});`

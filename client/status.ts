@@ -293,7 +293,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     const d = state.deployments.find((x) => x.metadata.name === deployment);
     if (!d) return { name, deployment, state: 'missing', words: 'is not installed. Run `npm run deploy`.' };
     if ((d.status?.availableReplicas ?? 0) >= 1 && (d.spec?.replicas ?? 1) >= 1) return { name, deployment, state: 'ready', words: 'is ready.' };
-    if ((d.spec?.replicas ?? 1) === 0) return { name, deployment, state: 'problem', words: 'is stopped (scaled to zero, e.g. by an interrupted restore). Run `npm run deploy` to start it.' };
+    if ((d.spec?.replicas ?? 1) === 0) return { name, deployment, state: 'problem', words: 'is stopped (scaled to zero: a restore or a database move does that while it runs; one cut short is named below). Otherwise `npm run deploy` starts it.' };
     const pods = podsOf(state, component).sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp));
     return { name, deployment, ...explainPod(state, name, pods[0]) };
   });

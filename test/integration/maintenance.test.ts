@@ -149,6 +149,12 @@ describeWhen(ready, 'the maintenance lock on a real control plane', () => {
     }
   }, 10 * 60_000);
 
+  it('says plainly when the API server does not answer, so the night backs up without the lock rather than not at all', () => {
+    const r = nightly('take', { KUBERNETES_API: 'https://127.0.0.1:1' });
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe('the maintenance lock could not be read (HTTP 000)\n');
+  });
+
   it('the nightly backup takes the lock for its run and gives it back however the run ends', () => {
     // (Nothing to back up and no database container here: the run fails, and releases the lock.)
     const night = backupSh();

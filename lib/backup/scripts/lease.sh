@@ -40,10 +40,11 @@ call() { # METHOD URL [JSON]: the body in $body, the HTTP status on stdout
   # field() below reads the compact form.)
   if [ $# -gt 2 ]; then
     printf '%s' "$3" | curl -sS --max-time 20 -A homecloud-lease --cacert "$sa/ca.crt" -H @"$header" -H 'Content-Type: application/json' \
-      -X "$1" --data-binary @- -o "$body" -w '%{http_code}' "$2" || echo 000
+      -X "$1" --data-binary @- -o "$body" -w '%{http_code}' "$2" || true
   else
-    curl -sS --max-time 20 -A homecloud-lease --cacert "$sa/ca.crt" -H @"$header" -X "$1" -o "$body" -w '%{http_code}' "$2" || echo 000
+    curl -sS --max-time 20 -A homecloud-lease --cacert "$sa/ca.crt" -H @"$header" -X "$1" -o "$body" -w '%{http_code}' "$2" || true
   fi
+  # (curl says 000 itself when nothing answered.)
 }
 field() { # NAME: a string field of the JSON in $body (the API server writes it compact)
   sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$body" | head -n 1
