@@ -333,8 +333,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
   warnings.push(...offsiteProblems);
   const capacity = installed && state.room ? capacityVerdict(demandOf(state), state.room) : undefined;
   warnings.push(...(capacity?.findings ?? []));
-  const maintenance = maintenanceReport(state.lease, state.now);
-  warnings.push(...(maintenance?.interrupted ? [maintenance.interrupted] : []));
+  const maintenance = maintenanceReport(state.lease, state.now); warnings.push(...(maintenance?.interrupted ? [maintenance.interrupted] : []));
   const updates = { checkedAt: host.imageCheck?.checkedAt, waiting: (host.imageCheck?.waiting ?? []).map((w) => `${w.tag}${w.version ? ` (${w.version})` : ''}`) };
   if (installed) warnings.push(...updateWarnings(updates, state.now));
 

@@ -190,22 +190,28 @@ async function waitForMajor(kube: Kube, ns: string, major: number, io: Io, timeo
  * old major's folder stays KEEP_OLD_MAJOR_DAYS for `rollback`; a failure before the switch
  * leaves the old server as it was.
  */
+/** Whether the database has a move to make from `from` to `target`; refuses the moves it cannot make. */
+function moveNeeded(from: number | undefined, target: number, io: Io): from is number {
+  if (from === undefined) throw new UserFacingError('The database is not deployed, so its PostgreSQL version is unknown: run `npm run deploy` first.');
+  if (target < from) throw new UserFacingError(`PostgreSQL ${from} runs now; its data cannot go back to ${target}. (To undo the last move: npm run rollback.)`);
+  if (target === from) {
+    io.out(`The database already runs PostgreSQL ${from}.\n`);
+    return false;
+  }
+  if (from < 18) {
+    throw new UserFacingError(`PostgreSQL ${from} keeps its data where a second major cannot sit beside it. Move to 18 by hand first `
+      + '(README, "PostgreSQL older than 18"); from 18 on, this command does it.');
+  }
+  return true;
+}
+
 export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io: Io, target: number, held?: HeldLock): Promise<number> {
   const ns = ctx.namespace;
   if (!(await kube.get(`/api/v1/namespaces/${ns}`))) throw new UserFacingError(`homecloud is not installed in namespace ${ns}: nothing to upgrade (npm run deploy installs it).`);
   const live = await readLive(kube, ns);
   const running = containerImage(live.owned, 'database', 'postgres');
   const from = running ? imageMajor(running) : undefined;
-  if (from === undefined) throw new UserFacingError('The database is not deployed, so its PostgreSQL version is unknown: run `npm run deploy` first.');
-  if (target < from) throw new UserFacingError(`PostgreSQL ${from} runs now; its data cannot go back to ${target}. (To undo the last move: npm run rollback.)`);
-  if (target === from) {
-    io.out(`The database already runs PostgreSQL ${from}.\n`);
-    return EXIT.OK;
-  }
-  if (from < 18) {
-    throw new UserFacingError(`PostgreSQL ${from} keeps its data where a second major cannot sit beside it. Move to 18 by hand first `
-      + '(README, "PostgreSQL older than 18"); from 18 on, this command does it.');
-  }
+  if (!moveNeeded(from, target, io)) return EXIT.OK;
   const { outcomes, lock } = ctx.imageState();
   const pin = outcomes.postgres;
   if (pin.kind === 'as-set' && pin.why === 'digest-in-settings') {
