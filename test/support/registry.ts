@@ -33,21 +33,27 @@ export async function startRegistry(opts: { auth?: boolean; dir?: string } = {})
     ...(opts.auth ? [`auth: {htpasswd: {realm: test, path: ${JSON.stringify(path.join(dir, 'htpasswd'))}}}`] : []),
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'config.yml'), config);
-  const child = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its log goes to a file, not a pipe: the tests and benchmarks block in spawnSync for seconds,
+  // and a pipe nobody drains meanwhile fills up (64 KiB of request lines) and stalls the
+  // registry in the middle of an answer (seen as a client's TimeoutError).
+  const logFile = path.join(dir, 'registry.log');
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
   const url = await new Promise<string>((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`docker-registry did not start:\n${log}`)), 15_000);
-    const onData = (d: Buffer) => {
-      log += d;
+    const started = Date.now();
+    const onExit = (code: number | null) => reject(new Error(`docker-registry exited (${code}):\n${fs.readFileSync(logFile, 'utf8')}`));
+    child.on('exit', onExit);
+    const look = () => {
+      const log = fs.readFileSync(logFile, 'utf8');
       const m = /listening on (127\.0\.0\.1:\d+)/.exec(log);
       if (m) {
-        clearTimeout(timer);
+        child.off('exit', onExit);
         resolve(`http://${m[1]}`);
-      }
+      } else if (Date.now() - started > 15_000) reject(new Error(`docker-registry did not start:\n${log}`));
+      else setTimeout(look, 50);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`docker-registry exited (${code}):\n${log}`)));
+    look();
   });
   return { url, dir, stop: () => stopChild(child) };
 }
