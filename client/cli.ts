@@ -115,7 +115,7 @@ export function parseArgs(argv: string[]): Options {
     timeoutSeconds: timeout === undefined ? undefined : Number(timeout), watch: flag('watch'), snapshot, to: str('to'), from: str('from'),
     keyFile: str('key-file'), scheduleCopy: flag('schedule-copy'), yes: flag('yes'), force: flag('force'), remove: flag('remove'),
     reset: flag('reset'), major: majorOption('--major', str('major')), postgres: majorOption('--postgres', str('postgres')),
-    confirm: flag('confirm'), help: flag('help'),
+    confirm: flag('confirm'), auto: flag('auto'), help: flag('help'),
   };
 }
 

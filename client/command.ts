@@ -25,6 +25,8 @@ export interface Options {
   readonly major?: number;
   readonly postgres?: number;
   readonly confirm: boolean;
+  /** update: the nightly run of the PC's scheduled task (client/auto-update.ts). */
+  readonly auto?: boolean;
   readonly help: boolean;
 }
 

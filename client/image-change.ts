@@ -7,7 +7,7 @@ import { Io } from './io';
 import { dockerArch } from './registry';
 import { backupFailure, backupSummary, podsOf, runJob } from './jobs';
 import { Kube } from './kube';
-import { HeldLock } from './maintenance-lock';
+import { HeldLock, readHolder } from './maintenance-lock';
 import { kubectlExec } from './offsite';
 import { Registry } from './registry';
 import {
@@ -30,6 +30,8 @@ export interface UpdateContext {
   /** upgrade: go on although apps the family uses do not support the new major. */
   readonly force: boolean;
   readonly timeoutSeconds?: number;
+  /** How long a change waits for health, when not timeoutSeconds (the nightly update's bound). */
+  readonly healthTimeoutSeconds?: number;
   /** The image settings from main.ts, resolved, and the lock's verdict on each. */
   imageState(): { images: Required<ImageSettings>; outcomes: Record<keyof ImageSettings, PinOutcome>; lock?: ImageLock };
   /** Synthesizes now (the lock changed) and reads the manifests. */
@@ -82,21 +84,19 @@ export async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, chang
   wait?: boolean;
   /** The maintenance lock the command holds: each step is recorded in it (a run cut short says where). */
   lock?: HeldLock;
+  /**
+   * Take the backup first. false only when no image that changes data changes (auto-update.ts's
+   * CHANGES_DATA): going back is then the previous images alone. @default true
+   */
+  backup?: boolean;
 }): Promise<{ ready: boolean; snapshot?: string }> {
   const ns = ctx.namespace;
   const live = await readLive(kube, ns);
   const nextcloudImage = containerImage(live.owned, 'nextcloud', 'nextcloud');
-  await change.lock?.record('backing up');
-  io.err('taking a backup before anything changes (it is what `npm run rollback` goes back to)\n');
-  const outcome = await runJob(kube, ns, 'backup', `backup-before-${change.command}`, io, { timeoutMs: ctx.timeoutSeconds ? ctx.timeoutSeconds * 1000 : undefined });
-  const summary = backupSummary(outcome.pods);
-  if (!outcome.succeeded) {
-    const why = backupFailure(outcome);
-    throw new UserFacingError(`The backup before the ${change.command} failed${why ? ` (${why})` : ''}, so nothing was changed. `
-      + '`npm run status` explains the backup; try again once it works.');
-  }
+  const snapshot = change.backup === false ? undefined : await backupBefore(kube, ctx, io, change);
+  if (change.backup === false) io.err('no backup needed: only images that hold none of the family\'s data change (going back is their previous images)\n');
   const point: RollbackPoint = {
-    createdAt: io.now().toISOString(), command: change.command, lock: change.before ?? null, snapshot: summary?.snapshot, nextcloudImage, description: change.description,
+    createdAt: io.now().toISOString(), command: change.command, lock: change.before ?? null, snapshot, nextcloudImage, description: change.description,
   };
   // From here the lock file pins the new images: a run cut short is finished by deploying them.
   await change.lock?.record('deploying the new images');
@@ -105,8 +105,21 @@ export async function changeImages(kube: Kube, ctx: UpdateContext, io: Io, chang
   const results = await applyManifests(kube, m, live, { dryRun: false }, io);
   io.err(`${results.filter((r) => r.action !== 'unchanged').length} change(s) applied\n`);
   await change.lock?.record('waiting for health');
-  const ready = change.wait === false ? true : await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
-  return { ready, snapshot: summary?.snapshot };
+  const ready = change.wait === false ? true : await waitReady(kube, ns, (ctx.healthTimeoutSeconds ?? ctx.timeoutSeconds ?? 1800) * 1000, io);
+  return { ready, snapshot };
+}
+
+/** The verified backup a change starts with; its snapshot is what `rollback` restores. */
+async function backupBefore(kube: Kube, ctx: UpdateContext, io: Io, change: { command: string; lock?: HeldLock }): Promise<string | undefined> {
+  await change.lock?.record('backing up');
+  io.err('taking a backup before anything changes (it is what `npm run rollback` goes back to)\n');
+  const outcome = await runJob(kube, ctx.namespace, 'backup', `backup-before-${change.command}`, io, { timeoutMs: ctx.timeoutSeconds ? ctx.timeoutSeconds * 1000 : undefined });
+  if (!outcome.succeeded) {
+    const why = backupFailure(outcome);
+    throw new UserFacingError(`The backup before the ${change.command} failed${why ? ` (${why})` : ''}, so nothing was changed. `
+      + '`npm run status` explains the backup; try again once it works.');
+  }
+  return backupSummary(outcome.pods)?.snapshot;
 }
 
 /**
@@ -122,4 +135,15 @@ export async function clusterArch(kube: Kube): Promise<string> {
     // no cluster reachable: this PC's
   }
   return dockerArch(process.arch);
+}
+
+/** Whether an update (or rollback) died after it changed images.lock.json: its lock's record says so. */
+export async function cutShortAfterPinning(kube: Kube, ns: string, io: Io): Promise<boolean> {
+  let h;
+  try {
+    h = await readHolder(kube, ns, io.now());
+  } catch {
+    return false; // no cluster answers: nothing to finish there
+  }
+  return !!h && !h.alive && ['update', 'rollback'].includes(h.operation) && ['deploying the new images', 'waiting for health', 'going back'].includes(h.step ?? '');
 }

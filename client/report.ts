@@ -1,3 +1,5 @@
+import type { AutoUpdateRecord } from './auto-update';
+import type { RollbackPoint } from './updates';
 import { PreviewsReport } from './previews';
 import { PushCheck } from './push-check';
 import { Ledger } from './egress-ledger';
@@ -37,6 +39,10 @@ export interface HostInfo {
   readonly certificate?: CertificateCheck;
   /** The last `npm run update` check of the image registries (status never asks them itself). */
   readonly imageCheck?: { readonly checkedAt: string; readonly waiting: ReadonlyArray<{ readonly tag: string; readonly version?: string }> };
+  /** main.ts's updates.automatic and the last night's record (.homecloud/auto-update.json). */
+  readonly automaticUpdates?: { readonly on: boolean; readonly record?: AutoUpdateRecord };
+  /** .homecloud/rollback.json: the way back of the last update, upgrade or PostgreSQL move. */
+  readonly rollbackPoint?: RollbackPoint;
   /** Windows: the project's folders holding secrets that other accounts of the PC can read, and who. */
   readonly secretsExposed?: ReadonlyArray<{ readonly folder: string; readonly readers: string[] }>;
   /** Whether Client Push answers behind nginx (push-check.ts). */
@@ -123,6 +129,13 @@ export interface Report {
   /** The maintenance lock: what runs now, or what was cut short (client/maintenance.ts). */
   readonly maintenance?: { readonly running?: string; readonly interrupted?: string; readonly halfDone?: boolean };
   /** Image updates: when last checked and what was waiting then. */
-  readonly updates: { readonly checkedAt?: string; readonly waiting: string[] };
+  readonly updates: {
+    readonly checkedAt?: string;
+    readonly waiting: string[];
+    /** The nightly update: one line, and whether it took something back (update-report.ts). */
+    readonly automatic?: { readonly when?: string; readonly words: string; readonly warn: boolean; readonly on: boolean };
+    /** An earlier PostgreSQL major's data kept on the volume after a move, until `until`. */
+    readonly keptPostgres?: { readonly from?: number; readonly to?: number; readonly until: string };
+  };
   readonly warnings: string[];
 }

@@ -4,12 +4,30 @@ import * as os from 'os';
 import * as path from 'path';
 
 /**
- * The Windows scheduled task that makes the off-disk copy on kind clusters (`homecloud offsite`
- * daily). Registered by `deploy` with the user's consent, removed by `uninstall`. Windows'
- * own Task Scheduler: nothing to install, it survives reboots, and with "start when available"
- * a copy missed while the PC was off runs when it is next on.
+ * The Windows scheduled tasks of homecloud, in Windows' own Task Scheduler: nothing to install,
+ * they survive reboots, and with "start when available" a run missed while the PC was off
+ * starts when it is next on. Registered by `deploy`, removed by `uninstall`.
  */
-export const TASK_NAME = 'homecloud offsite copy';
+export interface ScheduledTask {
+  readonly name: string;
+  /** homecloud's arguments: the command it runs. */
+  readonly command: string[];
+  readonly description: string;
+}
+
+/** The off-disk copy on kind clusters (`homecloud offsite` daily), with the user's consent. */
+export const COPY_TASK: ScheduledTask = {
+  name: 'homecloud offsite copy', command: ['offsite'],
+  description: 'Copies the home cloud\'s backups out of Docker Desktop into a folder on this PC (homecloud). Remove with: npm run uninstall, or in Task Scheduler.',
+};
+export const TASK_NAME = COPY_TASK.name;
+
+/** The nightly security update (`homecloud update --auto`), on unless main.ts turns it off. */
+export const UPDATE_TASK: ScheduledTask = {
+  name: 'homecloud security updates', command: ['update', '--auto'],
+  description: 'Installs new builds (security fixes) of the home cloud\'s images after its nightly backup, and goes back by itself if they do not become healthy (homecloud). '
+    + 'Turn off with updates: { automatic: false } in main.ts, then npm run deploy.',
+};
 
 export interface TaskSpec {
   /** node.exe, as running now. */
@@ -21,6 +39,8 @@ export interface TaskSpec {
   readonly time: string;
   /** --namespace/--context to pass on, when not the defaults. */
   readonly extraArgs: string[];
+  /** @default COPY_TASK */
+  readonly task?: ScheduledTask;
 }
 
 const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -28,11 +48,12 @@ const winQuote = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
 
 /** The task's definition in Task Scheduler's XML schema. Pure. */
 export function taskXml(t: TaskSpec): string {
-  const args = [winQuote(t.script), 'offsite', ...t.extraArgs.map(winQuote)].join(' ');
+  const task = t.task ?? COPY_TASK;
+  const args = [winQuote(t.script), ...task.command, ...t.extraArgs.map(winQuote)].join(' ');
   return `<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo>
-    <Description>Copies the home cloud's backups out of Docker Desktop into a folder on this PC (homecloud). Remove with: npm run uninstall, or in Task Scheduler.</Description>
+    <Description>${xmlText(task.description)}</Description>
   </RegistrationInfo>
   <Triggers>
     <CalendarTrigger>
@@ -83,8 +104,8 @@ export const runCommand: Runner = (command, args) => new Promise((resolve) => {
   child.on('exit', (code) => resolve({ code: code ?? 1, output }));
 });
 
-export async function taskExists(run: Runner): Promise<boolean> {
-  return (await run('schtasks', ['/Query', '/TN', TASK_NAME])).code === 0;
+export async function taskExists(run: Runner, name: string = TASK_NAME): Promise<boolean> {
+  return (await run('schtasks', ['/Query', '/TN', name])).code === 0;
 }
 
 /** Registers (or replaces) the task; throws the scheduler's words when it refuses. */
@@ -93,15 +114,15 @@ export async function registerTask(run: Runner, spec: TaskSpec): Promise<void> {
   // Task Scheduler reads its XML as UTF-16 with a byte-order mark.
   fs.writeFileSync(file, Buffer.from(`\ufeff${taskXml(spec)}`, 'utf16le'));
   try {
-    const r = await run('schtasks', ['/Create', '/F', '/TN', TASK_NAME, '/XML', file]);
+    const r = await run('schtasks', ['/Create', '/F', '/TN', (spec.task ?? COPY_TASK).name, '/XML', file]);
     if (r.code !== 0) throw new Error(`Task Scheduler refused the task: ${r.output.trim()}`);
   } finally {
     fs.rmSync(file, { force: true });
   }
 }
 
-export async function removeTask(run: Runner): Promise<boolean> {
-  if (!(await taskExists(run))) return false;
-  const r = await run('schtasks', ['/Delete', '/F', '/TN', TASK_NAME]);
+export async function removeTask(run: Runner, name: string = TASK_NAME): Promise<boolean> {
+  if (!(await taskExists(run, name))) return false;
+  const r = await run('schtasks', ['/Delete', '/F', '/TN', name]);
   return r.code === 0;
 }

@@ -10,6 +10,7 @@ import { CertificateCheck } from './trust';
 import { upgradeInProgress } from './nextcloud-log';
 import { jobsOfCronJob, previewsReport } from './previews';
 import { maintenanceReport } from './maintenance';
+import { updateWarnings, updatesReport } from './update-report';
 
 export type { ClusterState, ClusterType, CopyRecord, HostInfo, Report } from './report';
 // Kubernetes objects as the API returns them.
@@ -151,7 +152,7 @@ export function backupTimeLimitWords(seconds: number): string {
 }
 
 /** The nightly job's runs; a night skipped while another operation held the maintenance lock says why. */
-function backupReport(state: ClusterState): BackupReport {
+export function backupReport(state: ClusterState): BackupReport {
   const cron = state.cronJobs.find((c) => c.metadata.name === 'backup');
   const ownJobs = jobsOfCronJob(state.jobs, 'backup');
   // A run Kubernetes stopped at its time limit leaves no pod (it deletes them, and their summaries):
@@ -334,7 +335,7 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
   const capacity = installed && state.room ? capacityVerdict(demandOf(state), state.room) : undefined;
   warnings.push(...(capacity?.findings ?? []));
   const maintenance = maintenanceReport(state.lease, state.now); warnings.push(...(maintenance?.interrupted ? [maintenance.interrupted] : []));
-  const updates = { checkedAt: host.imageCheck?.checkedAt, waiting: (host.imageCheck?.waiting ?? []).map((w) => `${w.tag}${w.version ? ` (${w.version})` : ''}`) };
+  const updates = updatesReport(host, state.now);
   if (installed) warnings.push(...updateWarnings(updates, state.now));
 
   const healthy = installed && components.every((c) => c.state === 'ready') && !backupOverdue && !maintenance?.halfDone && offsiteProblems.length === 0 && certificateProblems.length === 0
@@ -356,18 +357,6 @@ export function buildReport(state: ClusterState, host: HostInfo): Report {
     updates,
     warnings,
   };
-}
-
-/** Security fixes arrive as new builds of the same tags; nobody installs what nobody checks for. */
-const UPDATE_CHECK_DAYS = 30;
-
-function updateWarnings(u: Report['updates'], now: Date): string[] {
-  if (u.waiting.length) return [`${u.waiting.length} image update(s) waiting since the last check: npm run update installs them (with a backup first).`];
-  const days = u.checkedAt ? (now.getTime() - Date.parse(u.checkedAt)) / 86400_000 : Infinity;
-  if (days > UPDATE_CHECK_DAYS) {
-    return [`${u.checkedAt ? `No check for image updates in ${Math.floor(days)} days` : 'The images were never checked for updates'}: npm run update -- --dry-run checks, npm run update installs.`];
-  }
-  return [];
 }
 
 /**

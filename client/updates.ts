@@ -126,6 +126,10 @@ export interface RollbackPoint {
   /** The Nextcloud image before, to tell whether data must go back too. */
   readonly nextcloudImage?: string;
   readonly description: string;
+  /** A PostgreSQL move: the majors, and when `upgrade --confirm` deleted the earlier one's data. */
+  readonly postgresFrom?: number;
+  readonly postgresTo?: number;
+  readonly confirmedAt?: string;
 }
 
 export function readJson<T>(file: string): T | undefined {

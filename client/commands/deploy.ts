@@ -7,7 +7,8 @@ import { EXIT, Io, printJson } from '../io';
 import { Kube } from '../kube';
 import { refuseWhileBusy } from '../maintenance-lock';
 import { ROOT, freshManifests, namespaceOf } from '../project';
-import { Runner, TASK_NAME, copyTimeAfter, registerTask, runCommand, taskExists } from '../schedule';
+import { Runner, TASK_NAME, UPDATE_TASK, copyTimeAfter, registerTask, removeTask, runCommand, taskExists } from '../schedule';
+import { AUTOMATIC_UPDATES_ANNOTATION } from '../../lib/config/labels';
 import { clusterTypeOf, offsiteSettings } from '../status';
 import { commandStatus } from './status';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
@@ -28,6 +29,7 @@ export async function commandDeploy(kube: Kube, o: Options, io: Io, within: { re
   const changed = results.filter((r) => r.action !== 'unchanged').length;
   io.err(`${changed} change(s) applied to ${kube.context}\n`);
   await offerCopyTask(m, o, io);
+  await scheduleUpdates(m, o, io);
   // Last, so it is not scrolled away. (A restore onto a new install goes on with the old key.)
   // --yes: a run that asks nothing (a script), so only where the key is.
   const offerKey = () => (fresh && !within.restore && o.output === 'text'
@@ -118,6 +120,30 @@ async function offerCopyTask(m: Manifests, o: Options, io: Io, run: Runner = run
   const extraArgs = [...(o.context ? ['--context', o.context] : []), ...(o.namespace ? ['--namespace', o.namespace] : [])];
   await registerTask(run, { node: process.execPath, script, projectDir: ROOT, time, extraArgs });
   io.err(`homecloud: registered the task "${TASK_NAME}" (daily at ${time}); npm run uninstall removes it.\n`);
+}
+
+/**
+ * The nightly security update is on unless main.ts turns it off (updates.automatic): each deploy
+ * registers its task at updates.time (replacing one at another time) or removes it.
+ */
+export async function scheduleUpdates(m: Manifests, o: Options, io: Io, run: Runner = runCommand, platform: string = process.platform): Promise<void> {
+  const cron = m.objects.find((x) => x.kind === 'CronJob' && x.metadata?.name === 'backup');
+  const at = cron?.metadata?.annotations?.[AUTOMATIC_UPDATES_ANNOTATION] as string | undefined;
+  if (at === undefined) return;
+  if (platform !== 'win32') {
+    if (at !== 'off') io.err(`homecloud: security updates by themselves need \`npm run update -- --auto\` daily at ${at} on this PC (e.g. with cron); on Windows, deploy schedules it.\n`);
+    return;
+  }
+  if (at === 'off') {
+    if (await removeTask(run, UPDATE_TASK.name)) io.err(`homecloud: automatic updates are off (main.ts): removed the task "${UPDATE_TASK.name}"\n`);
+    return;
+  }
+  const known = await taskExists(run, UPDATE_TASK.name);
+  const script = path.join(ROOT, 'bin', 'homecloud.js');
+  const extraArgs = [...(o.context ? ['--context', o.context] : []), ...(o.namespace ? ['--namespace', o.namespace] : [])];
+  await registerTask(run, { node: process.execPath, script, projectDir: ROOT, time: at, extraArgs, task: UPDATE_TASK });
+  if (!known) io.err(`homecloud: security updates install themselves each night at ${at}, after the backup (task "${UPDATE_TASK.name}"); `
+    + 'updates: { automatic: false } in main.ts turns them off.\n');
 }
 
 export const deployCommand: Command = {

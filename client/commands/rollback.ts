@@ -22,6 +22,10 @@ export async function commandRollback(kube: Kube, ctx: UpdateContext, io: Io): P
     io.out('Nothing to roll back: no update or upgrade was made from this PC since the last rollback.\n');
     return EXIT.OK;
   }
+  if (point.confirmedAt) {
+    throw new UserFacingError(`The ${point.description} was confirmed on ${point.confirmedAt.slice(0, 10)} (npm run upgrade -- --confirm), which deleted the earlier `
+      + 'PostgreSQL\'s data: there is nothing to go back to. Nothing was changed; `npm run restore` brings back a backup instead.');
+  }
   const ns = ctx.namespace;
   const live = await readLive(kube, ns);
   const nowImage = containerImage(live.owned, 'nextcloud', 'nextcloud');

@@ -13,11 +13,14 @@ import { Kube } from '../kube';
 import { readRecord } from '../offsite';
 import { credentialsFile, lockFile, manifestPath, namespaceOf, stateFile } from '../project';
 import { ClusterState, buildReport, offsiteSettings } from '../status';
+import { HostInfo } from '../report';
 import { formatReport } from '../status-text';
 import { CertificateCheck, checkCertificate } from '../trust';
 import { PushCheck, checkPush } from '../push-check';
 import { readLedger } from '../egress-ledger';
-import { CheckRecord, readJson, stillWaiting } from '../updates';
+import { CheckRecord, RollbackPoint, readJson, stillWaiting } from '../updates';
+import { AutoUpdateRecord } from '../auto-update';
+import { AUTOMATIC_UPDATES_ANNOTATION } from '../../lib/config/labels';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -36,6 +39,9 @@ export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<num
       // The last `npm run update` check: status itself never asks a registry.
       // (Without what the lock pins since: an update run after the check installed it.)
       imageCheck: stillWaiting(readJson<CheckRecord>(stateFile('image-check.json')), pinnedNow()),
+      // The nightly update: its switch as deployed (on the backup's CronJob), its last night's record.
+      automaticUpdates: automaticUpdates(state),
+      rollbackPoint: readJson<RollbackPoint>(stateFile('rollback.json')),
       // Windows only: file modes mean nothing there, the folders' access lists do.
       secretsExposed: process.platform === 'win32' ? exposedFolders([path.dirname(credentialsFile()), path.dirname(manifestPath())], runSync) : undefined,
     };
@@ -66,6 +72,13 @@ async function httpsChecks(state: ClusterState): Promise<{ certificate?: Certifi
   const host = ingress.hostname ?? ingress.ip ?? 'localhost';
   // And whether Client Push answers behind nginx there, as the apps' WebSockets reach it.
   return { certificate: await checkCertificate(host, port, caPem), push: await checkPush(host, port) };
+}
+
+/** Whether the nightly update is on (as deployed), and what its last night did. */
+function automaticUpdates(state: ClusterState): HostInfo['automaticUpdates'] {
+  const switchAt = state.cronJobs.find((c) => c.metadata.name === 'backup')?.metadata.annotations?.[AUTOMATIC_UPDATES_ANNOTATION];
+  if (switchAt === undefined) return undefined; // deployed before the switch existed
+  return { on: switchAt !== 'off', record: readJson<AutoUpdateRecord>(stateFile('auto-update.json')) };
 }
 
 /** The lock as it is; a damaged one is deploy's and update's to explain, not status's. */

@@ -5,7 +5,7 @@ import { EXIT, Io, confirm } from '../io';
 import { Kube } from '../kube';
 import { elapsed } from '../progress';
 import { namespaceOf } from '../project';
-import { TASK_NAME, removeTask, runCommand } from '../schedule';
+import { TASK_NAME, UPDATE_TASK, removeTask, runCommand } from '../schedule';
 async function commandUninstall(kube: Kube, o: Options, io: Io): Promise<number> {
   const ns = namespaceOf(o);
   const report = await status(kube, ns, { lanAddresses: [] }, io);
@@ -36,6 +36,7 @@ async function commandUninstall(kube: Kube, o: Options, io: Io): Promise<number>
     await io.sleep(2000);
   }
   if (process.platform === 'win32' && await removeTask(runCommand)) io.err(`removed the scheduled task "${TASK_NAME}"\n`);
+  if (process.platform === 'win32' && await removeTask(runCommand, UPDATE_TASK.name)) io.err(`removed the scheduled task "${UPDATE_TASK.name}"\n`);
   io.out(`Removed ${ns} from ${kube.context}.\n`);
   return EXIT.OK;
 }

@@ -1,11 +1,13 @@
 import { writeLock } from '../../lib/updates/image-lock';
+import { backupNeeded } from '../auto-update';
 import { Command } from '../command';
-import { readHolder, withLock } from '../maintenance-lock';
+import { withLock } from '../maintenance-lock';
 import { commandDeploy } from './deploy';
-import { UpdateContext, changeImages, clusterArch } from '../image-change';
+import { UpdateContext, changeImages, clusterArch, cutShortAfterPinning } from '../image-change';
 import { EXIT, Io } from '../io';
 import { Kube } from '../kube';
-import { updateContext } from '../project';
+import { nightlyUpdate } from '../nightly-update';
+import { currentSettings, stateFile, updateContext } from '../project';
 import {
   CheckRecord, ImageAnswer, askRegistry, checksFor, formatPlan, lockWith, planUpdate, writeJson,
 } from '../updates';
@@ -51,7 +53,7 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io, o: {
   }
   // The maintenance lock only now: a check that finds nothing new needs no cluster at all.
   const { ready, snapshot } = await withLock(kube, ctx.namespace, 'update', io, o, (lock) => changeImages(kube, ctx, io, {
-    command: 'update', before: pins, after, description: `update of ${changes.map((c) => c.tag).join(', ')}`, lock,
+    command: 'update', before: pins, after, description: `update of ${changes.map((c) => c.tag).join(', ')}`, lock, backup: backupNeeded(changes),
   }));
   writeJson(ctx.checkFile, { ...record, waiting: [] });
   if (!ready) {
@@ -63,21 +65,18 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io, o: {
   return EXIT.OK;
 }
 
-/** Whether an update (or rollback) died after it changed images.lock.json: its lock's record says so. */
-async function cutShortAfterPinning(kube: Kube, ns: string, io: Io): Promise<boolean> {
-  let h;
-  try {
-    h = await readHolder(kube, ns, io.now());
-  } catch {
-    return false; // no cluster answers: nothing to finish there
-  }
-  return !!h && !h.alive && ['update', 'rollback'].includes(h.operation) && ['deploying the new images', 'waiting for health'].includes(h.step ?? '');
-}
-
 export const updateCommand: Command = {
   name: 'update',
-  description: 'security fixes: ask the registries for newer builds of the images in use, back up, deploy them pinned by digest (images.lock.json); --dry-run only checks',
-  options: {},
+  description: 'security fixes now (a nightly task does it by itself): ask the registries for newer builds of the images in use, back up when Nextcloud changes, deploy them pinned by digest (images.lock.json); --dry-run only checks',
+  options: {
+    auto: { type: 'boolean', description: 'update: the nightly run (the PC\'s scheduled task): only after a good nightly backup, and back to the images from before by itself if the new ones do not become healthy' },
+  },
   // (It takes the maintenance lock itself, once it has something to change.)
-  run: (kube, o, io) => commandUpdate(kube, updateContext(o, io), io, o, () => commandDeploy(kube, { ...o, output: 'text' }, io)),
+  run: (kube, o, io) => {
+    const deploy = () => commandDeploy(kube, { ...o, output: 'text' }, io);
+    if (!o.auto) return commandUpdate(kube, updateContext(o, io), io, o, deploy);
+    const { updates, adminUser } = currentSettings();
+    return nightlyUpdate(kube, { ...updateContext({ ...o, yes: true }, io), healthTimeoutSeconds: o.timeoutSeconds ?? updates.healthTimeoutSeconds },
+      io, { ...updates, adminUser, recordFile: stateFile('auto-update.json') }, deploy);
+  },
 };

@@ -13,7 +13,7 @@ import { elapsed } from '../progress';
 import { updateContext } from '../project';
 import { Registry, RegistryError } from '../registry';
 import {
-  NextcloudStatus, RollbackPoint, majorOfVersion, writeJson,
+  NextcloudStatus, RollbackPoint, majorOfVersion, readJson, writeJson,
 } from '../updates';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -268,7 +268,7 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
     }
     writeJson(ctx.rollbackFile, {
       createdAt: io.now().toISOString(), command: 'upgrade-postgres', lock: lock ?? null, snapshot: summary?.snapshot, nextcloudImage,
-      description: `move of the database from PostgreSQL ${from} to ${target}`,
+      description: `move of the database from PostgreSQL ${from} to ${target}`, postgresFrom: from, postgresTo: target,
     } satisfies RollbackPoint);
     // The guard would refuse a major change; the copy just made is what makes this one safe.
     await held?.record('switching to the new PostgreSQL', { postgres: String(target) }, ['start-nextcloud']);
@@ -298,6 +298,9 @@ export async function commandConfirmPostgres(kube: Kube, ctx: UpdateContext, io:
     ['env', 'DATA_ROOT=/var/lib/postgresql', `PG_MAJOR_IN_USE=${major}`, 'REMOVE_NOW=1', 'sh', '/homecloud/tidy-old-majors.sh'], { container: 'postgres' });
   const removed = out.split('\n').filter((l) => /removed/.test(l)).length;
   io.out(removed ? `Removed the data of ${removed} older PostgreSQL major(s); PostgreSQL ${major} keeps running.\n` : 'There was no older PostgreSQL data to remove.\n');
+  // Status stops telling of the kept folder, and rollback no longer offers to go back to it.
+  const point = readJson<RollbackPoint>(ctx.rollbackFile);
+  if (point?.command === 'upgrade-postgres') writeJson(ctx.rollbackFile, { ...point, confirmedAt: io.now().toISOString() } satisfies RollbackPoint);
   return EXIT.OK;
 }
 

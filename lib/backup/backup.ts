@@ -3,7 +3,7 @@ import * as k8s from '../../imports/k8s';
 import { readScript } from '../config/container-scripts';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from '../stack/credentials';
 import { Database } from '../database/database';
-import { Component, RUNS_LAST_ANNOTATION, componentLabels, componentSelector } from '../config/labels';
+import { AUTOMATIC_UPDATES_ANNOTATION, Component, RUNS_LAST_ANNOTATION, componentLabels, componentSelector } from '../config/labels';
 import { Nextcloud } from '../nextcloud/nextcloud';
 import { MaintenanceLease } from './maintenance-lease';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, nonRoot, resourceRequirements } from '../config/pod-security';
@@ -243,7 +243,8 @@ export class Backup extends Construct {
     const holders = { 'homecloud.io/maintenance-lock': 'holder' };
     const lease = new MaintenanceLease(this, 'maintenance-lease', { namespace: s.namespace, labels, holders });
     return new k8s.KubeCronJob(this, 'cronjob', {
-      metadata: { name: 'backup', labels },
+      // The PC's security update comes after this backup (client/auto-update.ts): when, for status.
+      metadata: { name: 'backup', labels, annotations: { [AUTOMATIC_UPDATES_ANNOTATION]: s.updates.automatic ? s.updates.time : 'off' } },
       spec: {
         schedule: s.backup.schedule,
         // Without a zone the schedule would follow the cluster's clock (UTC in Docker Desktop).

@@ -44,3 +44,10 @@ export const RUNS_LAST_ANNOTATION = 'homecloud.io/runs-last';
  * containers, so the capacity check counts its memory there, not on top of the whole job's.
  */
 export const WAITS_FOR_ANNOTATION = 'homecloud.io/waits-for';
+
+/**
+ * On the nightly backup's CronJob: the PC's nightly security update, "HH:MM" when it is on,
+ * "off" when main.ts turned it off. It runs on the PC (client/auto-update.ts); status reads
+ * the switch here, as deployed, without loading main.ts.
+ */
+export const AUTOMATIC_UPDATES_ANNOTATION = 'homecloud.io/automatic-updates';

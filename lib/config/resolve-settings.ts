@@ -24,6 +24,7 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
   const storage = resolveStorage(input, v);
   const { maintenanceWindowStart, ...backup } = resolveBackup(input, v);
   const images = resolveImages(input, v);
+  const updates = resolveUpdates(input, backup.schedule, v);
   const { resources, php } = resolveResources(input, v);
   const offsite = resolveOffsite(input, host, v);
   const previews = resolvePreviews(input, backup.schedule, v);
@@ -32,7 +33,7 @@ export function resolveSettings(input: HomecloudSettings, host: HostFacts): Reso
   return {
     ...basics, maintenanceWindowStart, storage,
     backup: { ...backup, maintenanceMode: input.backup?.maintenanceMode ?? true, offsite },
-    images, resources, php, previews, privacy,
+    images, updates, resources, php, previews, privacy,
   };
 }
 
@@ -129,6 +130,29 @@ function resolveBackup(input: HomecloudSettings, v: Validator) {
     + `choose an hour whose window ends before the backup starts, e.g. ${defaultMaintenanceWindow(schedule)}`);
 
   return { schedule, retention, timeoutSeconds, catchUpSeconds, maintenanceWindowStart };
+}
+
+/**
+ * The nightly security updates: on by default, half an hour after the backup starts (it waits
+ * for the backup to end), so a new Nextcloud has usually started before the thumbnail job's
+ * hour; a thumbnail run still going is waited for (client/nightly-update.ts).
+ */
+function resolveUpdates(input: HomecloudSettings, backupSchedule: string, v: Validator): ResolvedSettings['updates'] {
+  const time = input.updates?.time ?? halfAnHourAfter(backupSchedule);
+  v.check(/^([01][0-9]|2[0-3]):([0-5][0-9])$/.test(time), 'updates.time', time, 'use a 24-hour time "HH:MM", e.g. "03:00"');
+  const healthTimeoutSeconds = (input.updates?.healthTimeout ?? Duration.minutes(15)).toSeconds();
+  // Nextcloud's start after a new build (its migrations included) takes minutes on a slow PC.
+  v.check(healthTimeoutSeconds >= 120, 'updates.healthTimeout', `${healthTimeoutSeconds}s`, 'allow at least Duration.minutes(2); 15 minutes suits most PCs');
+  return { automatic: input.updates?.automatic ?? true, time, healthTimeoutSeconds };
+}
+
+/** "30 2 * * *" → "03:00". A field with ranges or steps (or out of range: backup.schedule's own check refuses it) counts as 0, or 2 for the hour. */
+export function halfAnHourAfter(schedule: string): string {
+  const [minute, hour] = schedule.trim().split(/\s+/).map(Number);
+  const h = Number.isInteger(hour) && hour >= 0 && hour <= 23 ? hour : 2;
+  const m = Number.isInteger(minute) && minute >= 0 && minute <= 59 ? minute : 0;
+  const t = (h * 60 + m + 30) % (24 * 60);
+  return `${String(Math.floor(t / 60)).padStart(2, '0')}:${String(t % 60).padStart(2, '0')}`;
 }
 
 function resolveImages(input: HomecloudSettings, v: Validator): ResolvedSettings['images'] {

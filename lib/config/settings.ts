@@ -74,6 +74,7 @@ export interface HomecloudSettings {
   readonly storage?: StorageSettings;
   readonly backup?: BackupSettings;
   readonly images?: ImageSettings;
+  readonly updates?: UpdateSettings;
   readonly resources?: ResourceSettings;
   readonly php?: PhpSettings;
   readonly previews?: PreviewSettings;
@@ -144,6 +145,26 @@ export interface BackupSettings {
   readonly catchUpWindow?: Duration;
   /** The nightly copy outside Docker Desktop's disk. */
   readonly offsite?: OffsiteSettings;
+}
+
+/**
+ * Security updates by themselves: each night after a good backup, a task on this PC installs new
+ * builds of the pinned tags (never a new major: `npm run upgrade`), and goes back by itself if
+ * they do not become healthy.
+ */
+export interface UpdateSettings {
+  /** Install new builds every night; false: only `npm run update` installs them. @default true */
+  readonly automatic?: boolean;
+  /**
+   * Local time of the nightly check, "HH:MM"; it waits for the nightly backup if that still runs.
+   * @default - half an hour after the backup's start (03:00 for the default 02:30 backup)
+   */
+  readonly time?: string;
+  /**
+   * How long a new build may take to become healthy before the previous images go back.
+   * @default Duration.minutes(15)
+   */
+  readonly healthTimeout?: Duration;
 }
 
 /**
@@ -304,6 +325,7 @@ export interface ResolvedSettings {
     };
   };
   readonly images: Required<ImageSettings>;
+  readonly updates: { readonly automatic: boolean; readonly time: string; readonly healthTimeoutSeconds: number };
   readonly resources: Record<ContainerName, ResolvedResources>;
   readonly php: { readonly memoryLimitBytes: number; readonly uploadLimitBytes: number };
   readonly previews: {

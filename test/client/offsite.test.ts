@@ -8,7 +8,10 @@ import { lostWords } from '../../client/commands/restore';
 import { Io } from '../../client/io';
 import { copyFolderOf, intact, parseListing, planMirror } from '../../client/offsite';
 import { treeBytes, uploadProgress, withProgress } from '../../client/progress';
-import { TaskSpec, copyTimeAfter, registerTask, removeTask, taskXml } from '../../client/schedule';
+import { TaskSpec, UPDATE_TASK, copyTimeAfter, registerTask, removeTask, taskXml } from '../../client/schedule';
+import { scheduleUpdates } from '../../client/commands/deploy';
+import { Manifests } from '../../client/apply';
+import { Options } from '../../client/command';
 import { commands, describeWhen } from '../support/requirements';
 
 const h = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
@@ -144,6 +147,50 @@ describe('the Windows scheduled task', () => {
     expect(fs.existsSync(calls[0][6])).toBe(false); // the temporary file is gone
     expect(await removeTask(run)).toBe(true);
     expect(calls.slice(1)).toEqual([['schtasks', '/Query', '/TN', 'homecloud offsite copy'], ['schtasks', '/Delete', '/F', '/TN', 'homecloud offsite copy']]);
+  });
+  it('the nightly security update is a second task, running update --auto at its own time', async () => {
+    const xml = taskXml({ ...spec, time: '03:30', task: UPDATE_TASK });
+    expect(xml).toContain('<Arguments>&quot;C:\\Users\\Anna &amp; Tom\\homecloud\\bin\\homecloud.js&quot; update --auto &quot;--namespace&quot; &quot;grandma&quot;</Arguments>');
+    expect(xml).toMatch(/<StartBoundary>2026-01-01T03:30:00<\/StartBoundary>/);
+    expect(xml).toMatch(/<Description>Installs new builds \(security fixes\)/);
+  });
+  describe('deploy keeps the update task as main.ts says (updates.automatic, updates.time)', () => {
+    const manifests = (at?: string) => ({ objects: [{ kind: 'CronJob', metadata: { name: 'backup', ...(at ? { annotations: { 'homecloud.io/automatic-updates': at } } : {}) } }] }) as unknown as Manifests;
+    const o = { namespace: 'grandma' } as Options;
+    const recorder = (existing: boolean) => {
+      const calls: string[][] = [];
+      const run = async (cmd: string, args: string[]) => {
+        calls.push([cmd, ...args.filter((a) => !a.endsWith('.xml'))]);
+        return { code: args[0] === '/Query' && !existing ? 1 : 0, output: '' };
+      };
+      return { calls, run };
+    };
+    const said: string[] = [];
+    const io = { out: () => undefined, err: (t: string) => { said.push(t); }, now: () => new Date(), sleep: async () => undefined } as unknown as Io;
+    it('registers it (or replaces one at another time), saying so the first time only', async () => {
+      const first = recorder(false);
+      await scheduleUpdates(manifests('03:30'), o, io, first.run, 'win32');
+      expect(first.calls).toEqual([['schtasks', '/Query', '/TN', 'homecloud security updates'], ['schtasks', '/Create', '/F', '/TN', 'homecloud security updates', '/XML']]);
+      expect(said.join('')).toMatch(/security updates install themselves each night at 03:30, after the backup .*updates: \{ automatic: false \} in main\.ts turns them off/);
+      said.length = 0;
+      const again = recorder(true);
+      await scheduleUpdates(manifests('04:10'), o, io, again.run, 'win32');
+      expect(again.calls.map((c) => c[1])).toEqual(['/Query', '/Create']);
+      expect(said).toEqual([]);
+    });
+    it('removes it when main.ts turns it off', async () => {
+      const off = recorder(true);
+      await scheduleUpdates(manifests('off'), o, io, off.run, 'win32');
+      expect(off.calls).toEqual([['schtasks', '/Query', '/TN', 'homecloud security updates'], ['schtasks', '/Delete', '/F', '/TN', 'homecloud security updates']]);
+      expect(said.pop()).toMatch(/automatic updates are off \(main\.ts\): removed the task/);
+    });
+    it('leaves an install from before the switch alone, and says what to schedule where there is no Task Scheduler', async () => {
+      const none = recorder(false);
+      await scheduleUpdates(manifests(), o, io, none.run, 'win32');
+      await scheduleUpdates(manifests('03:30'), o, io, none.run, 'linux');
+      expect(none.calls).toEqual([]);
+      expect(said.pop()).toMatch(/npm run update -- --auto` daily at 03:30/);
+    });
   });
   it('says what Task Scheduler said when it refuses', async () => {
     await expect(registerTask(async () => ({ code: 1, output: 'ERROR: Access is denied.' }), spec)).rejects.toThrow(/Task Scheduler refused the task: ERROR: Access is denied\./);

@@ -331,7 +331,7 @@ describe('image updates in the report', () => {
   it('names the waiting updates and the command, and stays healthy (the cloud works meanwhile)', () => {
     const r = buildReport(installed(), { ...base, imageCheck: { checkedAt: '2026-11-25T08:00:00Z', waiting: [{ tag: 'nextcloud:34-fpm-alpine', version: '34.0.3' }, { tag: 'nginx:1.28-alpine' }] } });
     expect(r.updates.waiting).toEqual(['nextcloud:34-fpm-alpine (34.0.3)', 'nginx:1.28-alpine']);
-    expect(r.warnings).toEqual(['2 image update(s) waiting since the last check: npm run update installs them (with a backup first).']);
+    expect(r.warnings).toEqual(['2 image update(s) waiting since the last check: npm run update installs them (with a backup first where data can change).']);
     expect(r.healthy).toBe(true);
   });
   it('asks for a check when there never was one, or none for a month', () => {

@@ -23,6 +23,12 @@ describe('defaults', () => {
     expect(s.trustedDomains).toEqual(['localhost', '127.0.0.1', 'familypc', '192.168.1.20']);
   });
   it('backs up nightly at 02:30', () => expect(s.backup.schedule).toBe('30 2 * * *'));
+  it('installs security updates by itself, half an hour after the backup starts, waiting 15 minutes for health', () => {
+    expect(s.updates).toEqual({ automatic: true, time: '03:00', healthTimeoutSeconds: 900 });
+    expect(resolveSettings({ backup: { time: '23:45' } }, HOST).updates.time).toBe('00:15');
+    expect(resolveSettings({ backup: { schedule: '*/30 1 * * *' } }, HOST).updates.time).toBe('01:30');
+    expect(resolveSettings({ updates: { automatic: false } }, HOST).updates.automatic).toBe(false);
+  });
   it('starts the maintenance window at 21:00, so it ends an hour before the backup', () => expect(s.maintenanceWindowStart).toBe(21));
   it('moves the default maintenance window with the backup time', () => {
     expect(resolveSettings({ backup: { time: '04:10' } }, HOST).maintenanceWindowStart).toBe(23);
@@ -87,6 +93,8 @@ describe('bad input names the setting, the value and the fix', () => {
     ['a maintenance window that overlaps a long backup', { maintenanceWindowStart: 4 },
       /maintenanceWindowStart = 4 .*overlaps the nightly backup at 02:30 \(which may run for up to 3 h\)/],
     ['a backup timeout under five minutes', { backup: { timeout: Duration.seconds(30) } }, /backup.timeout = "30s"/],
+    ['an update time that is not a time', { updates: { time: '3.30' } }, /updates.time = "3\.30".*"HH:MM", e\.g\. "03:00"/],
+    ['a health bound too short for Nextcloud to start', { updates: { healthTimeout: Duration.seconds(30) } }, /updates.healthTimeout = "30s".*at least Duration\.minutes\(2\)/],
   ])('%s', (_what, settings, expected) => {
     const problems = problemsOf(settings);
     expect(problems).toHaveLength(1);

@@ -103,8 +103,22 @@ def container_env(pod, container):
     return out
 
 
+def never_ready(pod):
+    """A build a test made that never starts (DIR/never-ready lists its image references, one a
+    line): its pod is never prepared, so kwok never reports it Running or Ready, as a real node
+    leaves a container whose readiness probe keeps failing."""
+    try:
+        with open(os.path.join(cluster, "never-ready")) as f:
+            refs = {line.strip() for line in f if line.strip()}
+    except FileNotFoundError:
+        return False
+    return any(c.get("image") in refs for c in pod["spec"]["containers"])
+
+
 def prepare(pod):
     meta = pod["metadata"]
+    if never_ready(pod):
+        return False
     folder = os.path.join(cluster, "pods", f"{meta['namespace']}_{meta['name']}_{meta['uid']}")
     sources = volume_sources(pod, folder)
     if sources is None:

@@ -54,6 +54,16 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     });
   };
 
+  /** The maintenance lock as a restore running from another window holds it (alive for 10 minutes). */
+  const holdRestoreLock = () => {
+    const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+    cluster.kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'maintenance', namespace: 'homecloud',
+        annotations: { 'homecloud.io/operation': 'restore', 'homecloud.io/from': 'this PC (FAMILY-PC, ben)', 'homecloud.io/step': 'restoring' } },
+      spec: { holderIdentity: 'restore@FAMILY-PC:4242:abcdef', leaseDurationSeconds: 600, acquireTime: now, renewTime: now },
+    }));
+  };
+
   // Kill tests: the kill lands where the client stopped and said so (test/support/pause-points.ts).
   const pausedAt = (args: string[], step: string) => pausedAtStep(args, env, step);
   const expiry = () => leaseExpiry(env);
@@ -92,7 +102,7 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
     expect(fs.existsSync(lockFile())).toBe(false);
     expect(image('nextcloud', 'nextcloud')).toBe('nextcloud:34-fpm-alpine');
     const status = homecloud('status');
-    expect(status.out).toMatch(/! 6 image update\(s\) waiting since the last check: npm run update installs them/);
+    expect(status.out).toMatch(/! 6 image update\(s\) waiting since the last check: the next night installs them after its backup, or npm run update installs them now/);
   });
 
   it('update: backs up, pins every image by its index digest, deploys and records the way back', () => {
@@ -197,12 +207,7 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
   describe('an update cut short', () => {
     it('finding another command at work (a restore from another window), changes nothing and says what runs', async () => {
       await push('nginx:1.28-alpine', 'while-restoring');
-      const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-      cluster.kubectl(['apply', '-f', '-'], JSON.stringify({
-        apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'maintenance', namespace: 'homecloud',
-          annotations: { 'homecloud.io/operation': 'restore', 'homecloud.io/from': 'this PC (FAMILY-PC, ben)', 'homecloud.io/step': 'restoring' } },
-        spec: { holderIdentity: 'restore@FAMILY-PC:4242:abcdef', leaseDurationSeconds: 600, acquireTime: now, renewTime: now },
-      }));
+      holdRestoreLock();
       const before = fs.readFileSync(lockFile(), 'utf8');
       const jobsBefore = cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name']);
       const r = homecloud('update');
@@ -217,6 +222,8 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
       it(`killed at "${step}" (three times): said by status and by the next update, which finishes it`, async () => {
         for (let round = 0; round < 3; round++) {
           await push('nginx:1.28-alpine', `fix-${step}-${round}`);
+          // Only a new Nextcloud build needs the backup first (nginx holds no data).
+          if (step === 'backing up') await push('nextcloud:34-fpm-alpine', `fix-${step}-${round}`);
           await killed(await pausedAt(['update'], step));
           await expiry();
           expect(homecloud('status').out).toMatch(/an update started at \d\d:\d\d from this PC \(.*\) was cut short .* at "/);
@@ -229,6 +236,114 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
         }
       }, 10 * 60_000);
     }
+  });
+
+  // The PC's scheduled task each night (client/auto-update.ts): after a good backup, with the
+  // way back by itself. A build that never becomes ready is one the simulated node never starts
+  // (DIR/never-ready, see pod-sim.py), as a real node leaves a pod whose readiness keeps failing.
+  describe('security updates by themselves (update --auto, the nightly task)', () => {
+    let nights = 0;
+    /** A run of the nightly backup's CronJob, ended good or failed, as the night leaves it. */
+    const night = async (result: 'success' | 'failed') => {
+      fs.writeFileSync(path.join(cluster.dir, 'messages', 'files'), JSON.stringify({ snapshot: SNAPSHOT, result: 'success', time: new Date().toISOString() }));
+      const fail = path.join(cluster.dir, 'fail', 'files');
+      if (result === 'failed') fs.mkdirSync(path.dirname(fail), { recursive: true }), fs.writeFileSync(fail, '');
+      const name = `backup-night-${++nights}`;
+      cluster.kubectl(['create', 'job', name, '--from=cronjob/backup', ...ns]);
+      let state = '';
+      for (let i = 0; i < 240 && !/Complete|Failed/.test(state); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        state = cluster.kubectl(['get', 'job', name, ...ns, '-o', 'jsonpath={.status.conditions[*].type}']);
+      }
+      fs.rmSync(fail, { force: true });
+      expect(state).toMatch(result === 'success' ? /Complete/ : /Failed/);
+    };
+    const record = () => JSON.parse(fs.readFileSync(path.join(work, '.homecloud', 'auto-update.json'), 'utf8'));
+    const notifications = () => {
+      const f = path.join(webroot(), 'notifications.jsonl');
+      return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+    };
+    const jobs = () => cluster.kubectl(['get', 'jobs', ...ns, '-o', 'name']).split('\n').filter((l) => !/backup-night-/.test(l)).join('\n');
+
+    it('after a failed backup changes nothing, and status says why', async () => {
+      await push('nginx:1.28-alpine', 'night-1');
+      await night('failed');
+      const before = fs.readFileSync(lockFile(), 'utf8');
+      const jobsBefore = jobs();
+      const r = homecloud('update', '--auto');
+      expect(r.out).toMatch(/Not tonight: the last backup failed.*; nothing is updated without a good backup/);
+      expect(r.code).toBe(0);
+      expect(fs.readFileSync(lockFile(), 'utf8')).toBe(before);
+      expect(jobs()).toBe(jobsBefore);
+      expect(record()).toMatchObject({ result: 'skipped' });
+      expect(homecloud('status').out).toMatch(/automatic {9}.*: not tonight: the last backup failed/);
+    });
+
+    it('after a good backup installs the new build of an image that holds no data, without a backup of its own, tells the administrator, and deploy keeps it', async () => {
+      await night('success');
+      const r = homecloud('update', '--auto');
+      expect(r.err).toMatch(/no backup needed: only images that hold none of the family's data change/);
+      expect(r.err).not.toMatch(/started backup-before-update-/);
+      expect(r.out).toMatch(/Installed new builds of nginx:1\.28-alpine; the home cloud is healthy/);
+      expect(r.code).toBe(0);
+      expect(lock().images.nginx.digest).toBe(digests['nginx:1.28-alpine']);
+      expect(image('nextcloud', 'web')).toBe(`nginx:1.28-alpine@${digests['nginx:1.28-alpine']}`);
+      expect(record()).toMatchObject({ result: 'updated', changes: [{ tag: 'nginx:1.28-alpine', digest: digests['nginx:1.28-alpine'] }] });
+      expect(notifications().pop()).toEqual({ user: 'admin', short: 'homecloud installed security updates', long: expect.stringMatching(/^Tonight homecloud installed new builds of nginx:1\.28-alpine/) });
+      const status = homecloud('status').out;
+      expect(status).toMatch(/automatic {9}.*: installed new builds of nginx:1\.28-alpine; the home cloud is healthy/);
+      expect(status).toMatch(/waiting {11}none/);
+      // One source of truth: the lock file, which deploy synthesizes from.
+      expect(homecloud('deploy', '--timeout', '120').code).toBe(0);
+      expect(image('nextcloud', 'web')).toBe(`nginx:1.28-alpine@${digests['nginx:1.28-alpine']}`);
+    });
+
+    it('a new Nextcloud build that never becomes ready is taken back by itself, with the data of the backup just before, and not tried again', async () => {
+      const before = lock();
+      const running = image('nextcloud', 'nextcloud');
+      await push('nextcloud:34-fpm-alpine', 'never-ready');
+      fs.appendFileSync(path.join(cluster.dir, 'never-ready'), `nextcloud:34-fpm-alpine@${digests['nextcloud:34-fpm-alpine']}\n`);
+      await night('success');
+      const r = homecloud('update', '--auto', '--timeout', '20');
+      expect(r.err).toMatch(/started backup-before-update-/);
+      expect(r.err).toMatch(/the new builds did not become healthy within 20 seconds: going back to the images from before/);
+      expect(r.out).toMatch(/New builds of nextcloud:34-fpm-alpine \(34\.0\.2\) did not become healthy within 20 seconds, so the images from before run again/);
+      expect(r.code).toBe(1);
+      expect(lock()).toEqual(before);
+      expect(image('nextcloud', 'nextcloud')).toBe(running);
+      // The data went back with it: the restore of the snapshot the backup just before made.
+      const restore = JSON.parse(cluster.kubectl(['get', 'jobs', ...ns, '-o', 'json'])).items
+        .filter((j: { metadata: { name: string } }) => j.metadata.name.startsWith('rollback-restore')).pop();
+      expect(JSON.stringify(restore.spec.template.spec)).toContain(`"name":"RESTORE_SNAPSHOT","value":"${SNAPSHOT}"`);
+      expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.status.readyReplicas}'])).toBe('1');
+      expect(record()).toMatchObject({ result: 'rolled back', refused: [`nextcloud:34-fpm-alpine@${digests['nextcloud:34-fpm-alpine']}`] });
+      expect(notifications().pop()).toMatchObject({ short: 'homecloud took back tonight\'s security updates' });
+      expect(homecloud('status').out).toMatch(/! The last automatic update: new builds of nextcloud:34-fpm-alpine .* did not become healthy within 20 seconds/);
+      // The next night does not try the same build again.
+      await night('success');
+      const next = homecloud('update', '--auto');
+      expect(next.out).toMatch(/No new builds besides nextcloud:34-fpm-alpine, which a night took back before \(npm run update installs them by hand\)/);
+      expect(next.code).toBe(0);
+      expect(lock()).toEqual(before);
+    }, 10 * 60_000);
+
+    it('while a restore holds the maintenance lock, the night changes nothing; the next night installs', async () => {
+      await push('nginx:1.28-alpine', 'night-while-restoring');
+      await night('success');
+      holdRestoreLock();
+      const before = fs.readFileSync(lockFile(), 'utf8');
+      const jobsBefore = jobs();
+      const r = homecloud('update', '--auto');
+      expect(r.out).toMatch(/Not tonight: A restore started at \d\d:\d\d from this PC \(FAMILY-PC, ben\) \(now: restoring\) is still running; only one thing at a time.*The next night tries again/);
+      expect(r.code).toBe(0);
+      expect(fs.readFileSync(lockFile(), 'utf8')).toBe(before);
+      expect(jobs()).toBe(jobsBefore);
+      cluster.kubectl(['delete', 'lease', 'maintenance', ...ns]);
+      await night('success');
+      const next = homecloud('update', '--auto');
+      expect(next.out).toMatch(/Installed new builds of nginx:1\.28-alpine/);
+      expect(lock().images.nginx.digest).toBe(digests['nginx:1.28-alpine']);
+    });
   });
 
   // The app store's answer for one Nextcloud major: the apps that have a release for it.
@@ -390,6 +505,8 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
       expect(copy.spec.template.spec.volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'database-data' } });
       expect(cluster.kubectl(['get', 'deployment', 'nextcloud', ...ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
       expect(JSON.parse(fs.readFileSync(path.join(work, '.homecloud', 'rollback.json'), 'utf8'))).toMatchObject({ command: 'upgrade-postgres', snapshot: SNAPSHOT });
+      // Status tells of the folder kept beside the new one, and until when.
+      expect(homecloud('status').out).toMatch(/old PostgreSQL {4}PostgreSQL 18's data stays on the volume until .* \(npm run rollback goes back to it; npm run upgrade -- --confirm frees the space now\)/);
       // A later deploy keeps 19: the guard knows the data moved.
       expect(homecloud('deploy', '--no-wait').code).toBe(0);
     });
@@ -440,6 +557,16 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
         expect(spawnSync('kubectl', ['get', 'lease', 'maintenance', ...ns], { env }).status).not.toBe(0);
       }
     }, 30 * 60_000);
+
+    it('once the move is confirmed, status no longer tells of the old folder, and rollback says it cannot go back to it', () => {
+      expect(homecloud('status').out).toMatch(/old PostgreSQL {4}PostgreSQL 27's data stays on the volume until/);
+      expect(homecloud('upgrade', '--confirm', '--yes').code).toBe(0);
+      expect(homecloud('status').out).not.toMatch(/old PostgreSQL/);
+      const r = homecloud('rollback', '--yes');
+      expect(r.err).toMatch(/The move of the database from PostgreSQL 27 to 28 was confirmed on \d{4}-\d\d-\d\d .*there is nothing to go back to\. Nothing was changed/);
+      expect(r.code).toBe(2);
+      expect(image('database', 'postgres')).toBe(`postgres:28-alpine@${digests['postgres:28-alpine']}`);
+    });
   });
 });
 

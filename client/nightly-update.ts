@@ -1,0 +1,146 @@
+import { UserFacingError } from '../lib/config/errors';
+import {
+  AutoUpdateRecord, NightGate, backupNeeded, boundWords, nightGate, notRefused, notification, outcomeRecord,
+} from './auto-update';
+import { readState } from './cluster-state';
+import { commandRollback } from './commands/rollback';
+import { UpdateContext, changeImages, clusterArch, cutShortAfterPinning, occ } from './image-change';
+import { EXIT, Io } from './io';
+import { Kube } from './kube';
+import { HeldLock, withLock } from './maintenance-lock';
+import { jobsOfCronJob } from './previews';
+import { backupReport } from './status';
+import { CheckRecord, ImageAnswer, askRegistry, checksFor, lockWith, planUpdate, readJson, writeJson } from './updates';
+
+/** The backup's (or the thumbnail job's) own longest run by default: a night never waits longer. */
+const WAIT_FOR_BACKUP_MS = 3 * 3600_000;
+
+/** What the night needs besides the update context: main.ts's `updates` and where it keeps its record. */
+export interface NightlySettings {
+  readonly automatic: boolean;
+  readonly healthTimeoutSeconds: number;
+  readonly adminUser: string;
+  /** .homecloud/auto-update.json (status reads it). */
+  readonly recordFile: string;
+}
+
+/**
+ * `update --auto`, the PC's scheduled task each night: new builds of the pinned tags (never a
+ * new major), only after a good nightly backup and while nothing else holds the maintenance
+ * lock; the images from before go back by themselves when the new ones do not become healthy
+ * within updates.healthTimeout. Every night's outcome is recorded for status, and an install
+ * or a rollback is told to Nextcloud's administrator.
+ */
+export async function nightlyUpdate(kube: Kube, ctx: UpdateContext, io: Io, s: NightlySettings, deploy: () => Promise<number>): Promise<number> {
+  if (!s.automatic) {
+    io.out('Automatic updates are off (main.ts: updates.automatic is false); nothing was checked. `npm run update` installs new builds by hand.\n');
+    return EXIT.OK;
+  }
+  const before = readJson<AutoUpdateRecord>(s.recordFile);
+  const note = (result: AutoUpdateRecord['result'], words: string, code: number = EXIT.OK) => {
+    writeJson(s.recordFile, { at: io.now().toISOString(), result, words, refused: before?.refused ?? [] } satisfies AutoUpdateRecord);
+    io.out(`${words.charAt(0).toUpperCase()}${words.slice(1)}.\n`);
+    return code;
+  };
+  const { images, outcomes, lock: pins } = ctx.imageState();
+  const plan = planUpdate(await askRegistry(ctx.registry, checksFor(images, outcomes), () => clusterArch(kube)));
+  if (plan.failed.length) {
+    return note('skipped', `not checked tonight: ${plan.failed.map((f) => `${f.tag}: ${f.error!.message}`).join('; ')}; nothing was changed, the next night tries again`, EXIT.COULD_NOT_RUN);
+  }
+  writeJson(ctx.checkFile, { checkedAt: io.now().toISOString(), waiting: plan.changes.map((c) => ({ tag: c.tag, ...(c.version ? { version: c.version } : {}), digest: c.to })) });
+  const { install, refused } = notRefused(plan.changes, before);
+  if (install.length === 0) {
+    if (await cutShortAfterPinning(kube, ctx.namespace, io)) {
+      return withLock(kube, ctx.namespace, 'update', io, { yes: true }, () => {
+        io.err('an update was cut short after it pinned new images: deploying the images images.lock.json pins\n');
+        return deploy();
+      });
+    }
+    return note('up to date', refused.length
+      ? `no new builds besides ${refused.map((c) => c.tag).join(', ')}, which a night took back before (npm run update installs them by hand)`
+      : 'no new builds of the images in use');
+  }
+  if (!(await kube.get(`/api/v1/namespaces/${ctx.namespace}`))) return note('skipped', `homecloud is not installed in namespace "${ctx.namespace}"; nothing was changed`);
+  let started = false;
+  try {
+    // With yes: a running nightly backup is waited for (the update comes after it); any other
+    // holder (a restore, an upgrade, a command in another window) refuses, and the night waits.
+    return await withLock(kube, ctx.namespace, 'update', io, { yes: true }, (lock) => {
+      started = true;
+      return installTonight(kube, ctx, io, s, { install, pins, before, lock });
+    });
+  } catch (e) {
+    const why = (e instanceof Error ? e.message : String(e)).replace(/\.$/, '');
+    if (!started && e instanceof UserFacingError) return note('skipped', `not tonight: ${why}. The next night tries again`);
+    // Stopped midway (the backup before it failed, the cluster stopped answering): status tells.
+    note('failed', `tonight's update stopped: ${why}`, EXIT.COULD_NOT_RUN);
+    if (e instanceof UserFacingError) return EXIT.COULD_NOT_RUN;
+    throw e;
+  }
+}
+
+/** Under the lock: the backup gate, the change, the wait, and the way back when health does not come. */
+async function installTonight(kube: Kube, ctx: UpdateContext, io: Io, s: NightlySettings, n: {
+  install: ImageAnswer[]; pins: ReturnType<UpdateContext['imageState']>['lock']; before?: AutoUpdateRecord; lock: HeldLock;
+}): Promise<number> {
+  const record = (r: AutoUpdateRecord) => {
+    writeJson(s.recordFile, r);
+    io.out(`${r.words.charAt(0).toUpperCase()}${r.words.slice(1)}.\n`);
+  };
+  const gate = await afterTheBackup(kube, ctx.namespace, io, backupNeeded(n.install));
+  if (!gate.go) {
+    record({ at: io.now().toISOString(), result: 'skipped', words: `not tonight: ${gate.why}`, refused: n.before?.refused ?? [] });
+    return EXIT.OK;
+  }
+  const healthSeconds = ctx.healthTimeoutSeconds ?? s.healthTimeoutSeconds;
+  const { ready } = await changeImages(kube, ctx, io, {
+    command: 'update', before: n.pins, after: lockWith(n.pins, n.install, io.now()), lock: n.lock, backup: backupNeeded(n.install),
+    description: `automatic update of ${n.install.map((c) => c.tag).join(', ')}`,
+  });
+  let rollbackOk = true;
+  if (!ready) {
+    io.err(`the new builds did not become healthy within ${boundWords(healthSeconds)}: going back to the images from before\n`);
+    await n.lock.record('going back');
+    // Going back waits as long as a rollback by hand (the old images start as they always did).
+    rollbackOk = await commandRollback(kube, { ...ctx, healthTimeoutSeconds: undefined, timeoutSeconds: undefined, confirm: async () => undefined }, io) === EXIT.OK;
+  }
+  const r = outcomeRecord(io.now(), n.install, ready, healthSeconds, n.before, rollbackOk);
+  record(r);
+  // Installed builds no longer wait; taken-back ones still do (`npm run update` installs them by hand).
+  const check = readJson<CheckRecord>(ctx.checkFile);
+  if (check && ready) writeJson(ctx.checkFile, { ...check, waiting: check.waiting.filter((w) => !n.install.some((c) => c.tag === w.tag && c.to === w.digest)) });
+  await tellAdministrator(kube, ctx.namespace, io, s.adminUser, r);
+  return ready ? EXIT.OK : EXIT.UNHEALTHY;
+}
+
+/**
+ * The backup gate, once the maintenance lock is held: a backup still running without the lock
+ * (its pod could not reach the API server) is waited for, with progress, up to its own limit;
+ * and when Nextcloud's image changes, a thumbnail run too (it runs Nextcloud's code against the
+ * database a new Nextcloud migrates; its own time limit bounds the wait).
+ */
+async function afterTheBackup(kube: Kube, ns: string, io: Io, nextcloudChanges: boolean): Promise<NightGate> {
+  const start = io.now().getTime();
+  for (let said = 0; ; ) {
+    const state = await readState(kube, ns, io);
+    let gate = nightGate(backupReport(state), io.now());
+    if (gate.go && nextcloudChanges && jobsOfCronJob(state.jobs, 'previews').some((j) => (j.status?.active ?? 0) > 0)) {
+      gate = { go: false, wait: true, why: 'the thumbnail job is still running' };
+    }
+    const spent = io.now().getTime() - start;
+    if (gate.go || !gate.wait || spent > WAIT_FOR_BACKUP_MS) return gate;
+    if (spent >= said) {
+      io.err(`waiting: ${gate.why} — ${Math.round(spent / 60000)} min\n`);
+      said = spent + 60_000;
+    }
+    await io.sleep(15_000);
+  }
+}
+
+/** A notification in Nextcloud's bell for the administrator (the notifications app, shipped with Nextcloud). */
+async function tellAdministrator(kube: Kube, ns: string, io: Io, user: string, r: AutoUpdateRecord): Promise<void> {
+  const n = notification(r);
+  if (!n) return;
+  const out = await occ(kube, ns, ['notification:generate', user, n.subject, '-l', n.message]);
+  if (out === undefined) io.err(`could not leave a notification for ${user} in Nextcloud (it did not answer); npm run status shows tonight's outcome\n`);
+}
