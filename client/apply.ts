@@ -177,6 +177,13 @@ export async function applyManifests(kube: Kube, m: Manifests, current: LiveStat
   return results;
 }
 
+/** The Deployments not yet available with their current spec. Pure. */
+export function notReady(deployments: Obj[]): Obj[] {
+  return deployments.filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1)
+    || (d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)
+    || (d.status?.updatedReplicas ?? 0) < (d.spec?.replicas ?? 1));
+}
+
 /** Waits until every Deployment is available, printing what it waits on; false on timeout. */
 export async function waitReady(kube: Kube, namespace: string, timeoutMs: number, io: Io): Promise<boolean> {
   const start = io.now().getTime();
@@ -184,9 +191,7 @@ export async function waitReady(kube: Kube, namespace: string, timeoutMs: number
   let printedAt = -Infinity;
   for (;;) {
     const deployments = await kube.list<Obj>(collectionPath('Deployment', namespace));
-    const pending = deployments.filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1)
-      || (d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)
-      || (d.status?.updatedReplicas ?? 0) < (d.spec?.replicas ?? 1));
+    const pending = notReady(deployments);
     const spent = io.now().getTime() - start;
     if (deployments.length > 0 && pending.length === 0) {
       io.err(`all parts ready after ${elapsed(spent)}\n`);

@@ -137,13 +137,19 @@ export async function clusterArch(kube: Kube): Promise<string> {
   return dockerArch(process.arch);
 }
 
-/** Whether an update (or rollback) died after it changed images.lock.json: its lock's record says so. */
-export async function cutShortAfterPinning(kube: Kube, ns: string, io: Io): Promise<boolean> {
+/**
+ * Where an update (or rollback) died after it changed images.lock.json, from its lock's record:
+ * 'deploy' (finish by deploying what the lock pins), 'go back' (a night's way back was cut
+ * short: finish going back), or undefined (nothing to finish).
+ */
+export async function cutShort(kube: Kube, ns: string, io: Io): Promise<'deploy' | 'go back' | undefined> {
   let h;
   try {
     h = await readHolder(kube, ns, io.now());
   } catch {
-    return false; // no cluster answers: nothing to finish there
+    return undefined; // no cluster answers: nothing to finish there
   }
-  return !!h && !h.alive && ['update', 'rollback'].includes(h.operation) && ['deploying the new images', 'waiting for health', 'going back'].includes(h.step ?? '');
+  if (!h || h.alive || !['update', 'rollback'].includes(h.operation)) return undefined;
+  if (h.step === 'going back') return 'go back';
+  return ['deploying the new images', 'waiting for health'].includes(h.step ?? '') ? 'deploy' : undefined;
 }

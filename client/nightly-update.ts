@@ -4,14 +4,21 @@ import {
 } from './auto-update';
 import { readState } from './cluster-state';
 import { commandRollback } from './commands/rollback';
-import { UpdateContext, changeImages, clusterArch, cutShortAfterPinning, occ } from './image-change';
+import { UpdateContext, changeImages, clusterArch, cutShort, occ } from './image-change';
 import { EXIT, Io } from './io';
 import { Kube } from './kube';
+import { cap } from './maintenance';
 import { HeldLock, withLock } from './maintenance-lock';
 import { jobsOfCronJob } from './previews';
 import { backupReport } from './status';
-import { CheckRecord, ImageAnswer, askRegistry, checksFor, lockWith, planUpdate, readJson, writeJson } from './updates';
+import { CheckRecord, ImageAnswer, RollbackPoint, askRegistry, checksFor, lockWith, planUpdate, readJson, writeJson } from './updates';
+import { readLock } from '../lib/updates/image-lock';
+import { notReady } from './apply';
+import { collectionPath } from './kinds';
 
+// Kubernetes objects are open-ended JSON, as in the rest of the client.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
 /** The backup's (or the thumbnail job's) own longest run by default: a night never waits longer. */
 const WAIT_FOR_BACKUP_MS = 3 * 3600_000;
 
@@ -39,9 +46,19 @@ export async function nightlyUpdate(kube: Kube, ctx: UpdateContext, io: Io, s: N
   const before = readJson<AutoUpdateRecord>(s.recordFile);
   const note = (result: AutoUpdateRecord['result'], words: string, code: number = EXIT.OK) => {
     writeJson(s.recordFile, { at: io.now().toISOString(), result, words, refused: before?.refused ?? [] } satisfies AutoUpdateRecord);
-    io.out(`${words.charAt(0).toUpperCase()}${words.slice(1)}.\n`);
+    io.out(`${cap(words)}.\n`);
     return code;
   };
+  // A night cut short (the PC switched off) is finished first; new builds wait for the next night.
+  if (!ctx.dryRun) {
+    const finished = await finishCutShort(kube, ctx, io, { yes: true }, deploy, async (r) => {
+      const all = { ...r, refused: [...(before?.refused ?? []), ...r.refused] };
+      writeJson(s.recordFile, all);
+      io.out(`${cap(all.words)}.\n`);
+      await tellAdministrator(kube, ctx.namespace, io, s.adminUser, all);
+    });
+    if (finished !== undefined) return finished;
+  }
   const { images, outcomes, lock: pins } = ctx.imageState();
   const plan = planUpdate(await askRegistry(ctx.registry, checksFor(images, outcomes), () => clusterArch(kube)));
   if (plan.failed.length) {
@@ -50,15 +67,13 @@ export async function nightlyUpdate(kube: Kube, ctx: UpdateContext, io: Io, s: N
   writeJson(ctx.checkFile, { checkedAt: io.now().toISOString(), waiting: plan.changes.map((c) => ({ tag: c.tag, ...(c.version ? { version: c.version } : {}), digest: c.to })) });
   const { install, refused } = notRefused(plan.changes, before);
   if (install.length === 0) {
-    if (await cutShortAfterPinning(kube, ctx.namespace, io)) {
-      return withLock(kube, ctx.namespace, 'update', io, { yes: true }, () => {
-        io.err('an update was cut short after it pinned new images: deploying the images images.lock.json pins\n');
-        return deploy();
-      });
-    }
     return note('up to date', refused.length
       ? `no new builds besides ${refused.map((c) => c.tag).join(', ')}, which a night took back before (npm run update installs them by hand)`
       : 'no new builds of the images in use');
+  }
+  if (ctx.dryRun) {
+    io.out(`Tonight's run would install new builds of ${install.map((c) => c.tag).join(', ')} (after a good backup). Nothing was changed.\n`);
+    return EXIT.OK;
   }
   if (!(await kube.get(`/api/v1/namespaces/${ctx.namespace}`))) return note('skipped', `homecloud is not installed in namespace "${ctx.namespace}"; nothing was changed`);
   let started = false;
@@ -85,7 +100,7 @@ async function installTonight(kube: Kube, ctx: UpdateContext, io: Io, s: Nightly
 }): Promise<number> {
   const record = (r: AutoUpdateRecord) => {
     writeJson(s.recordFile, r);
-    io.out(`${r.words.charAt(0).toUpperCase()}${r.words.slice(1)}.\n`);
+    io.out(`${cap(r.words)}.\n`);
   };
   const gate = await afterTheBackup(kube, ctx.namespace, io, backupNeeded(n.install));
   if (!gate.go) {
@@ -135,6 +150,48 @@ async function afterTheBackup(kube: Kube, ns: string, io: Io, nextcloudChanges: 
     }
     await io.sleep(15_000);
   }
+}
+
+/**
+ * An update cut short after it pinned images (the PC switched off, the window closed) is
+ * finished by the next update: by deploying what images.lock.json pins, or, when it was going
+ * back from builds that never became healthy, by going back. With `takenBack` (the nightly
+ * run) a deploy that does not become healthy goes back too, and what went back is recorded so
+ * that no night tries it again. undefined: nothing was cut short.
+ */
+export async function finishCutShort(kube: Kube, ctx: UpdateContext, io: Io, o: { readonly yes: boolean }, deploy: () => Promise<number>,
+  takenBack?: (r: AutoUpdateRecord) => Promise<void>): Promise<number | undefined> {
+  const how = await cutShort(kube, ctx.namespace, io);
+  if (!how) return undefined;
+  return withLock(kube, ctx.namespace, 'update', io, o, async () => {
+    if (how === 'deploy') {
+      io.err('finishing it: deploying the images images.lock.json pins\n');
+      const code = await deploy();
+      if (code === EXIT.OK || !takenBack) return code;
+    } else {
+      // Became healthy after all (it only needed longer): going back now would take away what the
+      // family added since, with the data of the backup before it. It stays.
+      const deployments = await kube.list<Obj>(collectionPath('Deployment', ctx.namespace));
+      if (deployments.length > 0 && notReady(deployments).length === 0) {
+        io.err('finishing it: the new builds became healthy after all, so they stay\n');
+        return EXIT.OK;
+      }
+    }
+    return goBack(kube, ctx, io, takenBack ?? (async () => undefined));
+  });
+}
+
+/** Back to the images (and data) from before a night's builds that did not become healthy, recorded as taken back. */
+async function goBack(kube: Kube, ctx: UpdateContext, io: Io, takenBack: (r: AutoUpdateRecord) => Promise<void>): Promise<number> {
+  io.err('finishing it: going back to the images from before\n');
+  const pinned = readLock(ctx.lockFile)?.images ?? {};
+  const back = readJson<RollbackPoint>(ctx.rollbackFile)?.lock?.images ?? {};
+  const code = await commandRollback(kube, { ...ctx, confirm: async () => undefined }, io);
+  const refused = Object.values(pinned).filter((p) => p && !Object.values(back).some((b) => b?.digest === p.digest)).map((p) => `${p!.tag}@${p!.digest}`);
+  await takenBack({ at: io.now().toISOString(), result: code === EXIT.OK ? 'rolled back' : 'failed', refused,
+    words: `an update cut short (the PC switched off?) left builds that did not become healthy (${refused.map((r) => r.split('@')[0]).join(', ') || 'none'}); `
+      + (code === EXIT.OK ? 'the images from before run again' : 'going back did not finish: npm run status says what each part does; npm run rollback tries again') });
+  return code;
 }
 
 /** A notification in Nextcloud's bell for the administrator (the notifications app, shipped with Nextcloud). */

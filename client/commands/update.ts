@@ -3,10 +3,10 @@ import { backupNeeded } from '../auto-update';
 import { Command } from '../command';
 import { withLock } from '../maintenance-lock';
 import { commandDeploy } from './deploy';
-import { UpdateContext, changeImages, clusterArch, cutShortAfterPinning } from '../image-change';
+import { UpdateContext, changeImages, clusterArch } from '../image-change';
 import { EXIT, Io } from '../io';
 import { Kube } from '../kube';
-import { nightlyUpdate } from '../nightly-update';
+import { finishCutShort, nightlyUpdate } from '../nightly-update';
 import { currentSettings, stateFile, updateContext } from '../project';
 import {
   CheckRecord, ImageAnswer, askRegistry, checksFor, formatPlan, lockWith, planUpdate, writeJson,
@@ -31,12 +31,8 @@ export async function commandUpdate(kube: Kube, ctx: UpdateContext, io: Io, o: {
   writeJson(ctx.checkFile, record);
   if (changes.length === 0) {
     // An update cut short after the lock file pinned the new images: they are deployed now.
-    if (deploy && !ctx.dryRun && await cutShortAfterPinning(kube, ctx.namespace, io)) {
-      return withLock(kube, ctx.namespace, 'update', io, o, () => {
-        io.err('finishing it: deploying the images images.lock.json pins\n');
-        return deploy();
-      });
-    }
+    const finished = deploy && !ctx.dryRun ? await finishCutShort(kube, ctx, io, o, deploy) : undefined;
+    if (finished !== undefined) return finished;
     io.out('Everything is up to date.\n');
     return EXIT.OK;
   }
@@ -76,7 +72,9 @@ export const updateCommand: Command = {
     const deploy = () => commandDeploy(kube, { ...o, output: 'text' }, io);
     if (!o.auto) return commandUpdate(kube, updateContext(o, io), io, o, deploy);
     const { updates, adminUser } = currentSettings();
-    return nightlyUpdate(kube, { ...updateContext({ ...o, yes: true }, io), healthTimeoutSeconds: o.timeoutSeconds ?? updates.healthTimeoutSeconds },
-      io, { ...updates, adminUser, recordFile: stateFile('auto-update.json') }, deploy);
+    const health = o.timeoutSeconds ?? updates.healthTimeoutSeconds;
+    // (A night finishing one cut short waits for health as long as a night does.)
+    return nightlyUpdate(kube, { ...updateContext({ ...o, yes: true }, io), healthTimeoutSeconds: health },
+      io, { ...updates, adminUser, recordFile: stateFile('auto-update.json') }, () => commandDeploy(kube, { ...o, output: 'text', timeoutSeconds: health }, io));
   },
 };

@@ -281,6 +281,10 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
 
     it('after a good backup installs the new build of an image that holds no data, without a backup of its own, tells the administrator, and deploy keeps it', async () => {
       await night('success');
+      const before = fs.readFileSync(lockFile(), 'utf8');
+      const dry = homecloud('update', '--auto', '--dry-run');
+      expect(dry.out).toMatch(/Tonight's run would install new builds of nginx:1\.28-alpine \(after a good backup\)\. Nothing was changed/);
+      expect(fs.readFileSync(lockFile(), 'utf8')).toBe(before);
       const r = homecloud('update', '--auto');
       expect(r.err).toMatch(/no backup needed: only images that hold none of the family's data change/);
       expect(r.err).not.toMatch(/started backup-before-update-/);
@@ -326,6 +330,36 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
       expect(next.code).toBe(0);
       expect(lock()).toEqual(before);
     }, 10 * 60_000);
+
+    // The PC switched off in the middle of a night: the next night finishes it, never leaving the
+    // family on builds that do not become healthy (and going back only while they are not).
+    for (const step of ['waiting for health', 'going back']) {
+      it(`a night cut short at "${step}" with a build that never becomes ready: the next night goes back`, async () => {
+        const before = lock();
+        const running = image('nextcloud', 'nextcloud');
+        await push('nextcloud:34-fpm-alpine', `never-ready-${step}`);
+        const broken = `nextcloud:34-fpm-alpine@${digests['nextcloud:34-fpm-alpine']}`;
+        fs.appendFileSync(path.join(cluster.dir, 'never-ready'), `${broken}\n`);
+        await night('success');
+        await killed(await pausedAt(['update', '--auto', '--timeout', '20'], step));
+        await expiry();
+        expect(homecloud('status').out).toMatch(new RegExp(`an update started at \\d\\d:\\d\\d from this PC \\(.*\\) was cut short .* at "${step}"`));
+        const r = homecloud('update', '--auto', '--timeout', '20');
+        expect(r.err).toMatch(/an update started at .* was cut short/);
+        expect(r.err).toMatch(step === 'going back' ? /finishing it: going back to the images from before/
+          : /finishing it: deploying the images images\.lock\.json pins[\s\S]*finishing it: going back to the images from before/);
+        expect(r.out).toMatch(/An update cut short \(the PC switched off\?\) left builds that did not become healthy \(nextcloud:34-fpm-alpine\); the images from before run again/);
+        expect(r.code).toBe(0);
+        expect(lock()).toEqual(before);
+        expect(image('nextcloud', 'nextcloud')).toBe(running);
+        expect(record().refused).toContain(broken);
+        expect(notifications().pop()).toMatchObject({ short: 'homecloud took back tonight\'s security updates' });
+        expect(spawnSync('kubectl', ['get', 'lease', 'maintenance', ...ns], { env }).status).not.toBe(0);
+        // And the build is not tried again.
+        await night('success');
+        expect(homecloud('update', '--auto').out).toMatch(/No new builds besides nextcloud:34-fpm-alpine, which a night took back before/);
+      }, 10 * 60_000);
+    }
 
     it('while a restore holds the maintenance lock, the night changes nothing; the next night installs', async () => {
       await push('nginx:1.28-alpine', 'night-while-restoring');
