@@ -1,5 +1,5 @@
 import type { AutoUpdateRecord } from './auto-update';
-import type { RollbackPoint } from './updates';
+import type { PostgresMove } from './updates';
 import { PreviewsReport } from './previews';
 import { PushCheck } from './push-check';
 import { Ledger } from './egress-ledger';
@@ -41,8 +41,8 @@ export interface HostInfo {
   readonly imageCheck?: { readonly checkedAt: string; readonly waiting: ReadonlyArray<{ readonly tag: string; readonly version?: string }> };
   /** main.ts's updates.automatic and the last night's record (.homecloud/auto-update.json). */
   readonly automaticUpdates?: { readonly on: boolean; readonly record?: AutoUpdateRecord };
-  /** .homecloud/rollback.json: the way back of the last update, upgrade or PostgreSQL move. */
-  readonly rollbackPoint?: RollbackPoint;
+  /** .homecloud/postgres-move.json: the last move to a new PostgreSQL major. */
+  readonly postgresMove?: PostgresMove;
   /** Windows: the project's folders holding secrets that other accounts of the PC can read, and who. */
   readonly secretsExposed?: ReadonlyArray<{ readonly folder: string; readonly readers: string[] }>;
   /** Whether Client Push answers behind nginx (push-check.ts). */
@@ -135,7 +135,7 @@ export interface Report {
     /** The nightly update: one line, and whether it took something back (update-report.ts). */
     readonly automatic?: { readonly when?: string; readonly words: string; readonly warn: boolean; readonly on: boolean };
     /** An earlier PostgreSQL major's data kept on the volume after a move, until `until`. */
-    readonly keptPostgres?: { readonly from?: number; readonly to?: number; readonly until: string };
+    readonly keptPostgres?: { readonly from: number; readonly to: number; readonly until: string };
   };
   readonly warnings: string[];
 }

@@ -93,7 +93,7 @@ export function formatReport(r: Report): string {
     `  images checked    ${r.updates.checkedAt ? localTime(r.updates.checkedAt, r.backup.timeZone) : 'never (npm run update -- --dry-run)'}`,
     ...(r.updates.checkedAt ? [`  waiting           ${r.updates.waiting.length ? r.updates.waiting.join(', ') : 'none'}`] : []),
     ...(r.updates.automatic ? [`  automatic         ${r.updates.automatic.when ? `${localTime(r.updates.automatic.when, r.backup.timeZone)}: ` : ''}${r.updates.automatic.words}`] : []),
-    ...(r.updates.keptPostgres ? [`  old PostgreSQL    ${r.updates.keptPostgres.from ? `PostgreSQL ${r.updates.keptPostgres.from}'s` : 'the earlier major\'s'} data stays on the volume until `
+    ...(r.updates.keptPostgres ? [`  old PostgreSQL    PostgreSQL ${r.updates.keptPostgres.from}'s data stays on the volume until `
       + `${localTime(r.updates.keptPostgres.until, r.backup.timeZone)} (npm run rollback goes back to it; npm run upgrade -- --confirm frees the space now)`] : []),
     ...(r.warnings.length ? ['', 'Warnings:', ...r.warnings.map((w) => `  ! ${w}`)] : []),
     '',

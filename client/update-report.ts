@@ -1,9 +1,7 @@
 import { autoUpdateLine } from './auto-update';
 import { HostInfo, Report } from './report';
-import { RollbackPoint } from './updates';
-
-/** How long tidy-old-majors.sh keeps an earlier PostgreSQL major's folder after a move (its KEEP_DAYS). */
-export const OLD_POSTGRES_KEEP_DAYS = 14;
+import { KEEP_OLD_MAJOR_DAYS } from '../lib/database/postgres-config';
+import { PostgresMove } from './updates';
 
 /** Security fixes arrive as new builds of the same tags; nobody installs what nobody checks for. */
 const UPDATE_CHECK_DAYS = 30;
@@ -12,7 +10,7 @@ const UPDATE_CHECK_DAYS = 30;
 export function updatesReport(host: HostInfo, now: Date): Report['updates'] {
   const waiting = (host.imageCheck?.waiting ?? []).map((w) => `${w.tag}${w.version ? ` (${w.version})` : ''}`);
   const automatic = host.automaticUpdates ? autoUpdateLine(host.automaticUpdates.record, host.automaticUpdates.on) : undefined;
-  return { checkedAt: host.imageCheck?.checkedAt, waiting, automatic, keptPostgres: keptPostgres(host.rollbackPoint, now) };
+  return { checkedAt: host.imageCheck?.checkedAt, waiting, automatic, keptPostgres: keptPostgres(host.postgresMove, now) };
 }
 
 /**
@@ -20,11 +18,11 @@ export function updatesReport(host: HostInfo, now: Date): Report['updates'] {
  * back to it) until the family confirms or its days run out: space Docker Desktop's disk does
  * not have twice for long. Pure.
  */
-export function keptPostgres(p: RollbackPoint | undefined, now: Date): Report['updates']['keptPostgres'] {
-  if (!p || p.command !== 'upgrade-postgres' || p.confirmedAt) return undefined;
-  const until = new Date(Date.parse(p.createdAt) + OLD_POSTGRES_KEEP_DAYS * 86400_000);
+export function keptPostgres(m: PostgresMove | undefined, now: Date): Report['updates']['keptPostgres'] {
+  if (!m || m.confirmedAt) return undefined;
+  const until = new Date(Date.parse(m.at) + KEEP_OLD_MAJOR_DAYS * 86400_000);
   if (!(until > now)) return undefined;
-  return { from: p.postgresFrom, to: p.postgresTo, until: until.toISOString() };
+  return { from: m.from, to: m.to, until: until.toISOString() };
 }
 
 export function updateWarnings(u: Report['updates'], now: Date): string[] {

@@ -126,9 +126,19 @@ export interface RollbackPoint {
   /** The Nextcloud image before, to tell whether data must go back too. */
   readonly nextcloudImage?: string;
   readonly description: string;
-  /** A PostgreSQL move: the majors, and when `upgrade --confirm` deleted the earlier one's data. */
-  readonly postgresFrom?: number;
-  readonly postgresTo?: number;
+  /** A PostgreSQL move: when `upgrade --confirm` deleted the earlier major's data (nothing to go back to). */
+  readonly confirmedAt?: string;
+}
+
+/**
+ * .homecloud/postgres-move.json: the last move to a new PostgreSQL major, for status (the
+ * earlier major's folder stays beside the new one until confirmed or KEEP_OLD_MAJOR_DAYS passed).
+ * Kept apart from rollback.json, which the next update replaces.
+ */
+export interface PostgresMove {
+  readonly at: string;
+  readonly from: number;
+  readonly to: number;
   readonly confirmedAt?: string;
 }
 

@@ -8,7 +8,7 @@ import { UpdateContext, synthWithLock } from '../image-change';
 import { EXIT, Io } from '../io';
 import { runJob, scaleNextcloud } from '../jobs';
 import { Kube } from '../kube';
-import { updateContext } from '../project';
+import { stateFile, updateContext } from '../project';
 import {
   RollbackPoint, readJson, } from '../updates';
 /**
@@ -59,6 +59,8 @@ export async function commandRollback(kube: Kube, ctx: UpdateContext, io: Io): P
     }
   }
   fs.renameSync(ctx.rollbackFile, `${ctx.rollbackFile.replace(/\.json$/, '')}.done.json`);
+  // Back on the earlier major: no folder is kept aside any more for status to tell of.
+  if (point.command === 'upgrade-postgres') fs.rmSync(stateFile('postgres-move.json'), { force: true });
   const ready = await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
   const major = nextcloudChanged && point.nextcloudImage ? imageMajor(point.nextcloudImage) : undefined;
   io.out(`Rolled back the ${point.description}${major ? `: Nextcloud ${major} runs again` : ''}${dataBack ? ` with the data of backup ${point.snapshot}` : ''}. `

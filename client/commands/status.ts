@@ -18,7 +18,7 @@ import { formatReport } from '../status-text';
 import { CertificateCheck, checkCertificate } from '../trust';
 import { PushCheck, checkPush } from '../push-check';
 import { readLedger } from '../egress-ledger';
-import { CheckRecord, RollbackPoint, readJson, stillWaiting } from '../updates';
+import { CheckRecord, PostgresMove, readJson, stillWaiting } from '../updates';
 import { AutoUpdateRecord } from '../auto-update';
 import { AUTOMATIC_UPDATES_ANNOTATION } from '../../lib/config/labels';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
@@ -41,7 +41,7 @@ export async function commandStatus(kube: Kube, o: Options, io: Io): Promise<num
       imageCheck: stillWaiting(readJson<CheckRecord>(stateFile('image-check.json')), pinnedNow()),
       // The nightly update: its switch as deployed (on the backup's CronJob), its last night's record.
       automaticUpdates: automaticUpdates(state),
-      rollbackPoint: readJson<RollbackPoint>(stateFile('rollback.json')),
+      postgresMove: readJson<PostgresMove>(stateFile('postgres-move.json')),
       // Windows only: file modes mean nothing there, the folders' access lists do.
       secretsExposed: process.platform === 'win32' ? exposedFolders([path.dirname(credentialsFile()), path.dirname(manifestPath())], runSync) : undefined,
     };

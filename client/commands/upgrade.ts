@@ -10,10 +10,11 @@ import { Kube } from '../kube';
 import { HeldLock } from '../maintenance-lock';
 import { kubectlExec } from '../offsite';
 import { elapsed } from '../progress';
-import { updateContext } from '../project';
+import { stateFile, updateContext } from '../project';
+import { KEEP_OLD_MAJOR_DAYS } from '../../lib/database/postgres-config';
 import { Registry, RegistryError } from '../registry';
 import {
-  NextcloudStatus, RollbackPoint, majorOfVersion, readJson, writeJson,
+  NextcloudStatus, PostgresMove, RollbackPoint, majorOfVersion, readJson, writeJson,
 } from '../updates';
 // Kubernetes objects are open-ended JSON, as in the rest of the client.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -268,16 +269,18 @@ export async function commandUpgradePostgres(kube: Kube, ctx: UpdateContext, io:
     }
     writeJson(ctx.rollbackFile, {
       createdAt: io.now().toISOString(), command: 'upgrade-postgres', lock: lock ?? null, snapshot: summary?.snapshot, nextcloudImage,
-      description: `move of the database from PostgreSQL ${from} to ${target}`, postgresFrom: from, postgresTo: target,
+      description: `move of the database from PostgreSQL ${from} to ${target}`,
     } satisfies RollbackPoint);
     // The guard would refuse a major change; the copy just made is what makes this one safe.
     await held?.record('switching to the new PostgreSQL', { postgres: String(target) }, ['start-nextcloud']);
     await applyManifests(kube, m, live, { dryRun: false }, io);
+    // For status: the earlier major's folder is kept beside the new one (tidy-old-majors.sh).
+    writeJson(stateFile('postgres-move.json'), { at: io.now().toISOString(), from, to: target } satisfies PostgresMove);
   } finally {
     await scaleNextcloud(kube, ns, 1, io);
   }
   const ready = await waitReady(kube, ns, (ctx.timeoutSeconds ?? 1800) * 1000, io);
-  io.out(`The database runs PostgreSQL ${target}${version ? ` (${version})` : ''}. PostgreSQL ${from}'s data stays on the volume for 14 days `
+  io.out(`The database runs PostgreSQL ${target}${version ? ` (${version})` : ''}. PostgreSQL ${from}'s data stays on the volume for ${KEEP_OLD_MAJOR_DAYS} days `
     + '(npm run rollback goes back to it; `npm run upgrade -- --confirm` frees the space now). '
     + (ready ? 'The home cloud is healthy.\n' : 'It is not healthy yet: `npm run status` explains.\n'));
   return ready ? EXIT.OK : EXIT.UNHEALTHY;
@@ -299,8 +302,11 @@ export async function commandConfirmPostgres(kube: Kube, ctx: UpdateContext, io:
   const removed = out.split('\n').filter((l) => /removed/.test(l)).length;
   io.out(removed ? `Removed the data of ${removed} older PostgreSQL major(s); PostgreSQL ${major} keeps running.\n` : 'There was no older PostgreSQL data to remove.\n');
   // Status stops telling of the kept folder, and rollback no longer offers to go back to it.
+  const confirmedAt = io.now().toISOString();
+  const move = readJson<PostgresMove>(stateFile('postgres-move.json'));
+  if (move) writeJson(stateFile('postgres-move.json'), { ...move, confirmedAt } satisfies PostgresMove);
   const point = readJson<RollbackPoint>(ctx.rollbackFile);
-  if (point?.command === 'upgrade-postgres') writeJson(ctx.rollbackFile, { ...point, confirmedAt: io.now().toISOString() } satisfies RollbackPoint);
+  if (point?.command === 'upgrade-postgres') writeJson(ctx.rollbackFile, { ...point, confirmedAt } satisfies RollbackPoint);
   return EXIT.OK;
 }
 

@@ -5,7 +5,7 @@ import { readScript } from '../config/container-scripts';
 import { CREDENTIAL_KEYS, HomecloudCredentials } from '../stack/credentials';
 import { Component, componentLabels, componentSelector } from '../config/labels';
 import { POD_DEFAULTS, PULL_POLICY, RUNTIME_DEFAULT_SECCOMP, resourceRequirements, rootThenDrop } from '../config/pod-security';
-import { PostgresLayout, postgresArgs, postgresLayout, postgresTuning } from './postgres-config';
+import { KEEP_OLD_MAJOR_DAYS, PostgresLayout, postgresArgs, postgresLayout, postgresTuning } from './postgres-config';
 import { formatBytes } from '../config/quantity';
 import { imageMajor } from '../config/checks';
 import { ResolvedSettings } from '../config/settings';
@@ -20,7 +20,7 @@ export class Database extends Construct {
   public static readonly COMPONENT: Component = { name: 'postgresql', component: 'database' };
   public static readonly PORT = 5432;
   /** How long the old major's data stays after `npm run upgrade -- --postgres N`. */
-  public static readonly KEEP_OLD_MAJOR_DAYS = 14;
+  public static readonly KEEP_OLD_MAJOR_DAYS = KEEP_OLD_MAJOR_DAYS;
   /** The superuser the image creates; Nextcloud's installer makes its own user from it. */
   public readonly user = 'nextcloud';
   public readonly databaseName = 'nextcloud';

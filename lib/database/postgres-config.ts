@@ -1,5 +1,11 @@
 import { mebibytes } from '../config/quantity';
 
+/**
+ * Days an earlier major's data folder stays on the database volume after a move to a new
+ * PostgreSQL major (`npm run rollback` goes back to it), before tidy-old-majors.sh removes it.
+ */
+export const KEEP_OLD_MAJOR_DAYS = 14;
+
 /** Where a PostgreSQL major keeps its data inside the official image. */
 export interface PostgresLayout {
   /** Where the volume is mounted. */

@@ -80,11 +80,11 @@ describe('what a night leaves for status and for the administrator', () => {
 });
 
 describe('the old PostgreSQL folder kept after a move', () => {
-  const move = { createdAt: '2026-12-01T20:00:00Z', command: 'upgrade-postgres' as const, lock: null, description: 'move', postgresFrom: 18, postgresTo: 19 };
+  const move = { at: '2026-12-01T20:00:00Z', from: 18, to: 19 };
   it('is shown until its 14 days are over, and not once the move was confirmed', () => {
     expect(keptPostgres(move, NOW)).toEqual({ from: 18, to: 19, until: '2026-12-15T20:00:00.000Z' });
     expect(keptPostgres(move, new Date('2026-12-16T00:00:00Z'))).toBeUndefined();
     expect(keptPostgres({ ...move, confirmedAt: '2026-12-02T10:00:00Z' }, NOW)).toBeUndefined();
-    expect(keptPostgres({ ...move, command: 'update' }, NOW)).toBeUndefined();
+    expect(keptPostgres(undefined, NOW)).toBeUndefined();
   });
 });

@@ -551,6 +551,8 @@ describeWhen(both(), 'updates and upgrades through the real entry points', () =>
       expect(r.code).toBe(0);
       expect(image('database', 'postgres')).toMatch(/^postgres:18-alpine@/);
       expect(env0('PGDATA')).toBe('/var/lib/postgresql/18/docker');
+      // Back on 18: no earlier major is kept aside for status to tell of.
+      expect(homecloud('status').out).not.toMatch(/old PostgreSQL/);
     });
 
     it('--confirm deletes the other majors\' data folders from the volume, through the running database pod', () => {
