@@ -4,7 +4,7 @@ import { ImageAnswer } from './updates';
 
 /**
  * The nightly security update's decisions and words (`update --auto`, run by the PC's scheduled
- * task). Pure: commands/update.ts does the asking and the changing.
+ * task). Pure: nightly-update.ts does the asking and the changing.
  *
  * Why on the PC and not in the cluster: the pins live in images.lock.json, which every `deploy`
  * synthesizes from, so an update made anywhere else would be undone by the next deploy; and the
@@ -57,7 +57,7 @@ export function notRefused(changes: ImageAnswer[], record: AutoUpdateRecord | un
 /**
  * Images whose new build can change the family's data: Nextcloud's start migrates its database
  * and files (a patch release too), so going back needs the data from before. PostgreSQL's minor
- * releases keep the data format ("minor releases do not change the internal storage format"),
+ * releases keep the data format ("minor releases never change the internal storage format"),
  * and nginx, Valkey (a cache), restic and Squid hold no data: going back is their previous
  * image, and no backup is taken for them.
  */

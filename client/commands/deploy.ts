@@ -29,7 +29,10 @@ export async function commandDeploy(kube: Kube, o: Options, io: Io, within: { re
   const changed = results.filter((r) => r.action !== 'unchanged').length;
   io.err(`${changed} change(s) applied to ${kube.context}\n`);
   await offerCopyTask(m, o, io);
-  await scheduleUpdates(m, o, io);
+  // The nightly task names this cluster (an unattended change must not follow a context switched
+  // later to another cluster). A night finishing an update cut short deploys from inside it: the
+  // task is left as it is then.
+  if (!o.auto) await scheduleUpdates(m, { ...o, context: o.context ?? kube.context }, io);
   // Last, so it is not scrolled away. (A restore onto a new install goes on with the old key.)
   // --yes: a run that asks nothing (a script), so only where the key is.
   const offerKey = () => (fresh && !within.restore && o.output === 'text'
