@@ -45,16 +45,14 @@ export async function nightlyUpdate(kube: Kube, ctx: UpdateContext, io: Io, s: N
   }
   const before = readJson<AutoUpdateRecord>(s.recordFile);
   const note = (result: AutoUpdateRecord['result'], words: string, code: number = EXIT.OK) => {
-    writeJson(s.recordFile, { at: io.now().toISOString(), result, words, refused: before?.refused ?? [] } satisfies AutoUpdateRecord);
-    io.out(`${cap(words)}.\n`);
+    recordNight(s, io, { at: io.now().toISOString(), result, words, refused: before?.refused ?? [] });
     return code;
   };
   // A night cut short (the PC switched off) is finished first; new builds wait for the next night.
   if (!ctx.dryRun) {
     const finished = await finishCutShort(kube, ctx, io, { yes: true }, deploy, async (r) => {
       const all = { ...r, refused: [...(before?.refused ?? []), ...r.refused] };
-      writeJson(s.recordFile, all);
-      io.out(`${cap(all.words)}.\n`);
+      recordNight(s, io, all);
       await tellAdministrator(kube, ctx.namespace, io, s.adminUser, all);
     });
     if (finished !== undefined) return finished;
@@ -98,13 +96,9 @@ export async function nightlyUpdate(kube: Kube, ctx: UpdateContext, io: Io, s: N
 async function installTonight(kube: Kube, ctx: UpdateContext, io: Io, s: NightlySettings, n: {
   install: ImageAnswer[]; pins: ReturnType<UpdateContext['imageState']>['lock']; before?: AutoUpdateRecord; lock: HeldLock;
 }): Promise<number> {
-  const record = (r: AutoUpdateRecord) => {
-    writeJson(s.recordFile, r);
-    io.out(`${cap(r.words)}.\n`);
-  };
   const gate = await afterTheBackup(kube, ctx.namespace, io, backupNeeded(n.install));
   if (!gate.go) {
-    record({ at: io.now().toISOString(), result: 'skipped', words: `not tonight: ${gate.why}`, refused: n.before?.refused ?? [] });
+    recordNight(s, io, { at: io.now().toISOString(), result: 'skipped', words: `not tonight: ${gate.why}`, refused: n.before?.refused ?? [] });
     return EXIT.OK;
   }
   const healthSeconds = ctx.healthTimeoutSeconds ?? s.healthTimeoutSeconds;
@@ -116,11 +110,10 @@ async function installTonight(kube: Kube, ctx: UpdateContext, io: Io, s: Nightly
   if (!ready) {
     io.err(`the new builds did not become healthy within ${boundWords(healthSeconds)}: going back to the images from before\n`);
     await n.lock.record('going back');
-    // Going back waits as long as a rollback by hand (the old images start as they always did).
-    rollbackOk = await commandRollback(kube, { ...ctx, healthTimeoutSeconds: undefined, timeoutSeconds: undefined, confirm: async () => undefined }, io) === EXIT.OK;
+    rollbackOk = await rollBackNow(kube, ctx, io) === EXIT.OK;
   }
   const r = outcomeRecord(io.now(), n.install, ready, healthSeconds, n.before, rollbackOk);
-  record(r);
+  recordNight(s, io, r);
   // Installed builds no longer wait; taken-back ones still do (`npm run update` installs them by hand).
   const check = readJson<CheckRecord>(ctx.checkFile);
   if (check && ready) writeJson(ctx.checkFile, { ...check, waiting: check.waiting.filter((w) => !n.install.some((c) => c.tag === w.tag && c.to === w.digest)) });
@@ -186,12 +179,26 @@ async function goBack(kube: Kube, ctx: UpdateContext, io: Io, takenBack: (r: Aut
   io.err('finishing it: going back to the images from before\n');
   const pinned = readLock(ctx.lockFile)?.images ?? {};
   const back = readJson<RollbackPoint>(ctx.rollbackFile)?.lock?.images ?? {};
-  const code = await commandRollback(kube, { ...ctx, confirm: async () => undefined }, io);
+  const code = await rollBackNow(kube, ctx, io);
   const refused = Object.values(pinned).filter((p) => p && !Object.values(back).some((b) => b?.digest === p.digest)).map((p) => `${p!.tag}@${p!.digest}`);
   await takenBack({ at: io.now().toISOString(), result: code === EXIT.OK ? 'rolled back' : 'failed', refused,
     words: `an update cut short (the PC switched off?) left builds that did not become healthy (${refused.map((r) => r.split('@')[0]).join(', ') || 'none'}); `
       + (code === EXIT.OK ? 'the images from before run again' : 'going back did not finish: npm run status says what each part does; npm run rollback tries again') });
   return code;
+}
+
+/**
+ * `npm run rollback` without its question. It waits as long as a rollback by hand (the old
+ * images start as they always did), not the night's bound for the new ones.
+ */
+function rollBackNow(kube: Kube, ctx: UpdateContext, io: Io): Promise<number> {
+  return commandRollback(kube, { ...ctx, healthTimeoutSeconds: undefined, timeoutSeconds: undefined, confirm: async () => undefined }, io);
+}
+
+/** A night's outcome: kept for status and the next night (.homecloud/auto-update.json), and said. */
+function recordNight(s: NightlySettings, io: Io, r: AutoUpdateRecord): void {
+  writeJson(s.recordFile, r);
+  io.out(`${cap(r.words)}.\n`);
 }
 
 /** A notification in Nextcloud's bell for the administrator (the notifications app, shipped with Nextcloud). */
