@@ -12,6 +12,9 @@ import {
   ResolvedResources, ResolvedSettings, SettingsError,
 } from './settings';
 
+/** A 24-hour local time, "HH:MM" (backup.time, updates.time, previews.time). */
+const CLOCK_TIME = /^([01][0-9]|2[0-3]):([0-5][0-9])$/;
+
 /**
  * Applies the defaults and validates everything; throws one SettingsError listing every problem.
  * Pure: the PC's facts come in as `host`.
@@ -100,7 +103,7 @@ function resolveStorage(input: HomecloudSettings, v: Validator): ResolvedSetting
 /** When the nightly backup runs, what it keeps, how long it may take, and Nextcloud's window beside it. */
 function resolveBackup(input: HomecloudSettings, v: Validator) {
   const backupTime = input.backup?.time ?? '02:30';
-  const timeMatch = /^([01][0-9]|2[0-3]):([0-5][0-9])$/.exec(backupTime);
+  const timeMatch = CLOCK_TIME.exec(backupTime);
   v.check(timeMatch !== null, 'backup.time', backupTime, 'use a 24-hour time "HH:MM", e.g. "02:30"');
   const schedule = input.backup?.schedule
     ?? (timeMatch ? `${Number(timeMatch[2])} ${Number(timeMatch[1])} * * *` : '30 2 * * *');
@@ -139,7 +142,7 @@ function resolveBackup(input: HomecloudSettings, v: Validator) {
  */
 function resolveUpdates(input: HomecloudSettings, backupSchedule: string, v: Validator): ResolvedSettings['updates'] {
   const time = input.updates?.time ?? halfAnHourAfter(backupSchedule);
-  v.check(/^([01][0-9]|2[0-3]):([0-5][0-9])$/.test(time), 'updates.time', time, 'use a 24-hour time "HH:MM", e.g. "03:00"');
+  v.check(CLOCK_TIME.test(time), 'updates.time', time, 'use a 24-hour time "HH:MM", e.g. "03:00"');
   const healthTimeoutSeconds = (input.updates?.healthTimeout ?? Duration.minutes(15)).toSeconds();
   // Nextcloud's start after a new build (its migrations included) takes minutes on a slow PC.
   v.check(healthTimeoutSeconds >= 120, 'updates.healthTimeout', `${healthTimeoutSeconds}s`, 'allow at least Duration.minutes(2); 15 minutes suits most PCs');
@@ -222,7 +225,7 @@ function resolvePreviews(input: HomecloudSettings, backupSchedule: string, v: Va
   const [backupMinute, backupHour] = backupSchedule.split(/\s+/).map(Number);
   const backupAt = Number.isInteger(backupMinute) && Number.isInteger(backupHour) ? backupHour * 60 + backupMinute : undefined;
   const time = p?.time ?? (backupAt === undefined ? '04:30' : clock((backupAt + 60) % (24 * 60)));
-  const m = /^([01][0-9]|2[0-3]):([0-5][0-9])$/.exec(time);
+  const m = CLOCK_TIME.exec(time);
   v.check(m !== null, 'previews.time', time, 'use a 24-hour time "HH:MM", e.g. "03:30"');
   const startAt = m ? Number(m[1]) * 60 + Number(m[2]) : 0;
   const timeLimitSeconds = (p?.timeLimit ?? Duration.hours(2)).toSeconds();
